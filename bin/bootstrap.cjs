@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// Makes `npm start` and `npm test` work on a fresh clone: installs the npm packages when they are
+// missing (including nodejs-polars' native binary, which npm can skip). Plain Node, no dependencies.
+const { execSync } = require('node:child_process');
+const { existsSync } = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const needed = process.argv.includes('--dev') ? ['tsx', 'vitest', '@temporalio/testing'] : ['tsx'];
+
+function installed() {
+  try {
+    for (const name of [...needed, '@temporalio/worker']) require.resolve(name, { paths: [root] });
+    require(require.resolve('nodejs-polars', { paths: [root] })); // loads the native binary
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+if (!installed()) {
+  const command = existsSync(path.join(root, 'package-lock.json')) ? 'npm ci' : 'npm install';
+  process.stderr.write(`tributary: installing npm packages (${command})...\n`);
+  execSync(command, { cwd: root, stdio: 'inherit' });
+  if (!installed()) {
+    process.stderr.write(
+      'tributary: npm packages are still missing after install. nodejs-polars needs its platform package ' +
+        '(e.g. nodejs-polars-linux-x64-gnu) from optionalDependencies; check that npm did not skip it.\n',
+    );
+    process.exit(1);
+  }
+}

@@ -1,0 +1,2 @@
+/** Every workflow the worker registers. Deterministic code only: no I/O, no polars, no Node builtins. */
+export { scanFiles, scanFile } from './scanFiles';
