@@ -1,0 +1,40 @@
+/**
+ * Hierarchy sales: units, revenue and active products (products that sold at least one unit) per
+ * category, subcategory and brand. Sales of a product missing from the reference data are kept under
+ * "(unknown)", so each level's totals always equal the raw sums.
+ */
+import pl from 'nodejs-polars';
+import { pipe } from './pipe';
+
+export const HIERARCHY_LEVELS = ['category', 'subcategory', 'brand'] as const;
+export type HierarchyLevel = (typeof HIERARCHY_LEVELS)[number];
+
+/** Each sale with its product's place in the hierarchy. */
+export function withHierarchy(products: pl.LazyDataFrame) {
+  return (transactions: pl.LazyDataFrame): pl.LazyDataFrame =>
+    transactions
+      .join(products.select('product_id', ...HIERARCHY_LEVELS), { on: 'product_id', how: 'left' })
+      .withColumns(...HIERARCHY_LEVELS.map((level) => pl.col(level).fillNull(pl.lit('(unknown)'))));
+}
+
+/** Totals for one level, with `level` and `key` columns so all levels stack into one table. */
+export function totalsBy(level: HierarchyLevel) {
+  return (sales: pl.LazyDataFrame): pl.LazyDataFrame =>
+    sales
+      .groupBy(level)
+      .agg(
+        pl.col('units').cast(pl.Int64).sum().alias('units'),
+        pl.col('revenue').cast(pl.Float64).sum().alias('revenue'),
+        pl.col('product_id').filter(pl.col('units').gt(0)).nUnique().cast(pl.Int64).alias('active_products'),
+      )
+      .select(pl.lit(level).alias('level'), pl.col(level).alias('key'), 'units', 'revenue', 'active_products')
+      .sort('key');
+}
+
+export function hierarchySales(transactions: pl.LazyDataFrame, products: pl.LazyDataFrame): pl.LazyDataFrame {
+  const sales = pipe(transactions, withHierarchy(products));
+  return pl.concat(
+    HIERARCHY_LEVELS.map((level) => totalsBy(level)(sales)),
+    { how: 'vertical' },
+  );
+}
