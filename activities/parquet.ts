@@ -41,3 +41,28 @@ export async function scanSummary(file: string): Promise<{ rows: number; schema:
     throw unreadable(file, err);
   }
 }
+
+/** Column name -> polars type name, read from the file's metadata (no rows). */
+export async function fileSchema(file: string): Promise<Record<string, string>> {
+  try {
+    const empty = await pl.scanParquet(file).head(0).collect();
+    return Object.fromEntries(Object.entries(empty.schema).map(([name, dtype]) => [name, dtypeName(dtype)]));
+  } catch (err) {
+    throw unreadable(file, err);
+  }
+}
+
+const DAY_MS = 86_400_000;
+
+/** Rows whose `date` falls in the 7 days starting at `week` (YYYY-MM-DD, a Monday). */
+export function inWeek(week: string): pl.Expr {
+  const first = Math.round(Date.parse(`${week}T00:00:00Z`) / DAY_MS);
+  const day = pl.col('date').cast(pl.Int32);
+  return day.gtEq(first).and(day.lt(first + 7));
+}
+
+/** Number of rows of a lazy frame, counted by polars without materialising them. */
+export async function countRows(lf: pl.LazyDataFrame): Promise<number> {
+  const counted = await lf.select(pl.len().alias('rows')).collect();
+  return Number(counted.getColumn('rows').get(0));
+}
