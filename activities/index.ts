@@ -1,19 +1,60 @@
 /**
- * Every activity the worker registers, built by one factory so dependencies (config, caches)
- * come in from the worker rather than from module globals.
+ * Every activity the worker registers, built by one factory so dependencies (caches, test fault
+ * hooks) come in from the worker rather than from module globals. Each is thin: the work lives in
+ * the stage modules beside this file.
  */
-import type { FileScan } from '../common/types';
-import { scanSummary } from './parquet';
+import pl from 'nodejs-polars';
+import type { RunReport } from '../common/report';
+import type { DatasetRef, FileScan, ReferenceRef } from '../common/types';
+import { computeMetrics, type ComputeInput, type StagedTable } from './compute';
+import { scanSummary, unreadable } from './parquet';
+import { prepareRun } from './plan';
+import { discardStaging, publishOutputs } from './publish';
+import { readDataset, readReferenceFiles } from './read';
+import { ReferenceCache } from './referenceCache';
+import { writeReport } from './report';
+import { Ledger } from './ledger';
+import { runStage, type FaultHook } from './stage';
 
-// Dependencies arrive here as later stages need them (data root, caches, ledgers).
-export type ActivityDeps = Record<string, never>;
+export interface ActivityDeps {
+  /** Reference data shared by the activities of this worker. */
+  referenceCache?: ReferenceCache;
+  /** Tests only: called at the start of every stage attempt, may throw to inject a failure. */
+  faults?: FaultHook;
+  /** Where to append a line per stage start and finish (default: TRIBUTARY_LEDGER, else none). */
+  ledgerFile?: string;
+}
 
-export function createActivities(_deps: ActivityDeps = {}) {
+export function createActivities(deps: ActivityDeps = {}) {
+  const cache = deps.referenceCache ?? new ReferenceCache();
+  const ledgerFile = deps.ledgerFile ?? process.env.TRIBUTARY_LEDGER;
+  const hooks = { faults: deps.faults, ledger: ledgerFile ? new Ledger(ledgerFile) : undefined };
+  const loadReference = (file: string) =>
+    cache.get(file, (f) => pl.scanParquet(f).collect().catch((err: unknown) => Promise.reject(unreadable(f, err))));
+
   return {
     /** Row count and schema of one parquet file. */
     async inspectParquet(file: string): Promise<FileScan> {
       return { file, ...(await scanSummary(file)) };
     },
+    /** Validates the spec and finds the datasets: the run's plan. */
+    prepareRun: (input: { spec: unknown; week?: string; defaultWeek: string }) => runStage('resolve', '*', hooks, () => prepareRun(input)),
+    /** Checks one dataset's files against their schemas and counts the week's rows. */
+    readDataset: (dataset: DatasetRef, week: string) =>
+      runStage('read', dataset.name, hooks, () => readDataset(dataset, week)),
+    /** Checks the reference data and loads it into this worker's cache. */
+    readReference: (reference: ReferenceRef, dataset: string) =>
+      runStage('readReference', dataset, hooks, () => readReferenceFiles(reference, loadReference)),
+    /** Computes the metrics of one dataset into its staging folder. */
+    computeMetrics: (input: ComputeInput) =>
+      runStage('compute', input.dataset.name, hooks, () => computeMetrics(input, loadReference)),
+    /** Moves staged outputs into place. */
+    publishOutputs: (input: { dataset: string; tables: StagedTable[]; stagingDir: string }) =>
+      runStage('write', input.dataset, hooks, () => publishOutputs(input.tables, input.stagingDir)),
+    /** Removes a dataset's staging folder. */
+    discardStaging: (stagingDir: string) => discardStaging(stagingDir),
+    /** Writes the run report next to the outputs. */
+    writeReport: (report: RunReport, outputRoot: string) => writeReport(report, outputRoot),
   };
 }
 

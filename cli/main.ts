@@ -2,8 +2,10 @@
 import { loadSettings } from '../runtime/settings';
 import { ensureTemporalCli } from '../runtime/temporalCli';
 import { runServerForeground, stopBackgroundServer } from '../runtime/devServer';
-import { runWorker } from '../workers/worker';
+import { datagen } from './datagen';
 import { demo } from './demo';
+import { run } from './run';
+import { worker } from './worker';
 
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -12,10 +14,13 @@ const log = (line: string): void => {
 const USAGE = `Usage: tributary <command>
 
 Commands:
-  demo            Run the sample job on the embedded local Temporal dev server (starts it if needed)
+  demo            The quick start: generate sample data, run the weekly load on the embedded dev server
+  run <spec>      Validate a pipeline spec and run it (--week YYYY-MM-DD, --detach, --workflow-id ID)
+  datagen         Write the sample retail week as parquet (--out, --regions, --stores, --products, --days, --seed)
   server          Run the local Temporal dev server in the foreground (state kept in .tributary/)
   server stop     Stop a dev server that another command started in the background
   worker          Run a worker on the configured task queue until SIGINT/SIGTERM
+                  (--activities N: activities at once, default 4; --shutdown-grace 30s)
   ensure-cli      Find the Temporal CLI, building it with Go if it is missing, and print its path
 
 Environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default),
@@ -27,6 +32,10 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'demo':
       return demo(settings, rest, log);
+    case 'run':
+      return run(settings, rest, log);
+    case 'datagen':
+      return datagen(rest, log);
     case 'server':
       if (rest[0] === 'stop') {
         await stopBackgroundServer(settings, log);
@@ -34,9 +43,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       return runServerForeground(settings, log);
     case 'worker':
-      log(`Worker polling task queue "${settings.taskQueue}" at ${settings.address} (Ctrl+C to stop).`);
-      await runWorker({ address: settings.address, namespace: settings.namespace, taskQueue: settings.taskQueue });
-      return 0;
+      return worker(settings, rest, log);
     case 'ensure-cli':
       process.stdout.write(`${await ensureTemporalCli(log)}\n`);
       return 0;

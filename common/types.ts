@@ -7,3 +7,52 @@ export interface FileScan {
   /** Column name to polars data type, e.g. `{ units: "Int32" }`. */
   schema: Record<string, string>;
 }
+
+/** One dataset: a folder under the data root with its input files. */
+export interface DatasetRef {
+  name: string;
+  dir: string;
+  files: { transactions: string; stock: string };
+}
+
+/** Shared reference data files. */
+export interface ReferenceRef {
+  products: string;
+  substitutes: string;
+}
+
+/** Attempts and time of one stage of one dataset. */
+export interface StageRun {
+  attempts: number;
+  durationMs: number;
+}
+
+/** An output file, published. */
+export interface OutputFile {
+  table: string;
+  path: string;
+  rows: number;
+}
+
+export type DatasetStatus = 'succeeded' | 'failed' | 'cancelled';
+export type DatasetStage = 'read' | 'readReference' | 'compute' | 'write';
+
+export interface DatasetSummary {
+  dataset: string;
+  status: DatasetStatus;
+  /** Rows of the week read from each input. */
+  rowsIn?: { transactions: number; stock: number };
+  outputs: OutputFile[];
+  stages: Partial<Record<DatasetStage, StageRun>>;
+  error?: { stage: DatasetStage | 'run'; type: string; message: string };
+}
+
+/** Live state of a run, answered by the `progress` query. */
+export interface Progress {
+  phase: 'planning' | 'running' | 'reporting' | 'done';
+  total: number;
+  pending: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+}

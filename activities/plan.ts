@@ -1,0 +1,68 @@
+/**
+ * The resolve stage: validate the spec (runs may be started by any client, so the worker checks
+ * too), find the datasets under the data root, and return the run's plan: references only.
+ */
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { DatasetRef, ReferenceRef } from '../common/types';
+import { InvalidSpecError, parseSpec } from '../spec/schema';
+import type { PipelineSpec } from '../spec/types';
+import { globFolders } from './glob';
+
+export interface RunPlan {
+  spec: PipelineSpec;
+  week: string;
+  datasets: DatasetRef[];
+  reference: ReferenceRef;
+}
+
+/** Resolves `relative` under `root`, refusing anything that lands outside it. */
+export function insideRoot(root: string, relative: string, what: string): string {
+  const resolved = path.resolve(root, relative);
+  if (resolved !== root && !resolved.startsWith(root + path.sep)) {
+    throw ApplicationFailure.nonRetryable(`${what} "${relative}" is outside the data root ${root}`, 'PathOutsideDataRoot');
+  }
+  return resolved;
+}
+
+/** `week`: given for this run; `defaultWeek`: used when neither the run nor the spec names one. */
+export async function prepareRun(input: { spec: unknown; week?: string; defaultWeek: string }): Promise<RunPlan> {
+  let spec: PipelineSpec;
+  try {
+    spec = parseSpec(input.spec);
+  } catch (err) {
+    if (err instanceof InvalidSpecError) throw ApplicationFailure.nonRetryable(err.message, 'InvalidSpec');
+    throw err;
+  }
+  const week = input.week ?? spec.week ?? input.defaultWeek;
+  const root = path.resolve(spec.dataRoot);
+  const folders =
+    'glob' in spec.datasets
+      ? await globFolders(root, spec.datasets.glob)
+      : spec.datasets.list.map((d) => path.relative(root, insideRoot(root, d, 'Dataset')));
+  if (folders.length === 0) {
+    const how = 'glob' in spec.datasets ? `glob "${spec.datasets.glob}"` : 'list';
+    throw ApplicationFailure.nonRetryable(`The dataset ${how} matched no folders under ${root}`, 'NoDatasets');
+  }
+  const names = folders.map((f) => path.basename(f));
+  const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+  if (duplicate) {
+    throw ApplicationFailure.nonRetryable(`Two dataset folders are both named "${duplicate}"; names must be unique`, 'InvalidSpec');
+  }
+  const datasets = folders.map((folder, i) => {
+    const dir = insideRoot(root, folder, 'Dataset');
+    return {
+      name: names[i] as string,
+      dir,
+      files: {
+        transactions: insideRoot(root, path.join(folder, spec.inputs.transactions), 'Input'),
+        stock: insideRoot(root, path.join(folder, spec.inputs.stock), 'Input'),
+      },
+    };
+  });
+  const reference = {
+    products: insideRoot(root, spec.reference.products, 'Reference dataset'),
+    substitutes: insideRoot(root, spec.reference.substitutes, 'Reference dataset'),
+  };
+  return { spec: { ...spec, dataRoot: root, output: { ...spec.output, root: path.resolve(spec.output.root) } }, week, datasets, reference };
+}

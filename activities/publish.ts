@@ -1,0 +1,27 @@
+/**
+ * The write stage: staged outputs are renamed into their final paths (atomic on one filesystem),
+ * and the staging folder is removed. Idempotent: a retry after a partial publish finishes the job.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { OutputFile } from '../common/types';
+import type { StagedTable } from './compute';
+
+export async function publishOutputs(tables: StagedTable[], stagingDir: string): Promise<{ outputs: OutputFile[] }> {
+  for (const t of tables) {
+    await mkdir(path.dirname(t.final), { recursive: true });
+    if (existsSync(t.staging)) await rename(t.staging, t.final);
+    else if (!existsSync(t.final)) {
+      throw ApplicationFailure.nonRetryable(`Staged output ${t.staging} for ${t.final} is missing`, 'StagingMissing');
+    }
+  }
+  await rm(stagingDir, { recursive: true, force: true });
+  return { outputs: tables.map((t) => ({ table: t.table, path: t.final, rows: t.rows })) };
+}
+
+/** Removes a dataset's staging folder after a failure or cancellation, so nothing partial remains. */
+export async function discardStaging(stagingDir: string): Promise<void> {
+  await rm(stagingDir, { recursive: true, force: true });
+}

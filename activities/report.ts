@@ -1,0 +1,19 @@
+/** Writes the run report next to the outputs: JSON for tools, Markdown for people; atomically. */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { renderMarkdown, type RunReport } from '../common/report';
+
+async function writeAtomically(file: string, text: string): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, text);
+  await rename(tmp, file);
+}
+
+export async function writeReport(report: RunReport, outputRoot: string): Promise<{ json: string; markdown: string }> {
+  const dir = path.join(outputRoot, report.week);
+  await mkdir(dir, { recursive: true });
+  const files = { json: path.join(dir, '_report.json'), markdown: path.join(dir, '_report.md') };
+  await writeAtomically(files.json, `${JSON.stringify({ ...report, files }, null, 2)}\n`);
+  await writeAtomically(files.markdown, renderMarkdown(report));
+  return files;
+}

@@ -1,0 +1,61 @@
+/**
+ * What every stage activity shares: its attempt number and duration in the result, the attempt in
+ * the failure details (so the report can show attempts of failed stages), heartbeats while it works,
+ * and an optional fault hook for tests that inject real failures into real activities.
+ */
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import type { Ledger } from './ledger';
+
+export interface StageResult {
+  attempt: number;
+  durationMs: number;
+}
+
+/** Called at the start of each stage attempt; a test can throw from it to inject a failure. */
+export type FaultHook = (stage: string, dataset: string, attempt: number) => void | Promise<void>;
+
+function withAttempt(err: unknown, attempt: number): unknown {
+  if (err instanceof CancelledFailure) return err;
+  if (err instanceof ApplicationFailure) {
+    return ApplicationFailure.create({
+      message: err.message,
+      type: err.type ?? 'Error',
+      nonRetryable: err.nonRetryable === true,
+      details: [{ attempt }, ...(err.details ?? [])],
+      cause: err.cause,
+    });
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  return ApplicationFailure.create({ message: e.message, type: e.name, nonRetryable: false, details: [{ attempt }], cause: e });
+}
+
+export interface StageHooks {
+  faults?: FaultHook;
+  ledger?: Ledger;
+}
+
+export async function runStage<T extends object>(
+  stage: string,
+  dataset: string,
+  hooks: StageHooks,
+  work: () => Promise<T>,
+): Promise<T & StageResult> {
+  const ctx = Context.current();
+  const attempt = ctx.info.attempt;
+  const record = { stage, dataset, attempt, workflowId: ctx.info.workflowExecution?.workflowId ?? '(standalone)' };
+  const started = Date.now();
+  // Collects are async, so the event loop is free and these heartbeats flow during polars work.
+  const beat = setInterval(() => ctx.heartbeat({ stage, dataset }), 1_000);
+  try {
+    await hooks.ledger?.append({ event: 'start', ...record });
+    await hooks.faults?.(stage, dataset, attempt);
+    const result = await work();
+    await hooks.ledger?.append({ event: 'done', ...record });
+    return { ...result, attempt, durationMs: Date.now() - started };
+  } catch (err) {
+    await hooks.ledger?.append({ event: 'failed', ...record }).catch(() => undefined);
+    throw withAttempt(err, attempt);
+  } finally {
+    clearInterval(beat);
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * `tributary run <spec>`: validates the spec before anything starts, starts a `weeklyLoad` run,
+ * shows its progress from the `progress` query, and prints the report and the Web UI link.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { RunReport } from '../common/report';
+import { renderMarkdown } from '../common/report';
+import { ensureServer } from '../runtime/devServer';
+import { workflowUrl, type Settings } from '../runtime/settings';
+import { InvalidSpecError, parseSpec } from '../spec/schema';
+import { progressQuery, type weeklyLoad } from '../workflows';
+import { connectClient, withWorker } from './client';
+import { renderProgress } from './progress';
+
+/** Reads a spec file; relative dataRoot and output.root are taken from the spec file's folder. */
+export async function loadSpecFile(file: string): Promise<Record<string, unknown>> {
+  let spec: Record<string, unknown>;
+  try {
+    spec = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new InvalidSpecError([`not readable as JSON: ${(err as Error).message}`]);
+  }
+  const base = path.dirname(path.resolve(file));
+  if (typeof spec.dataRoot === 'string') spec.dataRoot = path.resolve(base, spec.dataRoot);
+  const output = spec.output as { root?: unknown } | undefined;
+  if (output && typeof output.root === 'string') spec.output = { ...output, root: path.resolve(base, output.root) };
+  return spec;
+}
+
+export interface RunOptions {
+  week?: string;
+  detach?: boolean;
+  workflowId?: string;
+}
+
+export async function runSpec(settings: Settings, spec: Record<string, unknown>, options: RunOptions, log: (l: string) => void): Promise<number> {
+  const parsed = parseSpec(spec); // throws InvalidSpecError listing every problem: nothing has started
+  await ensureServer(settings, log);
+  const { client, close } = await connectClient(settings);
+  try {
+    const workflowId = options.workflowId ?? `${parsed.name}-${options.week ?? parsed.week ?? 'lastweek'}-${Date.now().toString(36)}`;
+    const handle = await client.workflow.start<typeof weeklyLoad>('weeklyLoad', {
+      taskQueue: settings.taskQueue,
+      workflowId,
+      args: [{ spec, ...(options.week ? { week: options.week } : {}) }],
+    });
+    const url = workflowUrl(settings, workflowId);
+    if (options.detach) {
+      process.stdout.write(`${workflowId}\n`);
+      log(`Started. Watch it: ${url}\nProgress: temporal workflow query --workflow-id ${workflowId} --type progress`);
+      return 0;
+    }
+    log(`Started ${workflowId}\nWatch it: ${url}`);
+    const report = await withWorker(client, settings, log, () => followRun(handle, log));
+    process.stdout.write(`\n${renderMarkdown(report)}\n`);
+    log(`Report: ${report.files?.markdown}\nWeb UI: ${url}`);
+    return report.status === 'succeeded' ? 0 : 1;
+  } finally {
+    await close();
+  }
+}
+
+async function followRun(handle: WorkflowHandle<typeof weeklyLoad>, log: (l: string) => void): Promise<RunReport> {
+  let last = '';
+  const show = async () => {
+    const line = renderProgress(await handle.query(progressQuery));
+    if (line === last) return;
+    last = line;
+    if (process.stderr.isTTY) process.stderr.write(`\r${line}`);
+    else log(line);
+  };
+  const timer = setInterval(() => void show().catch(() => undefined), 1_000);
+  try {
+    const report = await handle.result();
+    await show().catch(() => undefined);
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    return report;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+export async function run(settings: Settings, argv: string[], log: (l: string) => void): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { week: { type: 'string' }, detach: { type: 'boolean' }, 'workflow-id': { type: 'string' } },
+  });
+  const file = positionals[0];
+  if (!file) {
+    log('Usage: tributary run <spec.json> [--week YYYY-MM-DD] [--detach] [--workflow-id ID]');
+    return 2;
+  }
+  try {
+    const spec = await loadSpecFile(file);
+    return await runSpec(settings, spec, { week: values.week, detach: values.detach, workflowId: values['workflow-id'] }, log);
+  } catch (err) {
+    if (err instanceof InvalidSpecError) {
+      log(`Invalid pipeline spec ${file}:\n${err.problems.map((p) => `  - ${p}`).join('\n')}\nNothing was started.`);
+      return 2;
+    }
+    throw err;
+  }
+}

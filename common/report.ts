@@ -1,0 +1,58 @@
+/** The run report: totals from the per-dataset summaries, and a readable Markdown table. Pure. */
+import type { DatasetSummary } from './types';
+
+export interface RunReport {
+  pipeline: string;
+  workflowId: string;
+  week: string;
+  startedAt: string;
+  finishedAt: string;
+  /** succeeded: every dataset; partial: some failed; failed: none succeeded. */
+  status: 'succeeded' | 'partial' | 'failed';
+  totals: { datasets: number; succeeded: number; failed: number; cancelled: number; rowsIn: number; rowsOut: number };
+  datasets: DatasetSummary[];
+  files?: { json: string; markdown: string };
+}
+
+export function buildReport(run: Omit<RunReport, 'status' | 'totals'>): RunReport {
+  const count = (status: DatasetSummary['status']) => run.datasets.filter((d) => d.status === status).length;
+  const succeeded = count('succeeded');
+  const totals = {
+    datasets: run.datasets.length,
+    succeeded,
+    failed: count('failed'),
+    cancelled: count('cancelled'),
+    rowsIn: run.datasets.reduce((n, d) => n + (d.rowsIn?.transactions ?? 0) + (d.rowsIn?.stock ?? 0), 0),
+    rowsOut: run.datasets.reduce((n, d) => n + d.outputs.reduce((m, o) => m + o.rows, 0), 0),
+  };
+  const status = succeeded === totals.datasets ? 'succeeded' : succeeded === 0 ? 'failed' : 'partial';
+  return { ...run, status, totals };
+}
+
+const seconds = (ms: number | undefined) => (ms === undefined ? '' : `${(ms / 1000).toFixed(1)}s`);
+const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+export function renderMarkdown(report: RunReport): string {
+  const t = report.totals;
+  const lines = [
+    `# ${report.pipeline}: week of ${report.week}`,
+    '',
+    `Run \`${report.workflowId}\`: **${report.status}**, ${t.succeeded}/${t.datasets} datasets succeeded` +
+      `${t.failed ? `, ${t.failed} failed` : ''}${t.cancelled ? `, ${t.cancelled} cancelled` : ''}; ` +
+      `${t.rowsIn} rows in, ${t.rowsOut} rows out. Started ${report.startedAt}, finished ${report.finishedAt}.`,
+    '',
+    '| dataset | status | rows in | rows out | read | compute | write | attempts (read/compute/write) | error |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+  ];
+  for (const d of report.datasets) {
+    const rowsIn = d.rowsIn ? d.rowsIn.transactions + d.rowsIn.stock : '';
+    const rowsOut = d.outputs.reduce((n, o) => n + o.rows, 0);
+    const attempts = (['read', 'compute', 'write'] as const).map((s) => d.stages[s]?.attempts ?? '-').join('/');
+    const error = d.error ? cell(`${d.error.stage}: ${d.error.type}: ${d.error.message}`) : '';
+    lines.push(
+      `| ${d.dataset} | ${d.status} | ${rowsIn} | ${d.status === 'succeeded' ? rowsOut : ''} | ${seconds(d.stages.read?.durationMs)} | ` +
+        `${seconds(d.stages.compute?.durationMs)} | ${seconds(d.stages.write?.durationMs)} | ${attempts} | ${error} |`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,64 @@
+/**
+ * Stage policies: the declarative retry/timeout settings of each stage, their defaults (stated
+ * once, here), and the one function that turns a policy into Temporal activity options.
+ * Side-effect free and zod-free: workflows import it.
+ */
+import type { ActivityOptions } from '@temporalio/common';
+
+/** The stages of a dataset's journey, each with its own policy. */
+export const STAGES = ['resolve', 'read', 'compute', 'write'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export interface RetrySettings {
+  /** Attempts in all, the first included. 1 = no retry. */
+  maximumAttempts: number;
+  /** Wait before the first retry, ms. */
+  initialInterval: number;
+  /** Each wait is the previous one times this. */
+  backoffCoefficient: number;
+  /** Cap on the wait between attempts, ms. */
+  maximumInterval: number;
+  /** Error types that are never retried (besides failures raised as non-retryable). */
+  nonRetryableErrorTypes: string[];
+}
+
+export interface StagePolicy {
+  /** Task queue of the stage's activities; default: the run's task queue. */
+  taskQueue?: string;
+  /** Limit on one attempt, ms. */
+  startToCloseTimeout: number;
+  /** Limit on all attempts together, retries and waits included, ms. */
+  scheduleToCloseTimeout?: number;
+  /** A running attempt that has not heartbeated for this long is presumed lost and retried, ms. */
+  heartbeatTimeout?: number;
+  retry: RetrySettings;
+}
+
+/** Errors no retry can fix: raised by activities as non-retryable, listed here as a safety net. */
+export const PERMANENT_ERROR_TYPES = ['SchemaMismatch', 'UnreadableParquet', 'FileNotFound', 'InvalidSpec', 'DuplicateKeys'];
+
+const retry = (maximumAttempts: number): RetrySettings => ({
+  maximumAttempts,
+  initialInterval: 1_000,
+  backoffCoefficient: 2,
+  maximumInterval: 60_000,
+  nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES],
+});
+
+export const DEFAULT_POLICIES: Record<Stage, StagePolicy> = {
+  resolve: { startToCloseTimeout: 60_000, retry: retry(5) },
+  read: { startToCloseTimeout: 5 * 60_000, heartbeatTimeout: 60_000, retry: retry(5) },
+  compute: { startToCloseTimeout: 30 * 60_000, heartbeatTimeout: 60_000, retry: retry(3) },
+  write: { startToCloseTimeout: 5 * 60_000, retry: retry(5) },
+};
+
+/** A stage policy as Temporal activity options. The only place this mapping happens. */
+export function activityOptions(policy: StagePolicy): ActivityOptions {
+  return {
+    taskQueue: policy.taskQueue,
+    startToCloseTimeout: policy.startToCloseTimeout,
+    scheduleToCloseTimeout: policy.scheduleToCloseTimeout,
+    heartbeatTimeout: policy.heartbeatTimeout,
+    retry: { ...policy.retry, nonRetryableErrorTypes: [...policy.retry.nonRetryableErrorTypes] },
+  };
+}

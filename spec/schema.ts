@@ -1,0 +1,131 @@
+/**
+ * The pipeline spec's schema (zod): parses a user's JSON, lists every problem by path, and fills
+ * defaults from one place (DEFAULTS here, DEFAULT_POLICIES in policy.ts).
+ */
+import { z } from 'zod';
+import { METRIC_NAMES } from '../metrics';
+import { parseDuration } from './duration';
+import { DEFAULT_POLICIES, STAGES, type Stage, type StagePolicy } from './policy';
+import type { PipelineSpec } from './types';
+
+export const DEFAULTS = {
+  inputs: { transactions: 'transactions.parquet', stock: 'stock.parquet' },
+  outputPath: '{week}/{dataset}/{table}.parquet',
+  parallelism: { datasets: 4 },
+  onFailure: 'continue',
+} as const;
+
+const duration = z
+  .union([z.string(), z.number()])
+  .transform((value, ctx) => {
+    const ms = parseDuration(value);
+    if (ms === undefined) ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (e.g. "30s", "5 minutes", 1500)` });
+    return ms ?? 0;
+  });
+
+const relativePath = z.string().min(1).refine((p) => !p.split(/[\\/]/).includes('..'), 'must not contain ".."');
+
+const retry = z.strictObject({
+  maximumAttempts: z.number().int().min(1).optional(),
+  initialInterval: duration.optional(),
+  backoffCoefficient: z.number().min(1).optional(),
+  maximumInterval: duration.optional(),
+  nonRetryableErrorTypes: z.array(z.string().min(1)).optional(),
+});
+
+const stagePolicy = z.strictObject({
+  taskQueue: z.string().min(1).optional(),
+  startToCloseTimeout: duration.optional(),
+  scheduleToCloseTimeout: duration.optional(),
+  heartbeatTimeout: duration.optional(),
+  retry: retry.optional(),
+});
+
+const specSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'use 1-64 letters, digits, "-" or "_"'),
+  dataRoot: z.string().min(1),
+  datasets: z.union([
+    z.strictObject({ glob: relativePath }),
+    z.strictObject({ list: z.array(relativePath).min(1) }),
+  ]),
+  inputs: z.strictObject({ transactions: relativePath, stock: relativePath }).optional(),
+  reference: z.strictObject({ products: relativePath, substitutes: relativePath }),
+  metrics: z
+    .array(z.enum(METRIC_NAMES as unknown as [string, ...string[]]))
+    .min(1)
+    .refine((m) => new Set(m).size === m.length, 'lists a metric twice'),
+  output: z.strictObject({
+    root: z.string().min(1),
+    path: z
+      .string()
+      .refine((p) => p.includes('{dataset}') && p.includes('{table}'), 'must contain {dataset} and {table}')
+      .refine((p) => p.endsWith('.parquet'), 'must end with .parquet')
+      .refine((p) => !p.split(/[\\/]/).includes('..'), 'must not contain ".."')
+      .optional(),
+  }),
+  week: z.iso.date().optional(),
+  parallelism: z.strictObject({ datasets: z.number().int().min(1).max(2_000).optional() }).optional(),
+  stages: z.partialRecord(z.enum(STAGES), stagePolicy).optional(),
+  onFailure: z.enum(['continue', 'failFast']).optional(),
+});
+
+export type SpecInput = z.input<typeof specSchema>;
+
+export class InvalidSpecError extends Error {
+  override name = 'InvalidSpec';
+  constructor(readonly problems: string[]) {
+    super(`Invalid pipeline spec:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+function mergePolicy(stage: Stage, given: z.output<typeof stagePolicy> | undefined): StagePolicy {
+  const base = DEFAULT_POLICIES[stage];
+  return {
+    ...base,
+    ...Object.fromEntries(Object.entries(given ?? {}).filter(([k, v]) => k !== 'retry' && v !== undefined)),
+    retry: { ...base.retry, ...Object.fromEntries(Object.entries(given?.retry ?? {}).filter(([, v]) => v !== undefined)) },
+  };
+}
+
+/** Timeouts that cannot all hold at once, per stage. */
+function impossibleTimeouts(stage: Stage, p: StagePolicy): string[] {
+  const problems: string[] = [];
+  const at = `stages.${stage}`;
+  if (p.heartbeatTimeout !== undefined && p.heartbeatTimeout >= p.startToCloseTimeout) {
+    problems.push(`${at}.heartbeatTimeout: must be shorter than startToCloseTimeout (${p.startToCloseTimeout} ms)`);
+  }
+  if (p.scheduleToCloseTimeout !== undefined && p.scheduleToCloseTimeout < p.startToCloseTimeout) {
+    problems.push(`${at}.scheduleToCloseTimeout: must be at least startToCloseTimeout (${p.startToCloseTimeout} ms)`);
+  }
+  if (p.retry.maximumInterval < p.retry.initialInterval) {
+    problems.push(`${at}.retry.maximumInterval: must be at least initialInterval (${p.retry.initialInterval} ms)`);
+  }
+  return problems;
+}
+
+/** Validates a spec and fills its defaults; throws InvalidSpecError listing every problem by path. */
+export function parseSpec(input: unknown): PipelineSpec {
+  const parsed = specSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new InvalidSpecError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(spec)'}: ${issue.message}`),
+    );
+  }
+  const s = parsed.data;
+  const stages = Object.fromEntries(STAGES.map((stage) => [stage, mergePolicy(stage, s.stages?.[stage])])) as Record<Stage, StagePolicy>;
+  const problems = STAGES.flatMap((stage) => impossibleTimeouts(stage, stages[stage]));
+  if (problems.length > 0) throw new InvalidSpecError(problems);
+  return {
+    name: s.name,
+    dataRoot: s.dataRoot,
+    datasets: s.datasets,
+    inputs: s.inputs ?? { ...DEFAULTS.inputs },
+    reference: s.reference,
+    metrics: s.metrics,
+    output: { root: s.output.root, path: s.output.path ?? DEFAULTS.outputPath },
+    ...(s.week ? { week: s.week } : {}),
+    parallelism: { datasets: s.parallelism?.datasets ?? DEFAULTS.parallelism.datasets },
+    stages,
+    onFailure: s.onFailure ?? DEFAULTS.onFailure,
+  };
+}

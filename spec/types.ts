@@ -1,0 +1,30 @@
+/** The pipeline spec after validation, with every default filled in. Plain JSON: it travels in workflow inputs. */
+import type { Stage, StagePolicy } from './policy';
+
+export type OnFailure = 'continue' | 'failFast';
+
+export interface PipelineSpec {
+  /** Names the pipeline in workflow ids and reports. Letters, digits, '-' and '_'. */
+  name: string;
+  /** Folder all inputs live under; nothing outside it is read. */
+  dataRoot: string;
+  /** Datasets: folders under dataRoot, listed or matched by a glob (one child workflow each). */
+  datasets: { glob: string } | { list: string[] };
+  /** File names inside each dataset folder. */
+  inputs: { transactions: string; stock: string };
+  /** Shared reference data, relative to dataRoot. */
+  reference: { products: string; substitutes: string };
+  /** Metrics to compute for each dataset. */
+  metrics: string[];
+  /** Where outputs go: `path` is a template under `root` with {week}, {dataset} and {table}. */
+  output: { root: string; path: string };
+  /** The week to process, as its Monday (YYYY-MM-DD). Default: the run's `week` input, else last week. */
+  week?: string;
+  parallelism: {
+    /** Datasets in flight at once (child workflows). Default 4. */
+    datasets: number;
+  };
+  stages: Record<Stage, StagePolicy>;
+  /** `continue`: a failed dataset is reported and the others finish (default). `failFast`: stop at the first failure. */
+  onFailure: OnFailure;
+}

@@ -1,0 +1,58 @@
+/** `tributary run` as a user runs it: a bad spec is refused before anything starts. */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { expect, it } from 'vitest';
+import { tempDir } from './helpers/parquet';
+
+const run = promisify(execFile);
+const BIN = path.resolve(__dirname, '../bin/tributary.cjs');
+
+it('refuses a bad spec with every problem by path, exit code 2, and starts nothing', async () => {
+  const home = await tempDir('tributary-home-');
+  const spec = path.join(home, 'bad.json');
+  await writeFile(
+    spec,
+    JSON.stringify({
+      name: 'bad spec',
+      dataRoot: 'data',
+      datasets: { glob: 'sales/*' },
+      reference: { products: 'p.parquet', substitutes: 's.parquet' },
+      metrics: ['hierarchySales', 'revenueForecast'],
+      output: { root: 'out' },
+      parallelism: { datasets: -1 },
+      stages: { read: { startToCloseTimeout: '10s', heartbeatTimeout: '1 minute' } },
+      surprise: true,
+    }),
+  );
+  // An address nothing listens on: the command must fail before it tries to reach or start a server.
+  const env = { ...process.env, TRIBUTARY_HOME: home, TEMPORAL_ADDRESS: '127.0.0.1:1' };
+
+  const result = await run(process.execPath, [BIN, 'run', spec], { env }).then(
+    () => ({ code: 0, stderr: '' }),
+    (err: { code: number; stderr: string }) => err,
+  );
+
+  expect(result.code).toBe(2);
+  expect(result.stderr).toContain(`Invalid pipeline spec ${spec}`);
+  for (const where of ['name:', 'metrics.1:', 'parallelism.datasets:', '(spec):']) expect(result.stderr).toContain(`  - ${where}`);
+  expect(result.stderr).toContain('Nothing was started.');
+  expect(existsSync(path.join(home, 'temporal.db'))).toBe(false);
+});
+
+it('names the file and the JSON error when the spec is not JSON', async () => {
+  const home = await tempDir('tributary-home-');
+  const spec = path.join(home, 'broken.json');
+  await writeFile(spec, '{ "name": ');
+  const env = { ...process.env, TRIBUTARY_HOME: home, TEMPORAL_ADDRESS: '127.0.0.1:1' };
+
+  const result = await run(process.execPath, [BIN, 'run', spec], { env }).then(
+    () => ({ code: 0, stderr: '' }),
+    (err: { code: number; stderr: string }) => err,
+  );
+
+  expect(result.code).toBe(2);
+  expect(result.stderr).toContain(`Invalid pipeline spec ${spec}:\n  - not readable as JSON:`);
+});

@@ -1,0 +1,145 @@
+/**
+ * The weekly load end to end on a real Temporal dev server and real parquet files: generated data
+ * with planted stock-out substitution, and the figures the pipeline recovers from it.
+ */
+import { cp, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import pl from 'nodejs-polars';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateRetailWeek, type Manifest } from '../datagen';
+import { maxOpenChildren } from './helpers/history';
+import { tempDir } from './helpers/parquet';
+import { startTestServer } from './helpers/temporal';
+import { filesUnder, runWeekly, specFor } from './helpers/weekly';
+
+const SIZE = { regions: 4, stores: 10, products: 120, days: 7, seed: 11, week: '2026-11-16', substitutionShare: 0.6, stockoutRate: 0.15 };
+let env: TestWorkflowEnvironment;
+let data: string;
+let manifest: Manifest;
+
+beforeAll(async () => {
+  env = await startTestServer();
+  data = await tempDir('tributary-weekly-');
+  manifest = await generateRetailWeek({ out: data, ...SIZE });
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+/** A private copy of the generated data, for tests that damage it. */
+async function copyOfData(): Promise<string> {
+  const copy = await tempDir('tributary-weekly-copy-');
+  await cp(data, copy, { recursive: true });
+  return copy;
+}
+
+describe('weeklyLoad', () => {
+  it('recovers the planted substitution effects and the raw sales totals, per region', async () => {
+    const out = await tempDir('tributary-out-');
+    const { report, progress } = await runWeekly(env, 'planted effects', { spec: specFor(data, out), week: SIZE.week });
+
+    expect(report.status).toBe('succeeded');
+    expect(report.datasets.map((d) => d.dataset).sort()).toEqual([...manifest.regions].sort());
+    expect(progress).toEqual({ phase: 'done', total: 4, pending: 0, running: 0, succeeded: 4, failed: 0 });
+
+    for (const region of manifest.regions) {
+      const planted = manifest.planted.regions[region]!;
+      const byCategory = pl.readParquet(path.join(out, SIZE.week, region, 'lost_sales_by_category.parquet'));
+      const sum = (column: string) => Number(byCategory.getColumn(column).sum());
+      // Tolerance: the metric estimates demand from each product's clean in-stock days (±10% daily noise).
+      expect(sum('expected_units')).toBeGreaterThan(planted.expectedUnits * 0.9);
+      expect(sum('expected_units')).toBeLessThan(planted.expectedUnits * 1.1);
+      expect(sum('substituted_units')).toBeGreaterThan(planted.substitutedUnits * 0.9);
+      expect(sum('substituted_units')).toBeLessThan(planted.substitutedUnits * 1.1);
+      // The planted share is below SIZE.substitutionShare: demand for a substitute that is out too is lost.
+      const plantedShare = planted.substitutedUnits / planted.expectedUnits;
+      expect(Math.abs(sum('substituted_units') / sum('expected_units') - plantedShare)).toBeLessThan(0.05);
+
+      const raw = pl.readParquet(path.join(data, 'sales', region, 'transactions.parquet'));
+      const hierarchy = pl.readParquet(path.join(out, SIZE.week, region, 'hierarchy_sales.parquet'));
+      for (const level of ['category', 'subcategory', 'brand']) {
+        const rows = hierarchy.filter(pl.col('level').eq(pl.lit(level)));
+        expect(Number(rows.getColumn('units').sum())).toBe(Number(raw.getColumn('units').sum()));
+        expect(Number(rows.getColumn('revenue').sum())).toBeCloseTo(Number(raw.getColumn('revenue').sum()), 3);
+      }
+    }
+    expect(await filesUnder(path.join(out, '.staging'))).toEqual([]);
+    expect(report.files?.markdown).toBe(path.join(out, SIZE.week, '_report.md'));
+  });
+
+  it('reports a corrupt file and a missing column after one attempt each; the rest complete; nothing partial is left', async () => {
+    const damaged = await copyOfData();
+    const [corrupt, missingColumn, ...healthy] = manifest.regions as [string, string, ...string[]];
+    await writeFile(path.join(damaged, 'sales', corrupt, 'transactions.parquet'), 'PAR1 this is not parquet at all');
+    const stockFile = path.join(damaged, 'sales', missingColumn, 'stock.parquet');
+    pl.readParquet(stockFile).drop('in_stock').writeParquet(stockFile);
+    const out = await tempDir('tributary-out-');
+
+    const { report } = await runWeekly(env, 'bad inputs', { spec: specFor(damaged, out), week: SIZE.week });
+
+    expect(report.status).toBe('partial');
+    const byName = Object.fromEntries(report.datasets.map((d) => [d.dataset, d]));
+    expect(byName[corrupt]?.status).toBe('failed');
+    expect(byName[corrupt]?.error).toMatchObject({ stage: 'read', type: 'UnreadableParquet' });
+    expect(byName[corrupt]?.error?.message).toContain(path.join(damaged, 'sales', corrupt, 'transactions.parquet'));
+    expect(byName[missingColumn]?.error).toMatchObject({ stage: 'read', type: 'SchemaMismatch' });
+    expect(byName[missingColumn]?.error?.message).toMatch(new RegExp(`Dataset ${missingColumn}, file .*stock\\.parquet.*column "in_stock" missing`));
+    expect(byName[corrupt]?.stages.read?.attempts).toBe(1);
+    expect(byName[missingColumn]?.stages.read?.attempts).toBe(1);
+    for (const region of healthy) expect(byName[region]?.status).toBe('succeeded');
+
+    const written = await filesUnder(out);
+    expect(written.filter((f) => f.includes(corrupt) || f.includes(missingColumn))).toEqual([]);
+    expect(written.filter((f) => f.includes('.staging') || f.includes('.tmp'))).toEqual([]);
+    expect(written).toEqual(
+      expect.arrayContaining(healthy.map((r) => path.join(SIZE.week, r, 'lost_sales_by_category.parquet'))),
+    );
+  });
+
+  it('retries a transient failure per the spec, and the report shows the attempts', async () => {
+    const out = await tempDir('tributary-out-');
+    const flaky = manifest.regions[0]!;
+    const seen: number[] = [];
+    const faults = (stage: string, dataset: string, attempt: number) => {
+      if (stage !== 'compute' || dataset !== flaky) return;
+      seen.push(attempt);
+      if (attempt <= 2) throw new Error(`simulated transient I/O failure (attempt ${attempt})`);
+    };
+    const spec = specFor(data, out, { stages: { compute: { retry: { maximumAttempts: 4, initialInterval: '200ms', backoffCoefficient: 2 } } } });
+
+    const { report } = await runWeekly(env, 'transient failure', { spec, week: SIZE.week }, faults);
+
+    expect(seen).toEqual([1, 2, 3]);
+    const summary = report.datasets.find((d) => d.dataset === flaky)!;
+    expect(summary.status).toBe('succeeded');
+    expect(summary.stages.compute?.attempts).toBe(3);
+    for (const other of report.datasets.filter((d) => d.dataset !== flaky)) expect(other.stages.compute?.attempts).toBe(1);
+  });
+
+  it('gives up after the spec’s maximum attempts and reports them', async () => {
+    const out = await tempDir('tributary-out-');
+    const broken = manifest.regions[1]!;
+    const faults = (stage: string, dataset: string) => {
+      if (stage === 'compute' && dataset === broken) throw new Error('disk unavailable');
+    };
+    const spec = specFor(data, out, { stages: { compute: { retry: { maximumAttempts: 2, initialInterval: '100ms' } } } });
+
+    const { report } = await runWeekly(env, 'exhausted retries', { spec, week: SIZE.week }, faults);
+
+    const summary = report.datasets.find((d) => d.dataset === broken)!;
+    expect(summary).toMatchObject({ status: 'failed', error: { stage: 'compute', message: 'disk unavailable' } });
+    expect(summary.stages.compute?.attempts).toBe(2);
+    expect(report.totals).toMatchObject({ succeeded: 3, failed: 1 });
+  });
+
+  it('keeps no more datasets in flight than the spec’s parallelism', async () => {
+    const out = await tempDir('tributary-out-');
+    const spec = specFor(data, out, { parallelism: { datasets: 2 } });
+
+    const { report, handle } = await runWeekly(env, 'bounded window', { spec, week: SIZE.week });
+
+    expect(report.totals.succeeded).toBe(4);
+    expect(maxOpenChildren((await handle.fetchHistory()).events ?? [])).toBe(2);
+  });
+});

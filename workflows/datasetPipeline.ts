@@ -1,0 +1,64 @@
+/**
+ * One dataset's journey: read the dataset and the reference data at the same time (fork/join),
+ * compute the metrics into a staging folder, publish the outputs atomically, return a summary.
+ * On failure the staging folder is removed, and the failure carries the summary so far.
+ */
+import { ApplicationFailure, CancellationScope, isCancellation, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { DatasetRef, DatasetStage, DatasetSummary, ReferenceRef } from '../common/types';
+import { activityOptions, type Stage, type StagePolicy } from '../spec/policy';
+import { describeFailure } from './failures';
+
+export interface DatasetPipelineInput {
+  dataset: DatasetRef;
+  reference: ReferenceRef;
+  week: string;
+  metrics: string[];
+  output: { root: string; path: string };
+  stages: Record<Stage, StagePolicy>;
+}
+
+const STAGE_POLICY: Record<DatasetStage, Stage> = { read: 'read', readReference: 'read', compute: 'compute', write: 'write' };
+
+export async function datasetPipeline(input: DatasetPipelineInput): Promise<DatasetSummary> {
+  const stage = (s: Stage) => proxyActivities<Activities>(activityOptions(input.stages[s]));
+  const [read, compute, write] = [stage('read'), stage('compute'), stage('write')];
+  const name = input.dataset.name;
+  const stagingDir = `${input.output.root}/.staging/${name}-${workflowInfo().runId}`;
+  const summary: DatasetSummary = { dataset: name, status: 'succeeded', outputs: [], stages: {} };
+  let current: DatasetStage = 'read';
+  const track = <T extends { attempt: number; durationMs: number }>(s: DatasetStage, result: T): T => {
+    summary.stages[s] = { attempts: result.attempt, durationMs: result.durationMs };
+    return result;
+  };
+
+  try {
+    const [data] = await Promise.all([
+      read.readDataset(input.dataset, input.week).then((r) => track('read', r), (err: unknown) => Promise.reject(tag('read', err))),
+      read.readReference(input.reference, name).then((r) => track('readReference', r), (err: unknown) => Promise.reject(tag('readReference', err))),
+    ]);
+    summary.rowsIn = data.rowsIn;
+    current = 'compute';
+    const computed = track('compute', await compute.computeMetrics({ ...input, stagingDir }));
+    current = 'write';
+    const published = track('write', await write.publishOutputs({ dataset: name, tables: computed.tables, stagingDir }));
+    summary.outputs = published.outputs;
+    return summary;
+  } catch (err) {
+    await CancellationScope.nonCancellable(() => write.discardStaging(stagingDir));
+    if (isCancellation(err)) throw err;
+    const failedStage = err instanceof StageError ? err.stage : current;
+    const info = describeFailure(err instanceof StageError ? err.cause : err, input.stages[STAGE_POLICY[failedStage]].retry.maximumAttempts);
+    if (info.attempts !== undefined) summary.stages[failedStage] = { attempts: info.attempts, durationMs: summary.stages[failedStage]?.durationMs ?? 0 };
+    const failed: DatasetSummary = { ...summary, status: 'failed', error: { stage: failedStage, type: info.type, message: info.message } };
+    throw ApplicationFailure.nonRetryable(`Dataset ${name} failed at ${failedStage}: ${info.message}`, 'DatasetFailed', failed);
+  }
+}
+
+/** Remembers which branch of the fork/join failed. */
+class StageError extends Error {
+  constructor(readonly stage: DatasetStage, override readonly cause: unknown) {
+    super(`${stage} failed`);
+  }
+}
+const tag = (stage: DatasetStage, err: unknown) => (isCancellation(err) ? err : new StageError(stage, err));

@@ -1,0 +1,108 @@
+/**
+ * The weekly load: plan the run (validate the spec, find the datasets), fan out one
+ * `datasetPipeline` child per dataset in a bounded window, collect their summaries, and write
+ * the run report next to the outputs. The `progress` query shows where the run is.
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  ChildWorkflowFailure,
+  defineQuery,
+  executeChild,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { buildReport, type RunReport } from '../common/report';
+import type { DatasetSummary, Progress } from '../common/types';
+import { activityOptions, DEFAULT_POLICIES } from '../spec/policy';
+import { datasetPipeline } from './datasetPipeline';
+import { describeFailure } from './failures';
+import { mapBounded } from './window';
+
+export const progressQuery = defineQuery<Progress>('progress');
+
+export interface WeeklyLoadInput {
+  /** The pipeline spec (validated again by the worker, so any client may start a run). */
+  spec: unknown;
+  /** Monday of the week to process (YYYY-MM-DD). Default: the spec's `week`, else the last complete week. */
+  week?: string;
+}
+
+/** Monday of the week before `now`, in UTC: the last complete week. */
+export function lastWeek(now: Date): string {
+  const monday = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+  monday.setUTCDate(monday.getUTCDate() - ((monday.getUTCDay() + 6) % 7) - 7);
+  return monday.toISOString().slice(0, 10);
+}
+
+/** The summary a failed child carries in its failure details, or one built from the error. */
+function failedSummary(dataset: string, err: unknown): DatasetSummary {
+  const cause = err instanceof ChildWorkflowFailure ? err.cause : undefined;
+  const carried = cause instanceof ApplicationFailure ? (cause.details?.[0] as DatasetSummary | undefined) : undefined;
+  if (carried?.dataset === dataset) return carried;
+  const info = describeFailure(err);
+  return { dataset, status: 'failed', outputs: [], stages: {}, error: { stage: 'run', type: info.type, message: info.message } };
+}
+
+export async function weeklyLoad(input: WeeklyLoadInput): Promise<RunReport> {
+  const startedAt = new Date().toISOString();
+  const progress: Progress = { phase: 'planning', total: 0, pending: 0, running: 0, succeeded: 0, failed: 0 };
+  setHandler(progressQuery, () => progress);
+
+  // The spec is not parsed yet, so planning runs under the default resolve policy.
+  const { prepareRun } = proxyActivities<Activities>(activityOptions(DEFAULT_POLICIES.resolve));
+  const plan = await prepareRun({ spec: input.spec, week: input.week, defaultWeek: lastWeek(new Date()) });
+  const { spec, week } = plan;
+  const { writeReport } = proxyActivities<Activities>(activityOptions(spec.stages.write));
+  Object.assign(progress, { phase: 'running', total: plan.datasets.length, pending: plan.datasets.length });
+
+  const parentId = workflowInfo().workflowId;
+  let stopping = false; // failFast: set at the first failure; the rest are cancelled
+  const fanOut = new CancellationScope();
+  const summaries = await fanOut.run(() =>
+    mapBounded(plan.datasets, spec.parallelism.datasets, async (dataset): Promise<DatasetSummary> => {
+      if (stopping) {
+        progress.pending -= 1;
+        return { dataset: dataset.name, status: 'cancelled', outputs: [], stages: {} };
+      }
+      progress.pending -= 1;
+      progress.running += 1;
+      try {
+        const summary = await executeChild(datasetPipeline, {
+          workflowId: `${parentId}/${dataset.name}`,
+          args: [{ dataset, reference: plan.reference, week, metrics: spec.metrics, output: spec.output, stages: spec.stages }],
+        });
+        progress.succeeded += 1;
+        return summary;
+      } catch (err) {
+        if (isCancellation(err) && stopping) return { dataset: dataset.name, status: 'cancelled', outputs: [], stages: {} };
+        if (isCancellation(err)) throw err;
+        progress.failed += 1;
+        if (spec.onFailure === 'failFast' && !stopping) {
+          stopping = true;
+          fanOut.cancel();
+        }
+        return failedSummary(dataset.name, err);
+      } finally {
+        progress.running -= 1;
+      }
+    }),
+  );
+
+  progress.phase = 'reporting';
+  const report = buildReport({ pipeline: spec.name, workflowId: parentId, week, startedAt, finishedAt: new Date().toISOString(), datasets: summaries });
+  const files = await writeReport(report, spec.output.root);
+  progress.phase = 'done';
+  if (stopping) {
+    const first = summaries.find((s) => s.status === 'failed');
+    throw ApplicationFailure.nonRetryable(
+      `Stopped at the first failure (onFailure: failFast): ${first?.dataset}: ${first?.error?.message}. Report: ${files.markdown}`,
+      'RunFailed',
+      { ...report, files },
+    );
+  }
+  return { ...report, files };
+}
