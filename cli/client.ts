@@ -1,5 +1,5 @@
 /** Shared plumbing of commands that start runs: a client, and a worker in this process when none polls. */
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Settings } from '../runtime/settings';
@@ -10,28 +10,53 @@ export async function connectClient(settings: Settings): Promise<{ client: Clien
   return { client: new Client({ connection, namespace: settings.namespace }), close: () => connection.close() };
 }
 
-/** True when some worker polls the task queue for workflow tasks. */
-export async function hasPollers(client: Client, settings: Settings): Promise<boolean> {
+/**
+ * A live idle worker long-polls (about a minute per poll), so its last poll is recent; the server
+ * keeps listing a stopped worker for minutes, so older pollers do not count.
+ */
+const LIVE_POLLER_MS = 75_000;
+
+/** True when some worker polled the task queue for workflow tasks within the last 75 s. */
+export async function hasPollers(client: Client, settings: Settings, now = Date.now()): Promise<boolean> {
   const response = await client.workflowService.describeTaskQueue({
     namespace: settings.namespace,
     taskQueue: { name: settings.taskQueue },
     taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
   });
-  return (response.pollers?.length ?? 0) > 0;
+  return (response.pollers ?? []).some((p) => {
+    const seconds = Number(p.lastAccessTime?.seconds ?? 0);
+    return now - seconds * 1000 < LIVE_POLLER_MS;
+  });
+}
+
+/** Waits until the run's first workflow task was picked up (history grows past its first events). */
+async function pickedUp(handle: WorkflowHandle, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (Date.now() < deadline) {
+    if ((await handle.describe()).historyLength > 2) return true;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return false;
 }
 
 /**
- * Runs `until` with a worker in this process if no worker polls the task queue (the embedded
- * default); otherwise lets the existing workers do the work.
+ * Runs `until` with a worker in this process if no worker serves the task queue (the embedded
+ * default); otherwise lets the existing workers do the work. If the workers seen do not pick the
+ * run up within 15 s (they may just have stopped), runs one here after all, rather than wait forever.
  */
 export async function withWorker<T>(
   client: Client,
   settings: Settings,
   log: (line: string) => void,
+  handle: WorkflowHandle,
   until: () => Promise<T>,
 ): Promise<T> {
-  if (await hasPollers(client, settings)) return until();
-  log(`No worker polls task queue "${settings.taskQueue}": running one in this process.`);
+  if (await hasPollers(client, settings)) {
+    if (await pickedUp(handle, 15_000)) return until();
+    log(`No worker picked up the run within 15 s on task queue "${settings.taskQueue}": running one in this process.`);
+  } else {
+    log(`No worker polls task queue "${settings.taskQueue}": running one in this process.`);
+  }
   const connection = await NativeConnection.connect({ address: settings.address });
   try {
     const worker: Worker = await createWorker({ connection, namespace: settings.namespace, taskQueue: settings.taskQueue });

@@ -1,4 +1,5 @@
 /** The `tributary` command: one function per sub-command, dispatched by name. */
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { loadSettings } from '../runtime/settings';
 import { ensureTemporalCli } from '../runtime/temporalCli';
 import { runServerForeground, stopBackgroundServer } from '../runtime/devServer';
@@ -24,11 +25,16 @@ Commands:
   ensure-cli      Find the Temporal CLI, building it with Go if it is missing, and print its path
 
 Environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default),
-TRIBUTARY_TASK_QUEUE (tributary), TRIBUTARY_HOME (.tributary), TEMPORAL_CLI_PATH.`;
+TRIBUTARY_TASK_QUEUE (tributary), TRIBUTARY_HOME (.tributary), TEMPORAL_CLI_PATH,
+TRIBUTARY_LOG_LEVEL (WARN; INFO for the worker command).`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const settings = loadSettings();
+  // An in-process worker (demo, run) logs warnings only, so the progress bar and report stay
+  // readable; `tributary worker` logs at INFO. TRIBUTARY_LOG_LEVEL overrides both.
+  const level = (process.env.TRIBUTARY_LOG_LEVEL ?? (command === 'worker' ? 'INFO' : 'WARN')) as LogLevel;
+  Runtime.install({ logger: new DefaultLogger(level) });
   switch (command) {
     case 'demo':
       return demo(settings, rest, log);

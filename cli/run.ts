@@ -54,7 +54,7 @@ export async function runSpec(settings: Settings, spec: Record<string, unknown>,
       return 0;
     }
     log(`Started ${workflowId}\nWatch it: ${url}`);
-    const report = await withWorker(client, settings, log, () => followRun(handle, log));
+    const report = await withWorker(client, settings, log, handle, () => followRun(handle, log));
     process.stdout.write(`\n${renderMarkdown(report)}\n`);
     log(`Report: ${report.files?.markdown}\nWeb UI: ${url}`);
     return report.status === 'succeeded' ? 0 : 1;
@@ -72,15 +72,20 @@ async function followRun(handle: WorkflowHandle<typeof weeklyLoad>, log: (l: str
     if (process.stderr.isTTY) process.stderr.write(`\r${line}`);
     else log(line);
   };
-  const timer = setInterval(() => void show().catch(() => undefined), 1_000);
-  try {
-    const report = await handle.result();
+  // One query at a time, and none left in flight when the run ends: the worker and the
+  // connection close right after, and a query still out would fail on a closed channel.
+  let finished = false;
+  const result = handle.result().finally(() => {
+    finished = true;
+  });
+  while (!finished) {
     await show().catch(() => undefined);
-    if (process.stderr.isTTY) process.stderr.write('\n');
-    return report;
-  } finally {
-    clearInterval(timer);
+    await Promise.race([result.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1_000))]);
   }
+  const report = await result;
+  await show().catch(() => undefined);
+  if (process.stderr.isTTY) process.stderr.write('\n');
+  return report;
 }
 
 export async function run(settings: Settings, argv: string[], log: (l: string) => void): Promise<number> {

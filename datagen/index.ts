@@ -31,9 +31,9 @@ export interface DatagenOptions {
 }
 
 export const DATAGEN_DEFAULTS: Omit<DatagenOptions, 'out'> = {
-  regions: 6,
-  stores: 20,
-  products: 200,
+  regions: 12,
+  stores: 150,
+  products: 1500,
   days: 7,
   seed: 42,
   week: '2026-11-16',
