@@ -3,7 +3,7 @@
  * (lazy scan, async sink) into the dataset's staging folder. Nothing is published here: the write
  * stage moves staged files into place, so a failed or retried compute never leaves a half output.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import pl from 'nodejs-polars';
@@ -42,12 +42,16 @@ export async function computeMetrics(input: ComputeInput, reference: (file: stri
     products: products.lazy(),
     substitutes: substitutes.lazy(),
   };
-  await mkdir(input.stagingDir, { recursive: true });
+  // Each attempt stages into its own folder: an attempt that timed out but still runs (a zombie)
+  // can never overwrite the files of the attempt that publishes.
+  const attemptDir = path.join(input.stagingDir, `attempt-${Context.current().info.attempt}`);
+  await rm(attemptDir, { recursive: true, force: true });
+  await mkdir(attemptDir, { recursive: true });
   const tables: StagedTable[] = [];
   for (const metric of input.metrics) {
     for (const [table, frame] of Object.entries(METRICS[metric as MetricName](inputs))) {
       if (Context.current().cancellationSignal.aborted) throw new CancelledFailure('Run cancelled');
-      const staging = path.join(input.stagingDir, `${table}.parquet`);
+      const staging = path.join(attemptDir, `${table}.parquet`);
       try {
         await frame.sinkParquet(staging).collect();
       } catch (err) {
