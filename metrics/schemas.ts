@@ -1,6 +1,6 @@
 /**
  * Declared schemas of the metric inputs, checked on read (before any transform runs), and the
- * comparison that turns a file's actual schema into a list of problems naming each column.
+ * comparisons that turn a file's actual schema and null counts into problems naming each column.
  */
 
 /** Kinds of column a metric relies on; each accepts the polars types listed in KIND_TYPES. */
@@ -16,8 +16,18 @@ const KIND_TYPES: Record<ColumnKind, string[]> = {
   boolean: ['Bool', 'Boolean'],
 };
 
-export type TableSchema = Record<string, ColumnKind>;
+/**
+ * A declared column: a bare kind is NOT nullable. The metrics silently skip nulls (a sum ignores a
+ * null unit, a join drops a null key), so a null would bias the figures without any error;
+ * a column must opt in to nulls explicitly.
+ */
+export type ColumnDecl = ColumnKind | { kind: ColumnKind; nullable: boolean };
+export type TableSchema = Record<string, ColumnDecl>;
 
+const kindOf = (decl: ColumnDecl): ColumnKind => (typeof decl === 'string' ? decl : decl.kind);
+const isNullable = (decl: ColumnDecl): boolean => typeof decl !== 'string' && decl.nullable;
+
+// No column below allows nulls: each is a key, a figure or a flag some metric or report relies on.
 export const INPUT_SCHEMAS = {
   transactions: { date: 'date', store_id: 'integer', product_id: 'integer', units: 'integer', revenue: 'float', promo: 'boolean' },
   stock: { date: 'date', store_id: 'integer', product_id: 'integer', in_stock: 'boolean' },
@@ -33,11 +43,29 @@ export interface ColumnProblem {
 /** Every declared column that is missing or of the wrong type; extra columns are fine. */
 export function schemaProblems(actual: Record<string, string>, declared: TableSchema): ColumnProblem[] {
   const problems: ColumnProblem[] = [];
-  for (const [column, kind] of Object.entries(declared)) {
+  for (const [column, decl] of Object.entries(declared)) {
+    const kind = kindOf(decl);
     const type = actual[column];
     if (type === undefined) problems.push({ column, problem: `missing (expected ${kind})` });
     else if (!KIND_TYPES[kind].some((t) => type === t || type.startsWith(`${t}(`)))
       problems.push({ column, problem: `has type ${type} (expected ${kind})` });
   }
   return problems;
+}
+
+/** Declared columns that must hold no nulls: the ones whose nulls a reader has to count. */
+export function nonNullableColumns(declared: TableSchema): string[] {
+  return Object.entries(declared)
+    .filter(([, decl]) => !isNullable(decl))
+    .map(([column]) => column);
+}
+
+/** Every non-nullable declared column with nulls, given the null count per column (others are ignored). */
+export function nullProblems(nullCounts: Record<string, number>, declared: TableSchema): ColumnProblem[] {
+  return nonNullableColumns(declared)
+    .filter((column) => (nullCounts[column] ?? 0) > 0)
+    .map((column) => {
+      const nulls = nullCounts[column] ?? 0;
+      return { column, problem: `has ${nulls} null ${nulls === 1 ? 'row' : 'rows'} (not nullable)` };
+    });
 }

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { hierarchySales } from '../metrics/hierarchySales';
 import { lostSalesByCategory, lostSalesDetail, substituteWeights } from '../metrics/lostSales';
 import { pipe } from '../metrics/pipe';
-import { INPUT_SCHEMAS, schemaProblems } from '../metrics/schemas';
+import { INPUT_SCHEMAS, nonNullableColumns, nullProblems, schemaProblems, type TableSchema } from '../metrics/schemas';
 
 const DAY = 20_000; // days since 1970-01-01
 const dates = (days: number[]) => pl.Series('date', new Int32Array(days.map((d) => DAY + d))).cast(pl.Date);
@@ -71,6 +71,27 @@ describe('schemaProblems', () => {
       { column: 'product_id', problem: 'has type String (expected integer)' },
       { column: 'promo', problem: 'missing (expected boolean)' },
     ]);
+  });
+});
+
+describe('nullProblems', () => {
+  it('declares every column of the four inputs not nullable', () => {
+    for (const schema of Object.values(INPUT_SCHEMAS)) expect(nonNullableColumns(schema)).toEqual(Object.keys(schema));
+  });
+
+  it('names each non-nullable column with nulls and its count; nullable and undeclared columns may hold nulls', () => {
+    const declared: TableSchema = { id: 'integer', label: { kind: 'string', nullable: true }, price: { kind: 'float', nullable: false }, day: 'date' };
+    expect(nonNullableColumns(declared)).toEqual(['id', 'price', 'day']);
+    expect(nullProblems({ id: 3, label: 5, price: 1, day: 0, extra: 9 }, declared)).toEqual([
+      { column: 'id', problem: 'has 3 null rows (not nullable)' },
+      { column: 'price', problem: 'has 1 null row (not nullable)' },
+    ]);
+  });
+
+  it('checks the kind of a column declared with its nullability', () => {
+    const declared: TableSchema = { label: { kind: 'string', nullable: true } };
+    expect(schemaProblems({ label: 'Int32' }, declared)).toEqual([{ column: 'label', problem: 'has type Int32 (expected string)' }]);
+    expect(schemaProblems({ label: 'String' }, declared)).toEqual([]);
   });
 });
 
