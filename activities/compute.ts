@@ -3,7 +3,7 @@
  * (lazy scan, async sink) into the dataset's staging folder. Nothing is published here: the write
  * stage moves staged files into place, so a failed or retried compute never leaves a half output.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import pl from 'nodejs-polars';
@@ -43,24 +43,37 @@ export async function computeMetrics(input: ComputeInput, reference: (file: stri
     substitutes: substitutes.lazy(),
   };
   // Each attempt stages into its own folder: an attempt that timed out but still runs (a zombie)
-  // can never overwrite the files of the attempt that publishes.
-  const attemptDir = path.join(input.stagingDir, `attempt-${Context.current().info.attempt}`);
-  await rm(attemptDir, { recursive: true, force: true });
-  await mkdir(attemptDir, { recursive: true });
+  // can never overwrite the files of the attempt that publishes. An attempt that fails, is
+  // cancelled, or learns (through its heartbeat) that it timed out removes its folder itself.
+  const ctx = Context.current();
+  const attemptDir = path.join(input.stagingDir, `attempt-${ctx.info.attempt}`);
+  const stopIfCancelled = () => {
+    if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`Compute of ${dataset.name} cancelled (${String(ctx.cancellationSignal.reason ?? 'cancelled')})`);
+  };
   const tables: StagedTable[] = [];
-  for (const metric of input.metrics) {
-    for (const [table, frame] of Object.entries(METRICS[metric as MetricName](inputs))) {
-      if (Context.current().cancellationSignal.aborted) throw new CancelledFailure('Run cancelled');
-      const staging = path.join(attemptDir, `${table}.parquet`);
-      try {
-        await frame.sinkParquet(staging).collect();
-      } catch (err) {
-        throw unreadable(`${dataset.files.transactions} / ${dataset.files.stock} (dataset ${dataset.name}, table ${table})`, err);
+  try {
+    stopIfCancelled();
+    await rm(attemptDir, { recursive: true, force: true });
+    await mkdir(attemptDir, { recursive: true });
+    for (const metric of input.metrics) {
+      for (const [table, frame] of Object.entries(METRICS[metric as MetricName](inputs))) {
+        stopIfCancelled();
+        const staging = path.join(attemptDir, `${table}.parquet`);
+        try {
+          await frame.sinkParquet(staging).collect();
+        } catch (err) {
+          throw unreadable(`${dataset.files.transactions} / ${dataset.files.stock} (dataset ${dataset.name}, table ${table})`, err);
+        }
+        const rows = await countRows(pl.scanParquet(staging));
+        tables.push({ table, staging, final: renderOutputPath(input.output, { week, dataset: dataset.name, table }), rows });
+        ctx.heartbeat({ stage: 'compute', dataset: dataset.name, table });
       }
-      const rows = await countRows(pl.scanParquet(staging));
-      tables.push({ table, staging, final: renderOutputPath(input.output, { week, dataset: dataset.name, table }), rows });
-      Context.current().heartbeat({ stage: 'compute', dataset: dataset.name, table });
     }
+    stopIfCancelled();
+  } catch (err) {
+    await rm(attemptDir, { recursive: true, force: true, maxRetries: 3 });
+    await rmdir(input.stagingDir).catch(() => undefined); // only if now empty
+    throw err;
   }
   return { tables };
 }

@@ -17,11 +17,12 @@ export async function publishOutputs(tables: StagedTable[], stagingDir: string):
       throw ApplicationFailure.nonRetryable(`Staged output ${t.staging} for ${t.final} is missing`, 'StagingMissing');
     }
   }
-  await rm(stagingDir, { recursive: true, force: true });
+  // maxRetries: an attempt that timed out may still be removing its own folder in there.
+  await rm(stagingDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   return { outputs: tables.map((t) => ({ table: t.table, path: t.final, rows: t.rows })) };
 }
 
 /** Removes a dataset's staging folder after a failure or cancellation, so nothing partial remains. */
 export async function discardStaging(stagingDir: string): Promise<void> {
-  await rm(stagingDir, { recursive: true, force: true });
+  await rm(stagingDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 }

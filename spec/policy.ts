@@ -3,7 +3,7 @@
  * once, here), and the one function that turns a policy into Temporal activity options.
  * Side-effect free and zod-free: workflows import it.
  */
-import type { ActivityOptions } from '@temporalio/common';
+import { ActivityCancellationType, type ActivityOptions } from '@temporalio/common';
 
 /** The stages of a dataset's journey, each with its own policy. */
 export const STAGES = ['resolve', 'read', 'compute', 'write'] as const;
@@ -35,7 +35,7 @@ export interface StagePolicy {
 }
 
 /** Errors no retry can fix: raised by activities as non-retryable, listed here as a safety net. */
-export const PERMANENT_ERROR_TYPES = ['SchemaMismatch', 'UnreadableParquet', 'FileNotFound', 'InvalidSpec', 'DuplicateKeys'];
+export const PERMANENT_ERROR_TYPES = ['SchemaMismatch', 'NullValues', 'UnreadableParquet', 'FileNotFound', 'InvalidSpec', 'DuplicateKeys', 'NoDatasets', 'PathOutsideDataRoot'];
 
 const retry = (maximumAttempts: number): RetrySettings => ({
   maximumAttempts,
@@ -60,5 +60,8 @@ export function activityOptions(policy: StagePolicy): ActivityOptions {
     scheduleToCloseTimeout: policy.scheduleToCloseTimeout,
     heartbeatTimeout: policy.heartbeatTimeout,
     retry: { ...policy.retry, nonRetryableErrorTypes: [...policy.retry.nonRetryableErrorTypes] },
+    // On cancellation, wait until the activity has really stopped: the workflow cleans up its
+    // staging folder next, and an activity still writing would leave files behind it.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   };
 }

@@ -1,6 +1,7 @@
 /** The pipeline spec: defaults filled from one place, every problem listed by path, nothing started. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { ActivityCancellationType } from '@temporalio/common';
 import { activityOptions, DEFAULT_POLICIES } from '../spec/policy';
 import { InvalidSpecError, parseSpec } from '../spec/schema';
 import { parseDuration } from '../spec/duration';
@@ -100,6 +101,7 @@ describe('activityOptions', () => {
       scheduleToCloseTimeout: undefined,
       heartbeatTimeout: DEFAULT_POLICIES.compute.heartbeatTimeout,
       retry: DEFAULT_POLICIES.compute.retry,
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     });
     expect(options.retry?.nonRetryableErrorTypes).not.toBe(DEFAULT_POLICIES.compute.retry.nonRetryableErrorTypes);
   });

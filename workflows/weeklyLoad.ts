@@ -6,10 +6,12 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   ChildWorkflowFailure,
   defineQuery,
   executeChild,
   isCancellation,
+  ParentClosePolicy,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -61,6 +63,7 @@ export async function weeklyLoad(input: WeeklyLoadInput): Promise<RunReport> {
 
   const parentId = workflowInfo().workflowId;
   let stopping = false; // failFast: set at the first failure; the rest are cancelled
+  let cancelRequested = false; // the run itself was cancelled (CLI, Web UI, API)
   const fanOut = new CancellationScope();
   const summaries = await fanOut.run(() =>
     mapBounded(plan.datasets, spec.parallelism.datasets, async (dataset): Promise<DatasetSummary> => {
@@ -73,13 +76,19 @@ export async function weeklyLoad(input: WeeklyLoadInput): Promise<RunReport> {
       try {
         const summary = await executeChild(datasetPipeline, {
           workflowId: `${parentId}/${dataset.name}`,
+          // If this run is terminated, its children are asked to cancel, so they clean up too.
+          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
           args: [{ dataset, reference: plan.reference, week, metrics: spec.metrics, output: spec.output, stages: spec.stages }],
         });
         progress.succeeded += 1;
         return summary;
       } catch (err) {
-        if (isCancellation(err) && stopping) return { dataset: dataset.name, status: 'cancelled', outputs: [], stages: {} };
-        if (isCancellation(err)) throw err;
+        // A cancelled child is an outcome like any other: the window keeps settling the rest, so
+        // every child has cleaned up before this run closes.
+        if (isCancellation(err)) {
+          if (!stopping) cancelRequested = true;
+          return { dataset: dataset.name, status: 'cancelled', outputs: [], stages: {} };
+        }
         progress.failed += 1;
         if (spec.onFailure === 'failFast' && !stopping) {
           stopping = true;
@@ -94,8 +103,10 @@ export async function weeklyLoad(input: WeeklyLoadInput): Promise<RunReport> {
 
   progress.phase = 'reporting';
   const report = buildReport({ pipeline: spec.name, workflowId: parentId, week, startedAt, finishedAt: new Date().toISOString(), datasets: summaries });
-  const files = await writeReport(report, spec.output.root);
+  // Written even for a cancelled run, so the report says which datasets finished before it stopped.
+  const files = await CancellationScope.nonCancellable(() => writeReport(report, spec.output.root));
   progress.phase = 'done';
+  if (cancelRequested) throw new CancelledFailure(`Run cancelled; report: ${files.markdown}`);
   if (stopping) {
     const first = summaries.find((s) => s.status === 'failed');
     throw ApplicationFailure.nonRetryable(
