@@ -109,6 +109,29 @@ describe('durability', () => {
     expect(new Set(ledger.map((e) => e.pid)).size).toBe(4); // the work really was spread over four processes
   });
 
+  it('lets in-flight work finish on SIGTERM (graceful shutdown) and takes no new work', async () => {
+    const run = await startRun('graceful shutdown');
+    const first = await run.startWorker();
+    const busy = await waitFor('a compute in flight on the first worker', () => started(run.ledger(), 'compute').find((e) => e.pid === first.pid), 120_000);
+
+    const signalledAt = new Date().toISOString();
+    await first.kill('SIGTERM');
+
+    expect(first.child.exitCode).toBe(0);
+    const ledger = run.ledger();
+    const finishedThere = (e: LedgerEntry) => e.event === 'done' && e.pid === first.pid && e.workflowId === busy.workflowId && e.stage === 'compute' && e.attempt === busy.attempt;
+    expect(ledger.some(finishedThere), 'the compute in flight finished before the worker exited').toBe(true);
+    expect(ledger.filter((e) => e.event === 'start' && e.pid === first.pid && e.at > signalledAt), 'no work started after SIGTERM').toEqual([]);
+
+    await run.startWorker();
+    const report = await resultOf(run.handle);
+
+    await expectExactlyOnceOutputs(report, run.out, manifest.regions);
+    expectNoCompletedStageRanAgain(report, run.ledger());
+    const dataset = report.datasets.find((d) => `${report.workflowId}/${d.dataset}` === busy.workflowId);
+    expect(dataset?.stages.compute?.attempts, 'the stage that finished during shutdown was not retried').toBe(busy.attempt);
+  });
+
   it('survives the Temporal server being stopped and restarted on the same database mid-run', async () => {
     const run = await startRun('server restart');
     const worker = await run.startWorker();
