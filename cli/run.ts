@@ -5,13 +5,14 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import type { RunReport } from '../common/report';
 import { renderMarkdown } from '../common/report';
 import { ensureServer } from '../runtime/devServer';
 import { workflowUrl, type Settings } from '../runtime/settings';
 import { InvalidSpecError, parseSpec } from '../spec/schema';
 import { progressQuery, type weeklyLoad } from '../workflows';
+import { lastWeek } from '../workflows/weeklyLoad';
 import { connectClient, withWorker } from './client';
 import { renderProgress } from './progress';
 
@@ -41,12 +42,26 @@ export async function runSpec(settings: Settings, spec: Record<string, unknown>,
   await ensureServer(settings, log);
   const { client, close } = await connectClient(settings);
   try {
-    const workflowId = options.workflowId ?? `${parsed.name}-${options.week ?? parsed.week ?? 'lastweek'}-${Date.now().toString(36)}`;
-    const handle = await client.workflow.start<typeof weeklyLoad>('weeklyLoad', {
-      taskQueue: settings.taskQueue,
-      workflowId,
-      args: [{ spec, ...(options.week ? { week: options.week } : {}) }],
-    });
+    // One run per pipeline and week at a time: the id is the pipeline and the week, and Temporal
+    // refuses a second run with the id of a running one, so two runs never write the same outputs.
+    const week = options.week ?? parsed.week ?? lastWeek(new Date());
+    const workflowId = options.workflowId ?? `${parsed.name}-${week}`;
+    let handle: WorkflowHandle<typeof weeklyLoad>;
+    try {
+      handle = await client.workflow.start<typeof weeklyLoad>('weeklyLoad', {
+        taskQueue: settings.taskQueue,
+        workflowId,
+        args: [{ spec, week }],
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      log(
+        `A run of ${parsed.name} for the week of ${week} is already running: ${workflowId}\n` +
+          `Watch it: ${workflowUrl(settings, workflowId)}\n` +
+          `Wait for it to finish, or cancel it: temporal workflow cancel --workflow-id ${workflowId}`,
+      );
+      return 2;
+    }
     const url = workflowUrl(settings, workflowId);
     if (options.detach) {
       process.stdout.write(`${workflowId}\n`);

@@ -5,7 +5,10 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
+import { DATAGEN_DEFAULTS, generateRetailWeek } from '../datagen';
 import { tempDir } from './helpers/parquet';
+import { DevServer } from './helpers/processes';
+import { specFor } from './helpers/weekly';
 
 const run = promisify(execFile);
 const BIN = path.resolve(__dirname, '../bin/tributary.cjs');
@@ -55,4 +58,31 @@ it('names the file and the JSON error when the spec is not JSON', async () => {
 
   expect(result.code).toBe(2);
   expect(result.stderr).toContain(`Invalid pipeline spec ${spec}:\n  - not readable as JSON:`);
+});
+
+it('refuses a second run of the same pipeline and week while the first is running, so outputs never mix', async () => {
+  const home = await tempDir('tributary-home-');
+  const server = await DevServer.start(path.join(home, 'temporal.db'));
+  try {
+    const data = path.join(home, 'data');
+    await generateRetailWeek({ ...DATAGEN_DEFAULTS, out: data, regions: 1, stores: 2, products: 10 });
+    const spec = path.join(home, 'spec.json');
+    await writeFile(spec, JSON.stringify(specFor(data, path.join(home, 'out'))));
+    // No worker serves this task queue, so the first run stays running.
+    const env = { ...process.env, TRIBUTARY_HOME: home, TEMPORAL_ADDRESS: server.address, TRIBUTARY_TASK_QUEUE: 'nobody-polls' };
+    const args = [BIN, 'run', spec, '--week', DATAGEN_DEFAULTS.week];
+
+    const first = await run(process.execPath, [...args, '--detach'], { env });
+    const second = await run(process.execPath, args, { env }).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code: number; stderr: string }) => err,
+    );
+
+    expect(first.stdout.trim()).toBe(`test-weekly-${DATAGEN_DEFAULTS.week}`);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain(`A run of test-weekly for the week of ${DATAGEN_DEFAULTS.week} is already running: test-weekly-${DATAGEN_DEFAULTS.week}`);
+    expect(second.stderr).toContain(`temporal workflow cancel --workflow-id test-weekly-${DATAGEN_DEFAULTS.week}`);
+  } finally {
+    await server.stop();
+  }
 });

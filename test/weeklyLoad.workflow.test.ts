@@ -2,7 +2,7 @@
  * The weekly load end to end on a real Temporal dev server and real parquet files: generated data
  * with planted stock-out substitution, and the figures the pipeline recovers from it.
  */
-import { cp, writeFile } from 'node:fs/promises';
+import { cp, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pl from 'nodejs-polars';
@@ -131,6 +131,24 @@ describe('weeklyLoad', () => {
     expect(summary).toMatchObject({ status: 'failed', error: { stage: 'compute', message: 'disk unavailable' } });
     expect(summary.stages.compute?.attempts).toBe(2);
     expect(report.totals).toMatchObject({ succeeded: 3, failed: 1 });
+  });
+
+  it('re-running a week replaces every output in place: same files, newer, nothing left from the first run', async () => {
+    const out = await tempDir('tributary-out-');
+    const spec = specFor(data, out);
+    const first = await runWeekly(env, 're-run one', { spec, week: SIZE.week });
+    const before = await filesUnder(out);
+    const stamps = new Map(await Promise.all(before.map(async (f) => [f, (await stat(path.join(out, f))).mtimeMs] as const)));
+
+    const second = await runWeekly(env, 're-run two', { spec, week: SIZE.week });
+
+    expect(second.report.status).toBe('succeeded');
+    expect(await filesUnder(out)).toEqual(before);
+    for (const file of before) expect((await stat(path.join(out, file))).mtimeMs, file).toBeGreaterThan(stamps.get(file)!);
+    const rows = (r: typeof first.report) => r.datasets.flatMap((d) => d.outputs.map((o) => `${o.path}:${o.rows}`)).sort();
+    expect(rows(second.report)).toEqual(rows(first.report));
+    const report = JSON.parse(await readFile(path.join(out, SIZE.week, '_report.json'), 'utf8')) as { workflowId: string };
+    expect(report.workflowId).toBe(second.handle.workflowId);
   });
 
   it('keeps no more datasets in flight than the spec’s parallelism', async () => {
