@@ -3,7 +3,7 @@
  * (lazy scan, async sink) into the dataset's staging folder. Nothing is published here: the write
  * stage moves staged files into place, so a failed or retried compute never leaves a half output.
  */
-import { mkdir, rm, rmdir } from 'node:fs/promises';
+import { mkdir, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import pl from 'nodejs-polars';
@@ -32,7 +32,36 @@ export function renderOutputPath(output: ComputeInput['output'], vars: { week: s
   return path.join(output.root, relative);
 }
 
-export async function computeMetrics(input: ComputeInput, reference: (file: string) => Promise<pl.DataFrame>) {
+/** What a compute attempt has staged so far: sent with its heartbeats, read back by a retry. */
+export interface ComputeProgress {
+  staged: StagedTable[];
+}
+
+/**
+ * Tables a previous attempt finished (from its last heartbeat), moved into this attempt's folder.
+ * A rename either takes the whole file or fails (the stale attempt already deleted it): then the
+ * table is simply computed again.
+ */
+async function resumeStaged(previous: unknown, attemptDir: string): Promise<StagedTable[]> {
+  const staged = (previous as Partial<ComputeProgress> | undefined)?.staged ?? [];
+  const resumed: StagedTable[] = [];
+  for (const table of staged) {
+    const target = path.join(attemptDir, `${table.table}.parquet`);
+    try {
+      await rename(table.staging, target);
+      resumed.push({ ...table, staging: target });
+    } catch {
+      // gone: compute it again
+    }
+  }
+  return resumed;
+}
+
+export async function computeMetrics(
+  input: ComputeInput,
+  reference: (file: string) => Promise<pl.DataFrame>,
+  progress: (update: Record<string, unknown>) => void = () => undefined,
+) {
   const { dataset, week } = input;
   const scan = (file: string) => pl.scanParquet(file).filter(inWeek(week));
   const [products, substitutes] = await Promise.all([reference(input.reference.products), reference(input.reference.substitutes)]);
@@ -55,8 +84,10 @@ export async function computeMetrics(input: ComputeInput, reference: (file: stri
     stopIfCancelled();
     await rm(attemptDir, { recursive: true, force: true });
     await mkdir(attemptDir, { recursive: true });
+    tables.push(...(await resumeStaged(ctx.info.heartbeatDetails, attemptDir)));
     for (const metric of input.metrics) {
       for (const [table, frame] of Object.entries(METRICS[metric as MetricName](inputs))) {
+        if (tables.some((t) => t.table === table)) continue; // resumed from a previous attempt
         stopIfCancelled();
         const staging = path.join(attemptDir, `${table}.parquet`);
         try {
@@ -66,7 +97,7 @@ export async function computeMetrics(input: ComputeInput, reference: (file: stri
         }
         const rows = await countRows(pl.scanParquet(staging));
         tables.push({ table, staging, final: renderOutputPath(input.output, { week, dataset: dataset.name, table }), rows });
-        ctx.heartbeat({ stage: 'compute', dataset: dataset.name, table });
+        progress({ staged: [...tables] } satisfies ComputeProgress);
       }
     }
     stopIfCancelled();

@@ -47,7 +47,7 @@ export function createActivities(deps: ActivityDeps = {}) {
       runStage('readReference', dataset, hooks, () => readReferenceFiles(reference, loadReference)),
     /** Computes the metrics of one dataset into its staging folder. */
     computeMetrics: (input: ComputeInput) =>
-      runStage('compute', input.dataset.name, hooks, () => computeMetrics(input, loadReference)),
+      runStage('compute', input.dataset.name, hooks, (progress) => computeMetrics(input, loadReference, progress)),
     /** Moves staged outputs into place. */
     publishOutputs: (input: { dataset: string; tables: StagedTable[]; stagingDir: string }) =>
       runStage('write', input.dataset, hooks, () => publishOutputs(input.tables, input.stagingDir)),

@@ -29,6 +29,9 @@ function withAttempt(err: unknown, attempt: number): unknown {
   return ApplicationFailure.create({ message: e.message, type: e.name, nonRetryable: false, details: [{ attempt }], cause: e });
 }
 
+/** Records how far a stage got; sent with every heartbeat until the next update. */
+export type ProgressReporter = (update: Record<string, unknown>) => void;
+
 export interface StageHooks {
   faults?: FaultHook;
   ledger?: Ledger;
@@ -38,18 +41,24 @@ export async function runStage<T extends object>(
   stage: string,
   dataset: string,
   hooks: StageHooks,
-  work: () => Promise<T>,
+  work: (progress: ProgressReporter) => Promise<T>,
 ): Promise<T & StageResult> {
   const ctx = Context.current();
   const attempt = ctx.info.attempt;
   const record = { stage, dataset, attempt, workflowId: ctx.info.workflowExecution?.workflowId ?? '(standalone)' };
   const started = Date.now();
   // Collects are async, so the event loop is free and these heartbeats flow during polars work.
-  const beat = setInterval(() => ctx.heartbeat({ stage, dataset }), 1_000);
+  // Each carries the stage's latest progress, which a retry reads back to resume.
+  let details: Record<string, unknown> = { stage, dataset };
+  const progress: ProgressReporter = (update) => {
+    details = { stage, dataset, ...update };
+    ctx.heartbeat(details);
+  };
+  const beat = setInterval(() => ctx.heartbeat(details), 1_000);
   try {
     await hooks.ledger?.append({ event: 'start', ...record });
     await hooks.faults?.(stage, dataset, attempt);
-    const result = await work();
+    const result = await work(progress);
     await hooks.ledger?.append({ event: 'done', ...record });
     return { ...result, attempt, durationMs: Date.now() - started };
   } catch (err) {
