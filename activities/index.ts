@@ -6,6 +6,8 @@
 import pl from 'nodejs-polars';
 import type { RunReport } from '../common/report';
 import type { DatasetRef, FileScan, ReferenceRef } from '../common/types';
+import type { AvailabilityRule } from '../spec/types';
+import { checkAvailability } from './availability';
 import { computeMetrics, type ComputeInput, type StagedTable } from './compute';
 import { scanSummary, unreadable } from './parquet';
 import { prepareRun } from './plan';
@@ -51,6 +53,8 @@ export function createActivities(deps: ActivityDeps = {}) {
     /** Moves staged outputs into place. */
     publishOutputs: (input: { dataset: string; tables: StagedTable[]; stagingDir: string }) =>
       runStage('write', input.dataset, hooks, () => publishOutputs(input.tables, input.stagingDir)),
+    /** Whether a dataset's data has arrived, per the spec's availability rule. */
+    checkAvailability: (dataset: DatasetRef, rule: AvailabilityRule, week: string) => checkAvailability(dataset, rule, week),
     /** Removes a dataset's staging folder. */
     discardStaging: (stagingDir: string) => discardStaging(stagingDir),
     /** Writes the run report next to the outputs. */

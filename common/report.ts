@@ -7,9 +7,9 @@ export interface RunReport {
   week: string;
   startedAt: string;
   finishedAt: string;
-  /** succeeded: every dataset; partial: some failed; failed: none succeeded. */
+  /** succeeded: every dataset succeeded (or was skipped, unchanged); partial: some did not; failed: none did. */
   status: 'succeeded' | 'partial' | 'failed';
-  totals: { datasets: number; succeeded: number; failed: number; cancelled: number; rowsIn: number; rowsOut: number };
+  totals: { datasets: number; succeeded: number; failed: number; cancelled: number; late: number; skipped: number; rowsIn: number; rowsOut: number };
   datasets: DatasetSummary[];
   files?: { json: string; markdown: string };
 }
@@ -22,10 +22,13 @@ export function buildReport(run: Omit<RunReport, 'status' | 'totals'>): RunRepor
     succeeded,
     failed: count('failed'),
     cancelled: count('cancelled'),
+    late: count('late'),
+    skipped: count('skipped'),
     rowsIn: run.datasets.reduce((n, d) => n + (d.rowsIn?.transactions ?? 0) + (d.rowsIn?.stock ?? 0), 0),
     rowsOut: run.datasets.reduce((n, d) => n + d.outputs.reduce((m, o) => m + o.rows, 0), 0),
   };
-  const status = succeeded === totals.datasets ? 'succeeded' : succeeded === 0 ? 'failed' : 'partial';
+  const ok = succeeded + totals.skipped;
+  const status = ok === totals.datasets ? 'succeeded' : ok === 0 ? 'failed' : 'partial';
   return { ...run, status, totals };
 }
 
@@ -38,17 +41,18 @@ export function renderMarkdown(report: RunReport): string {
     `# ${report.pipeline}: week of ${report.week}`,
     '',
     `Run \`${report.workflowId}\`: **${report.status}**, ${t.succeeded}/${t.datasets} datasets succeeded` +
-      `${t.failed ? `, ${t.failed} failed` : ''}${t.cancelled ? `, ${t.cancelled} cancelled` : ''}; ` +
+      `${t.failed ? `, ${t.failed} failed` : ''}${t.late ? `, ${t.late} late` : ''}${t.skipped ? `, ${t.skipped} skipped (unchanged)` : ''}` +
+      `${t.cancelled ? `, ${t.cancelled} cancelled` : ''}; ` +
       `${t.rowsIn} rows in, ${t.rowsOut} rows out. Started ${report.startedAt}, finished ${report.finishedAt}.`,
     '',
-    '| dataset | status | rows in | rows out | read | compute | write | attempts (read/compute/write) | error |',
+    '| dataset | status | rows in | rows out | read | compute | write | attempts (read/compute/write) | error or note |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |',
   ];
   for (const d of report.datasets) {
     const rowsIn = d.rowsIn ? d.rowsIn.transactions + d.rowsIn.stock : '';
     const rowsOut = d.outputs.reduce((n, o) => n + o.rows, 0);
     const attempts = (['read', 'compute', 'write'] as const).map((s) => d.stages[s]?.attempts ?? '-').join('/');
-    const error = d.error ? cell(`${d.error.stage}: ${d.error.type}: ${d.error.message}`) : '';
+    const error = d.error ? cell(`${d.error.stage}: ${d.error.type}: ${d.error.message}`) : d.note ? cell(d.note) : '';
     lines.push(
       `| ${d.dataset} | ${d.status} | ${rowsIn} | ${d.status === 'succeeded' ? rowsOut : ''} | ${seconds(d.stages.read?.durationMs)} | ` +
         `${seconds(d.stages.compute?.durationMs)} | ${seconds(d.stages.write?.durationMs)} | ${attempts} | ${error} |`,

@@ -34,7 +34,8 @@ export interface OutputFile {
   rows: number;
 }
 
-export type DatasetStatus = 'succeeded' | 'failed' | 'cancelled';
+/** late: its data did not arrive by the deadline; skipped: inputs unchanged since a successful run. */
+export type DatasetStatus = 'succeeded' | 'failed' | 'cancelled' | 'late' | 'skipped';
 export type DatasetStage = 'read' | 'readReference' | 'compute' | 'write';
 
 export interface DatasetSummary {
@@ -45,6 +46,8 @@ export interface DatasetSummary {
   outputs: OutputFile[];
   stages: Partial<Record<DatasetStage, StageRun>>;
   error?: { stage: DatasetStage | 'run'; type: string; message: string };
+  /** Why a dataset was late or skipped, in words. */
+  note?: string;
 }
 
 /** Live state of a run, answered by the `progress` query. */
@@ -55,4 +58,8 @@ export interface Progress {
   running: number;
   succeeded: number;
   failed: number;
+  /** Datasets whose data did not arrive by the deadline. */
+  late: number;
+  /** Datasets skipped because their inputs did not change. */
+  skipped: number;
 }

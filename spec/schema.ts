@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { METRIC_NAMES } from '../metrics';
 import { parseDuration } from './duration';
 import { DEFAULT_POLICIES, STAGES, type Stage, type StagePolicy } from './policy';
+import { scheduleSchema } from './schedule';
 import type { PipelineSpec } from './types';
 
 export const DEFAULTS = {
@@ -13,6 +14,7 @@ export const DEFAULTS = {
   outputPath: '{week}/{dataset}/{table}.parquet',
   parallelism: { datasets: 4 },
   onFailure: 'continue',
+  availability: { checkEvery: 10 * 60_000, deadline: 24 * 3_600_000 },
 } as const;
 
 const duration = z
@@ -67,6 +69,16 @@ const specSchema = z.strictObject({
   parallelism: z.strictObject({ datasets: z.number().int().min(1).max(2_000).optional() }).optional(),
   stages: z.partialRecord(z.enum(STAGES), stagePolicy).optional(),
   onFailure: z.enum(['continue', 'failFast']).optional(),
+  /** When Temporal starts runs by itself (`tributary schedule`); runs ignore it. */
+  schedule: scheduleSchema.optional(),
+  availability: z
+    .strictObject({
+      marker: relativePath.optional(),
+      minRows: z.number().int().min(0).optional(),
+      checkEvery: duration.optional(),
+      deadline: duration.optional(),
+    })
+    .optional(),
 });
 
 export type SpecInput = z.input<typeof specSchema>;
@@ -127,5 +139,15 @@ export function parseSpec(input: unknown): PipelineSpec {
     parallelism: { datasets: s.parallelism?.datasets ?? DEFAULTS.parallelism.datasets },
     stages,
     onFailure: s.onFailure ?? DEFAULTS.onFailure,
+    ...(s.availability
+      ? {
+          availability: {
+            ...(s.availability.marker ? { marker: s.availability.marker } : {}),
+            ...(s.availability.minRows !== undefined ? { minRows: s.availability.minRows } : {}),
+            checkEveryMs: s.availability.checkEvery ?? DEFAULTS.availability.checkEvery,
+            deadlineMs: s.availability.deadline ?? DEFAULTS.availability.deadline,
+          },
+        }
+      : {}),
   };
 }

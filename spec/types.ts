@@ -27,4 +27,19 @@ export interface PipelineSpec {
   stages: Record<Stage, StagePolicy>;
   /** `continue`: a failed dataset is reported and the others finish (default). `failFast`: stop at the first failure. */
   onFailure: OnFailure;
+  /** When set, each dataset waits until its data is there (see AvailabilityRule); else it is read at once. */
+  availability?: AvailabilityRule;
+}
+
+/**
+ * When a dataset counts as arrived: both input files exist, plus the marker file if one is named
+ * (e.g. "_SUCCESS" in the dataset folder), plus at least `minRows` transactions in the week.
+ * Checked every `checkEveryMs` (or at once on a `datasetArrived` signal) until `deadlineMs` after
+ * the run started; then the dataset is reported late and the others go on.
+ */
+export interface AvailabilityRule {
+  marker?: string;
+  minRows?: number;
+  checkEveryMs: number;
+  deadlineMs: number;
 }

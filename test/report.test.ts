@@ -27,7 +27,7 @@ it('totals a partial run and shows attempts and errors in the table', () => {
     datasets: [ok('north', 10), failed, ok('south', 20)],
   });
   expect(report.status).toBe('partial');
-  expect(report.totals).toEqual({ datasets: 3, succeeded: 2, failed: 1, cancelled: 0, rowsIn: 90, rowsOut: 10 });
+  expect(report.totals).toEqual({ datasets: 3, succeeded: 2, failed: 1, cancelled: 0, late: 0, skipped: 0, rowsIn: 90, rowsOut: 10 });
   const md = renderMarkdown(report);
   expect(md).toContain('| north | succeeded | 30 | 5 | 1.2s | 4.0s | 0.0s | 1/3/1 |');
   expect(md).toContain('| east | failed |');

@@ -41,7 +41,7 @@ describe('weeklyLoad', () => {
 
     expect(report.status).toBe('succeeded');
     expect(report.datasets.map((d) => d.dataset).sort()).toEqual([...manifest.regions].sort());
-    expect(progress).toEqual({ phase: 'done', total: 4, pending: 0, running: 0, succeeded: 4, failed: 0 });
+    expect(progress).toEqual({ phase: 'done', total: 4, pending: 0, running: 0, succeeded: 4, failed: 0, late: 0, skipped: 0 });
 
     for (const region of manifest.regions) {
       const planted = manifest.planted.regions[region]!;

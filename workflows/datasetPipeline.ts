@@ -7,6 +7,8 @@ import { ApplicationFailure, CancellationScope, isCancellation, proxyActivities,
 import type { Activities } from '../activities';
 import type { DatasetRef, DatasetStage, DatasetSummary, ReferenceRef } from '../common/types';
 import { activityOptions, type Stage, type StagePolicy } from '../spec/policy';
+import type { AvailabilityRule } from '../spec/types';
+import { waitForData } from './arrival';
 import { describeFailure } from './failures';
 
 export interface DatasetPipelineInput {
@@ -16,6 +18,9 @@ export interface DatasetPipelineInput {
   metrics: string[];
   output: { root: string; path: string };
   stages: Record<Stage, StagePolicy>;
+  /** Wait for the data per this rule until `availableBy` (epoch ms); absent: read at once. */
+  availability?: AvailabilityRule;
+  availableBy?: number;
 }
 
 const STAGE_POLICY: Record<DatasetStage, Stage> = { read: 'read', readReference: 'read', compute: 'compute', write: 'write' };
@@ -31,6 +36,16 @@ export async function datasetPipeline(input: DatasetPipelineInput): Promise<Data
     summary.stages[s] = { attempts: result.attempt, durationMs: result.durationMs };
     return result;
   };
+
+  if (input.availability) {
+    const checks = stage('resolve');
+    const rule = input.availability;
+    const deadline = input.availableBy ?? Date.now() + rule.deadlineMs;
+    const arrival = await waitForData(() => checks.checkAvailability(input.dataset, rule, input.week), rule.checkEveryMs, deadline);
+    if (!arrival.ready) {
+      return { ...summary, status: 'late', note: `not arrived by ${new Date(deadline).toISOString()}: missing ${arrival.missing}` };
+    }
+  }
 
   try {
     const [data] = await Promise.all([

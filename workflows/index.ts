@@ -2,3 +2,4 @@
 export { scanFiles, scanFile } from './scanFiles';
 export { weeklyLoad, progressQuery } from './weeklyLoad';
 export { datasetPipeline } from './datasetPipeline';
+export { datasetArrivedSignal } from './arrival';

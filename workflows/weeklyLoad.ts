@@ -10,16 +10,19 @@ import {
   ChildWorkflowFailure,
   defineQuery,
   executeChild,
+  getExternalWorkflowHandle,
   isCancellation,
   ParentClosePolicy,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { buildReport, type RunReport } from '../common/report';
 import type { DatasetSummary, Progress } from '../common/types';
 import { activityOptions, DEFAULT_POLICIES } from '../spec/policy';
+import { datasetArrivedSignal } from './arrival';
 import { datasetPipeline } from './datasetPipeline';
 import { describeFailure } from './failures';
 import { mapBounded } from './window';
@@ -40,6 +43,16 @@ export function lastWeek(now: Date): string {
   return monday.toISOString().slice(0, 10);
 }
 
+/**
+ * When the run is "now" for choosing its week: a run started by a Schedule (or a backfill) uses the
+ * time it was scheduled for, so a backfilled run of an old Monday processes that Monday's previous
+ * week; any other run uses its start time.
+ */
+const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+function runTime(): Date {
+  return workflowInfo().typedSearchAttributes.get(SCHEDULED_START) ?? new Date();
+}
+
 /** The summary a failed child carries in its failure details, or one built from the error. */
 function failedSummary(dataset: string, err: unknown): DatasetSummary {
   const cause = err instanceof ChildWorkflowFailure ? err.cause : undefined;
@@ -51,17 +64,25 @@ function failedSummary(dataset: string, err: unknown): DatasetSummary {
 
 export async function weeklyLoad(input: WeeklyLoadInput): Promise<RunReport> {
   const startedAt = new Date().toISOString();
-  const progress: Progress = { phase: 'planning', total: 0, pending: 0, running: 0, succeeded: 0, failed: 0 };
+  const progress: Progress = { phase: 'planning', total: 0, pending: 0, running: 0, succeeded: 0, failed: 0, late: 0, skipped: 0 };
   setHandler(progressQuery, () => progress);
 
   // The spec is not parsed yet, so planning runs under the default resolve policy.
   const { prepareRun } = proxyActivities<Activities>(activityOptions(DEFAULT_POLICIES.resolve));
-  const plan = await prepareRun({ spec: input.spec, week: input.week, defaultWeek: lastWeek(new Date()) });
+  const plan = await prepareRun({ spec: input.spec, week: input.week, defaultWeek: lastWeek(runTime()) });
   const { spec, week } = plan;
   const { writeReport } = proxyActivities<Activities>(activityOptions(spec.stages.write));
   Object.assign(progress, { phase: 'running', total: plan.datasets.length, pending: plan.datasets.length });
 
   const parentId = workflowInfo().workflowId;
+  // One deadline for the whole run, counted from its start.
+  const arrival = spec.availability ? { availability: spec.availability, availableBy: Date.now() + spec.availability.deadlineMs } : {};
+  // A `datasetArrived` signal to the run wakes that dataset's check (or every dataset's) at once.
+  const waiting = new Set<string>();
+  setHandler(datasetArrivedSignal, async (name?: string) => {
+    const targets = name ? [name].filter((n) => waiting.has(n)) : [...waiting];
+    await Promise.all(targets.map((n) => getExternalWorkflowHandle(`${parentId}/${n}`).signal(datasetArrivedSignal, n).catch(() => undefined)));
+  });
   let stopping = false; // failFast: set at the first failure; the rest are cancelled
   let cancelRequested = false; // the run itself was cancelled (CLI, Web UI, API)
   const fanOut = new CancellationScope();
@@ -73,14 +94,17 @@ export async function weeklyLoad(input: WeeklyLoadInput): Promise<RunReport> {
       }
       progress.pending -= 1;
       progress.running += 1;
+      waiting.add(dataset.name);
       try {
         const summary = await executeChild(datasetPipeline, {
           workflowId: `${parentId}/${dataset.name}`,
           // If this run is terminated, its children are asked to cancel, so they clean up too.
           parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-          args: [{ dataset, reference: plan.reference, week, metrics: spec.metrics, output: spec.output, stages: spec.stages }],
+          args: [{ dataset, reference: plan.reference, week, metrics: spec.metrics, output: spec.output, stages: spec.stages, ...arrival }],
         });
-        progress.succeeded += 1;
+        if (summary.status === 'late') progress.late += 1;
+        else if (summary.status === 'skipped') progress.skipped += 1;
+        else progress.succeeded += 1;
         return summary;
       } catch (err) {
         // A cancelled child is an outcome like any other: the window keeps settling the rest, so
@@ -96,6 +120,7 @@ export async function weeklyLoad(input: WeeklyLoadInput): Promise<RunReport> {
         }
         return failedSummary(dataset.name, err);
       } finally {
+        waiting.delete(dataset.name);
         progress.running -= 1;
       }
     }),

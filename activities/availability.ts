@@ -1,0 +1,39 @@
+/**
+ * Has a dataset's data arrived? A cheap check (file stats, at most one row count) that never
+ * throws for "not yet": it says what is still missing, so the workflow can wait on a durable timer
+ * without holding a worker slot, and report exactly what never came.
+ */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import pl from 'nodejs-polars';
+import type { DatasetRef } from '../common/types';
+import type { AvailabilityRule } from '../spec/types';
+import { countRows, inWeek } from './parquet';
+
+export interface Availability {
+  ready: boolean;
+  /** What is still missing, e.g. `marker file /data/sales/north/_SUCCESS`. */
+  missing?: string;
+}
+
+async function isFile(file: string): Promise<boolean> {
+  return stat(file).then((s) => s.isFile(), () => false);
+}
+
+export async function checkAvailability(dataset: DatasetRef, rule: AvailabilityRule, week: string): Promise<Availability> {
+  for (const file of [dataset.files.transactions, dataset.files.stock]) {
+    if (!(await isFile(file))) return { ready: false, missing: `input file ${file}` };
+  }
+  if (rule.marker) {
+    const marker = path.join(dataset.dir, rule.marker);
+    if (!(await isFile(marker))) return { ready: false, missing: `marker file ${marker}` };
+  }
+  if (rule.minRows !== undefined) {
+    // A file still being written may not parse yet: that is "not arrived", not an error.
+    const rows = await countRows(pl.scanParquet(dataset.files.transactions).filter(inWeek(week))).catch(() => -1);
+    if (rows < rule.minRows) {
+      return { ready: false, missing: `${rule.minRows} rows in ${dataset.files.transactions} for the week of ${week} (has ${Math.max(rows, 0)})` };
+    }
+  }
+  return { ready: true };
+}
