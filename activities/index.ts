@@ -3,11 +3,13 @@
  * hooks) come in from the worker rather than from module globals. Each is thin: the work lives in
  * the stage modules beside this file.
  */
+import { Context } from '@temporalio/activity';
 import pl from 'nodejs-polars';
 import type { RunReport } from '../common/report';
 import type { DatasetRef, FileScan, ReferenceRef } from '../common/types';
 import type { AvailabilityRule } from '../spec/types';
 import { checkAvailability } from './availability';
+import { findUnchanged, recordOutputs, type OutputKey } from './fingerprints';
 import { computeMetrics, type ComputeInput, type StagedTable } from './compute';
 import { scanSummary, unreadable } from './parquet';
 import { prepareRun } from './plan';
@@ -51,8 +53,15 @@ export function createActivities(deps: ActivityDeps = {}) {
     computeMetrics: (input: ComputeInput) =>
       runStage('compute', input.dataset.name, hooks, (progress) => computeMetrics(input, loadReference, progress)),
     /** Moves staged outputs into place. */
-    publishOutputs: (input: { dataset: string; tables: StagedTable[]; stagingDir: string }) =>
-      runStage('write', input.dataset, hooks, () => publishOutputs(input.tables, input.stagingDir)),
+    publishOutputs: (input: { dataset: string; tables: StagedTable[]; stagingDir: string; key?: OutputKey }) =>
+      runStage('write', input.dataset, hooks, async () => {
+        const published = await publishOutputs(input.tables, input.stagingDir);
+        // Recorded after the outputs are in place: a crash in between only costs a recompute.
+        if (input.key) await recordOutputs(input.key, published.outputs, Context.current().info.workflowExecution?.workflowId ?? '');
+        return published;
+      }),
+    /** The outputs of an earlier run with the same inputs, code and parameters, if still in place. */
+    findUnchanged: (key: OutputKey) => findUnchanged(key),
     /** Whether a dataset's data has arrived, per the spec's availability rule. */
     checkAvailability: (dataset: DatasetRef, rule: AvailabilityRule, week: string) => checkAvailability(dataset, rule, week),
     /** Removes a dataset's staging folder. */

@@ -3,7 +3,9 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { renderMarkdown, type RunReport } from '../common/report';
 
-async function writeAtomically(file: string, text: string): Promise<void> {
+/** Writes a small text file under a temporary name, then renames it: readers never see half of it. */
+export async function writeAtomically(file: string, text: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
   await writeFile(tmp, text);
   await rename(tmp, file);

@@ -35,6 +35,8 @@ export interface RunOptions {
   week?: string;
   detach?: boolean;
   workflowId?: string;
+  /** Recompute datasets whose inputs did not change. */
+  force?: boolean;
 }
 
 export async function runSpec(settings: Settings, spec: Record<string, unknown>, options: RunOptions, log: (l: string) => void): Promise<number> {
@@ -51,7 +53,7 @@ export async function runSpec(settings: Settings, spec: Record<string, unknown>,
       handle = await client.workflow.start<typeof weeklyLoad>('weeklyLoad', {
         taskQueue: settings.taskQueue,
         workflowId,
-        args: [{ spec, week }],
+        args: [{ spec, week, ...(options.force ? { force: true } : {}) }],
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -107,16 +109,16 @@ export async function run(settings: Settings, argv: string[], log: (l: string) =
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { week: { type: 'string' }, detach: { type: 'boolean' }, 'workflow-id': { type: 'string' } },
+    options: { week: { type: 'string' }, detach: { type: 'boolean' }, 'workflow-id': { type: 'string' }, force: { type: 'boolean' } },
   });
   const file = positionals[0];
   if (!file) {
-    log('Usage: tributary run <spec.json> [--week YYYY-MM-DD] [--detach] [--workflow-id ID]');
+    log('Usage: tributary run <spec.json> [--week YYYY-MM-DD] [--detach] [--workflow-id ID] [--force]');
     return 2;
   }
   try {
     const spec = await loadSpecFile(file);
-    return await runSpec(settings, spec, { week: values.week, detach: values.detach, workflowId: values['workflow-id'] }, log);
+    return await runSpec(settings, spec, { week: values.week, detach: values.detach, workflowId: values['workflow-id'], force: values.force }, log);
   } catch (err) {
     if (err instanceof InvalidSpecError) {
       log(`Invalid pipeline spec ${file}:\n${err.problems.map((p) => `  - ${p}`).join('\n')}\nNothing was started.`);

@@ -2,7 +2,7 @@
  * The weekly load end to end on a real Temporal dev server and real parquet files: generated data
  * with planted stock-out substitution, and the figures the pipeline recovers from it.
  */
-import { cp, readFile, stat, writeFile } from 'node:fs/promises';
+import { cp, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pl from 'nodejs-polars';
@@ -133,6 +133,41 @@ describe('weeklyLoad', () => {
     expect(report.totals).toMatchObject({ succeeded: 3, failed: 1 });
   });
 
+  it('skips datasets whose inputs did not change, writes nothing for them, and recomputes only a touched one', async () => {
+    const own = await copyOfData();
+    const out = await tempDir('tributary-out-');
+    const spec = specFor(own, out);
+    await runWeekly(env, 'incremental first', { spec, week: SIZE.week });
+    const outputs = (await filesUnder(out)).filter((f) => f.endsWith('.parquet'));
+    const stampsOf = async () => Object.fromEntries(await Promise.all(outputs.map(async (f) => [f, (await stat(path.join(out, f))).mtimeMs] as const)));
+    const before = await stampsOf();
+
+    const unchanged = await runWeekly(env, 'incremental unchanged', { spec, week: SIZE.week });
+
+    expect(unchanged.report.status).toBe('succeeded');
+    expect(unchanged.report.datasets.map((d) => d.status)).toEqual(manifest.regions.map(() => 'skipped'));
+    for (const d of unchanged.report.datasets) {
+      expect(d.note).toContain('unchanged');
+      expect(d.stages.compute).toBeUndefined();
+      expect(d.outputs.map((o) => o.table).sort()).toEqual(['hierarchy_sales', 'lost_sales_by_category', 'lost_sales_detail']);
+    }
+    expect(await stampsOf()).toEqual(before);
+
+    const touched = manifest.regions[2]!;
+    const file = path.join(own, 'sales', touched, 'stock.parquet');
+    const later = new Date(Date.now() + 5_000);
+    await utimes(file, later, later);
+    const after = await runWeekly(env, 'incremental touched', { spec, week: SIZE.week });
+
+    expect(after.report.datasets.filter((d) => d.status === 'succeeded').map((d) => d.dataset)).toEqual([touched]);
+    expect(after.report.totals).toMatchObject({ succeeded: 1, skipped: manifest.regions.length - 1 });
+    const now = await stampsOf();
+    for (const f of outputs) {
+      if (f.includes(`/${touched}/`)) expect(now[f], f).toBeGreaterThan(before[f]!);
+      else expect(now[f], f).toBe(before[f]);
+    }
+  });
+
   it('re-running a week replaces every output in place: same files, newer, nothing left from the first run', async () => {
     const out = await tempDir('tributary-out-');
     const spec = specFor(data, out);
@@ -140,7 +175,7 @@ describe('weeklyLoad', () => {
     const before = await filesUnder(out);
     const stamps = new Map(await Promise.all(before.map(async (f) => [f, (await stat(path.join(out, f))).mtimeMs] as const)));
 
-    const second = await runWeekly(env, 're-run two', { spec, week: SIZE.week });
+    const second = await runWeekly(env, 're-run two', { spec, week: SIZE.week, force: true });
 
     expect(second.report.status).toBe('succeeded');
     expect(await filesUnder(out)).toEqual(before);

@@ -3,7 +3,7 @@
  * compute the metrics into a staging folder, publish the outputs atomically, return a summary.
  * On failure the staging folder is removed, and the failure carries the summary so far.
  */
-import { ApplicationFailure, CancellationScope, isCancellation, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { DatasetRef, DatasetStage, DatasetSummary, ReferenceRef } from '../common/types';
 import { activityOptions, type Stage, type StagePolicy } from '../spec/policy';
@@ -21,6 +21,8 @@ export interface DatasetPipelineInput {
   /** Wait for the data per this rule until `availableBy` (epoch ms); absent: read at once. */
   availability?: AvailabilityRule;
   availableBy?: number;
+  /** Recompute even if the inputs are unchanged since a successful run. */
+  force?: boolean;
 }
 
 const STAGE_POLICY: Record<DatasetStage, Stage> = { read: 'read', readReference: 'read', compute: 'compute', write: 'write' };
@@ -48,15 +50,25 @@ export async function datasetPipeline(input: DatasetPipelineInput): Promise<Data
   }
 
   try {
-    const [data] = await Promise.all([
+    const [data, ref] = await Promise.all([
       read.readDataset(input.dataset, input.week).then((r) => track('read', r), (err: unknown) => Promise.reject(tag('read', err))),
       read.readReference(input.reference, name).then((r) => track('readReference', r), (err: unknown) => Promise.reject(tag('readReference', err))),
     ]);
     summary.rowsIn = data.rowsIn;
+    // Incremental runs: outputs keyed by what produced them; unchanged inputs, code and parameters
+    // mean the outputs in place are still right.
+    const incremental = patched('skip-unchanged');
+    const key = incremental
+      ? { dataset: name, week: input.week, outputRoot: input.output.root, inputs: data.fingerprint, reference: ref.fingerprint, metrics: input.metrics, outputPath: input.output.path }
+      : undefined;
+    if (key && !input.force) {
+      const previous = await write.findUnchanged(key);
+      if (previous.unchanged) return { ...summary, status: 'skipped', outputs: previous.outputs, note: `unchanged: inputs, reference data and metric code as in ${previous.workflowId}` };
+    }
     current = 'compute';
     const computed = track('compute', await compute.computeMetrics({ ...input, stagingDir }));
     current = 'write';
-    const published = track('write', await write.publishOutputs({ dataset: name, tables: computed.tables, stagingDir }));
+    const published = track('write', await write.publishOutputs({ dataset: name, tables: computed.tables, stagingDir, key }));
     summary.outputs = published.outputs;
     return summary;
   } catch (err) {

@@ -34,6 +34,8 @@ export interface WeeklyLoadInput {
   spec: unknown;
   /** Monday of the week to process (YYYY-MM-DD). Default: the spec's `week`, else the last complete week. */
   week?: string;
+  /** Recompute every dataset, even those whose inputs did not change since a successful run. */
+  force?: boolean;
 }
 
 /** Monday of the week before `now`, in UTC: the last complete week. */
@@ -100,7 +102,7 @@ export async function weeklyLoad(input: WeeklyLoadInput): Promise<RunReport> {
           workflowId: `${parentId}/${dataset.name}`,
           // If this run is terminated, its children are asked to cancel, so they clean up too.
           parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-          args: [{ dataset, reference: plan.reference, week, metrics: spec.metrics, output: spec.output, stages: spec.stages, ...arrival }],
+          args: [{ dataset, reference: plan.reference, week, metrics: spec.metrics, output: spec.output, stages: spec.stages, ...arrival, ...(input.force ? { force: true } : {}) }],
         });
         if (summary.status === 'late') progress.late += 1;
         else if (summary.status === 'skipped') progress.skipped += 1;

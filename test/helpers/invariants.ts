@@ -19,6 +19,7 @@ export async function expectExactlyOnceOutputs(report: RunReport, outputRoot: st
     ...regions.flatMap((r) => TABLES.map((t) => path.join(report.week, r, `${t}.parquet`))),
     path.join(report.week, '_report.json'),
     path.join(report.week, '_report.md'),
+    ...regions.map((r) => path.join('.fingerprints', report.week, `${r}.json`)),
   ].sort();
   expect(await filesUnder(outputRoot)).toEqual(expected); // nothing extra: no staging, no temporary, no duplicate
   for (const summary of report.datasets) {

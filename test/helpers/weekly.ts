@@ -24,7 +24,7 @@ export function specFor(dataRoot: string, outputRoot: string, overrides: Record<
 export async function runWeekly(
   env: TestWorkflowEnvironment,
   title: string,
-  input: { spec: unknown; week?: string },
+  input: { spec: unknown; week?: string; force?: boolean },
   faults?: FaultHook,
 ) {
   const taskQueue = taskQueueFor(title);
