@@ -2,6 +2,7 @@
  * The resolve stage: validate the spec (runs may be started by any client, so the worker checks
  * too), find the datasets under the data root, and return the run's plan: references only.
  */
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { DatasetRef, ReferenceRef } from '../common/types';
@@ -60,6 +61,14 @@ export async function prepareRun(input: { spec: unknown; week?: string; defaultW
       },
     };
   });
+  // A symlink inside the data root may point outside it: check where each folder really is.
+  const realRoot = await realpath(root).catch(() => root);
+  for (const dataset of datasets) {
+    const real = await realpath(dataset.dir).catch(() => dataset.dir);
+    if (real !== realRoot && !real.startsWith(realRoot + path.sep)) {
+      throw ApplicationFailure.nonRetryable(`Dataset "${dataset.name}" (${dataset.dir}) links to ${real}, outside the data root ${root}`, 'PathOutsideDataRoot');
+    }
+  }
   const reference = {
     products: insideRoot(root, spec.reference.products, 'Reference dataset'),
     substitutes: insideRoot(root, spec.reference.substitutes, 'Reference dataset'),

@@ -4,7 +4,7 @@
  * one run (with healthy datasets that must still succeed); run-level cases each get a run of their own.
  */
 import { existsSync } from 'node:fs';
-import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -183,6 +183,8 @@ interface RunCase {
   /** The spec of the run, given the data root (a healthy copy) and a place outside it. */
   spec: (dataRoot: string, out: string, elsewhere: string) => Record<string, unknown>;
   fails: string;
+  /** Damage to do to the data root first, if any. */
+  prepare?: (dataRoot: string, elsewhere: string) => Promise<void>;
   /** What the message must state, given the same paths. */
   message: (dataRoot: string, elsewhere: string) => (string | RegExp)[];
 }
@@ -206,6 +208,13 @@ const RUN_CASES: RunCase[] = [
     spec: (root, out, elsewhere) => specFor(root, out, { datasets: { list: [`sales/${regionName(0)}`, elsewhere] } }),
     fails: 'PathOutsideDataRoot',
     message: (root, elsewhere) => [`Dataset "${elsewhere}" is outside the data root ${root}`],
+  },
+  {
+    name: 'list entry that is a symlink to a folder outside the data root',
+    spec: (root, out) => specFor(root, out, { datasets: { list: [`sales/${regionName(0)}`, 'sales/linked'] } }),
+    prepare: (root, elsewhere) => symlink(elsewhere, path.join(root, 'sales', 'linked')),
+    fails: 'PathOutsideDataRoot',
+    message: (root, elsewhere) => [`Dataset "linked" (${path.join(root, 'sales', 'linked')}) links to ${elsewhere}, outside the data root ${root}`],
   },
   {
     name: 'unknown field and negative parallelism',
@@ -237,6 +246,7 @@ describe('bad runs fail in planning, without retries, and write nothing', () => 
     await cp(path.join(root, 'sales', manifest.regions[0]!), elsewhere, { recursive: true });
     const out = path.join(await tempDir('tributary-bad-inputs-out-'), 'out');
     const log = attemptLog();
+    await c.prepare?.(root, elsewhere);
 
     const run = runWeekly(env, `bad run ${c.name}`, { spec: c.spec(root, out, elsewhere), week: SIZE.week }, log.faults);
 
