@@ -2,6 +2,20 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { renderMarkdown, type RunReport } from '../common/report';
+import { compareWeeks, metricTotals, previousTotals, previousWeek } from './weekOverWeek';
+
+/** Adds each dataset's metric totals and, when last week's report is there, the changes. */
+async function withWeekOverWeek(report: RunReport, outputRoot: string): Promise<RunReport> {
+  const done = report.datasets.filter((d) => d.status === 'succeeded' || d.status === 'skipped');
+  // Totals are a courtesy: an output that cannot be read back must not cost the report itself.
+  const totals = Object.fromEntries(await Promise.all(done.map(async (d) => [d.dataset, await metricTotals(d.outputs).catch(() => ({}))] as const)));
+  const previous = await previousTotals(report, outputRoot);
+  return {
+    ...report,
+    metricTotals: totals,
+    ...(previous ? { weekOverWeek: { previousWeek: previousWeek(report.week), changes: compareWeeks(totals, previous) } } : {}),
+  };
+}
 
 /** Writes a small text file under a temporary name, then renames it: readers never see half of it. */
 export async function writeAtomically(file: string, text: string): Promise<void> {
@@ -11,7 +25,8 @@ export async function writeAtomically(file: string, text: string): Promise<void>
   await rename(tmp, file);
 }
 
-export async function writeReport(report: RunReport, outputRoot: string): Promise<{ json: string; markdown: string }> {
+export async function writeReport(run: RunReport, outputRoot: string): Promise<{ json: string; markdown: string }> {
+  const report = await withWeekOverWeek(run, outputRoot);
   const dir = path.join(outputRoot, report.week);
   await mkdir(dir, { recursive: true });
   const files = { json: path.join(dir, '_report.json'), markdown: path.join(dir, '_report.md') };

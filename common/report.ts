@@ -12,6 +12,22 @@ export interface RunReport {
   totals: { datasets: number; succeeded: number; failed: number; cancelled: number; late: number; skipped: number; rowsIn: number; rowsOut: number };
   datasets: DatasetSummary[];
   files?: { json: string; markdown: string };
+  /** Headline totals of each dataset's outputs (added when the report is written). */
+  metricTotals?: Record<string, MetricTotals>;
+  /** Changes against the previous week's report in the same output root, when there is one. */
+  weekOverWeek?: { previousWeek: string; changes: WeekChange[] };
+}
+
+export type MetricTotals = Record<string, number>;
+
+export interface WeekChange {
+  dataset: string;
+  metric: string;
+  previous: number;
+  current: number;
+  /** (current - previous) / |previous|. */
+  change: number;
+  flagged: boolean;
 }
 
 export function buildReport(run: Omit<RunReport, 'status' | 'totals'>): RunReport {
@@ -58,5 +74,20 @@ export function renderMarkdown(report: RunReport): string {
         `${seconds(d.stages.compute?.durationMs)} | ${seconds(d.stages.write?.durationMs)} | ${attempts} | ${error} |`,
     );
   }
+  if (report.weekOverWeek) lines.push('', ...renderWeekOverWeek(report.weekOverWeek));
   return `${lines.join('\n')}\n`;
+}
+
+function renderWeekOverWeek(wow: NonNullable<RunReport['weekOverWeek']>): string[] {
+  const flagged = wow.changes.filter((c) => c.flagged);
+  const percent = (c: WeekChange) => (Number.isFinite(c.change) ? `${c.change >= 0 ? '+' : ''}${(c.change * 100).toFixed(1)}%` : 'new');
+  return [
+    `## Week over week (against ${wow.previousWeek})`,
+    '',
+    flagged.length === 0 ? 'No large changes.' : `**${flagged.length} large change${flagged.length === 1 ? '' : 's'}** (flagged ⚠):`,
+    '',
+    '| dataset | metric | previous | this week | change |',
+    '| --- | --- | ---: | ---: | ---: |',
+    ...wow.changes.map((c) => `| ${c.dataset} | ${c.metric} | ${c.previous.toFixed(2)} | ${c.current.toFixed(2)} | ${percent(c)}${c.flagged ? ' ⚠' : ''} |`),
+  ];
 }

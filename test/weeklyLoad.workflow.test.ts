@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pl from 'nodejs-polars';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunReport } from '../common/report';
 import { generateRetailWeek, type Manifest } from '../datagen';
 import { maxOpenChildren } from './helpers/history';
 import { tempDir } from './helpers/parquet';
@@ -166,6 +167,31 @@ describe('weeklyLoad', () => {
       if (f.includes(`/${touched}/`)) expect(now[f], f).toBeGreaterThan(before[f]!);
       else expect(now[f], f).toBe(before[f]);
     }
+  });
+
+  it('compares each metric total with the previous week and flags large changes', async () => {
+    const out = await tempDir('tributary-out-');
+    await runWeekly(env, 'week one', { spec: specFor(data, out), week: SIZE.week });
+    // The next week, with three times as many stock-outs: lost units jump, total units barely move.
+    const nextWeek = '2026-11-23';
+    const next = await tempDir('tributary-weekly-next-');
+    await generateRetailWeek({ out: next, ...SIZE, week: nextWeek, stockoutRate: 0.45 });
+
+    await runWeekly(env, 'week two', { spec: specFor(next, out), week: nextWeek });
+
+    const report = JSON.parse(await readFile(path.join(out, nextWeek, '_report.json'), 'utf8')) as RunReport;
+    expect(report.weekOverWeek?.previousWeek).toBe(SIZE.week);
+    const change = (region: string, metric: string) => report.weekOverWeek?.changes.find((c) => c.dataset === region && c.metric === metric);
+    for (const region of manifest.regions) {
+      const lost = change(region, 'lost_units')!;
+      expect(lost.current).toBeCloseTo(report.metricTotals![region]!.lost_units!, 6);
+      expect(lost.change).toBeGreaterThan(1);
+      expect(lost.flagged).toBe(true);
+      expect(change(region, 'units')?.flagged).toBe(false);
+    }
+    const markdown = await readFile(path.join(out, nextWeek, '_report.md'), 'utf8');
+    expect(markdown).toContain(`## Week over week (against ${SIZE.week})`);
+    expect(markdown).toMatch(/\| lost_units \| .* \| \+\d+\.\d% ⚠ \|/);
   });
 
   it('re-running a week replaces every output in place: same files, newer, nothing left from the first run', async () => {
