@@ -42,7 +42,7 @@ async function pickedUp(handle: WorkflowHandle, withinMs: number): Promise<boole
 /**
  * Runs `until` with a worker in this process if no worker serves the task queue (the embedded
  * default); otherwise lets the existing workers do the work. If the workers seen do not pick the
- * run up within 15 s (they may just have stopped), runs one here after all, rather than wait forever.
+ * run up within 5 s (they may just have stopped), runs one here after all, rather than wait forever.
  */
 export async function withWorker<T>(
   client: Client,
@@ -52,8 +52,8 @@ export async function withWorker<T>(
   until: () => Promise<T>,
 ): Promise<T> {
   if (await hasPollers(client, settings)) {
-    if (await pickedUp(handle, 15_000)) return until();
-    log(`No worker picked up the run within 15 s on task queue "${settings.taskQueue}": running one in this process.`);
+    if (await pickedUp(handle, 5_000)) return until();
+    log(`No worker picked up the run within 5 s on task queue "${settings.taskQueue}": running one in this process.`);
   } else {
     log(`No worker polls task queue "${settings.taskQueue}": running one in this process.`);
   }
