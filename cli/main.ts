@@ -5,7 +5,9 @@ import { ensureTemporalCli } from '../runtime/temporalCli';
 import { runServerForeground, stopBackgroundServer } from '../runtime/devServer';
 import { datagen } from './datagen';
 import { demo } from './demo';
+import { rerun } from './rerun';
 import { run } from './run';
+import { schedule } from './schedule';
 import { worker } from './worker';
 
 const log = (line: string): void => {
@@ -17,6 +19,13 @@ const USAGE = `Usage: tributary <command>
 Commands:
   demo            The quick start: generate sample data, run the weekly load on the embedded dev server
   run <spec>      Validate a pipeline spec and run it (--week YYYY-MM-DD, --detach, --workflow-id ID)
+  schedule <action> <spec>
+                  The run on a Temporal Schedule, from the spec's "schedule" section:
+                  create|update (--id, --cron, --paused), describe|pause|unpause|trigger|delete
+                  (<spec> or --id ID), backfill --from YYYY-MM-DD --to YYYY-MM-DD (weeks of data)
+  rerun <workflow-id>
+                  Re-run only the datasets of an earlier run that failed or were late: same spec
+                  and week, new run <id>-rerun-<n> (--include-cancelled, --detach, --workflow-id)
   datagen         Write the sample retail week as parquet (--out, --regions, --stores, --products, --days, --seed)
   server          Run the local Temporal dev server in the foreground (state kept in .tributary/)
   server stop     Stop a dev server that another command started in the background
@@ -40,6 +49,10 @@ export async function main(argv: string[]): Promise<number> {
       return demo(settings, rest, log);
     case 'run':
       return run(settings, rest, log);
+    case 'schedule':
+      return schedule(settings, rest, log);
+    case 'rerun':
+      return rerun(settings, rest, log);
     case 'datagen':
       return datagen(rest, log);
     case 'server':
