@@ -9,6 +9,7 @@ import { CancelledFailure, Context } from '@temporalio/activity';
 import pl from 'nodejs-polars';
 import type { DatasetRef, ReferenceRef } from '../common/types';
 import { METRICS, type MetricName } from '../metrics';
+import { estimateFootprint, formatBytes, type MemoryAdmission } from './admission';
 import { countRows, inWeek, unreadable } from './parquet';
 
 export interface ComputeInput {
@@ -57,10 +58,40 @@ async function resumeStaged(previous: unknown, attemptDir: string): Promise<Stag
   return resumed;
 }
 
+/**
+ * Computes the metrics of one dataset, admitted first against the worker's memory budget when one
+ * is given: the attempt waits (heartbeating, cancellable) until its estimated footprint fits.
+ */
 export async function computeMetrics(
   input: ComputeInput,
   reference: (file: string) => Promise<pl.DataFrame>,
   progress: (update: Record<string, unknown>) => void = () => undefined,
+  admission?: MemoryAdmission,
+) {
+  if (!admission) return computeAdmitted(input, reference, progress);
+  const ctx = Context.current();
+  const files = input.dataset.files;
+  const bytes = await estimateFootprint([files.transactions, files.stock]);
+  // While waiting, the heartbeats keep what the previous attempt staged, so a retry after this
+  // attempt dies in the queue can still resume from it.
+  const previous = (ctx.info.heartbeatDetails as Partial<ComputeProgress> | undefined)?.staged ?? [];
+  let waited = false;
+  const release = await admission.acquire(bytes, ctx.cancellationSignal, () => {
+    waited = true;
+    progress({ staged: previous, waitingForMemory: `${formatBytes(bytes)} of ${formatBytes(admission.budget)}` });
+  });
+  try {
+    if (waited) progress({ staged: previous });
+    return await computeAdmitted(input, reference, progress);
+  } finally {
+    release();
+  }
+}
+
+async function computeAdmitted(
+  input: ComputeInput,
+  reference: (file: string) => Promise<pl.DataFrame>,
+  progress: (update: Record<string, unknown>) => void,
 ) {
   const { dataset, week } = input;
   const scan = (file: string) => pl.scanParquet(file).filter(inWeek(week));

@@ -6,23 +6,27 @@
 import { Context } from '@temporalio/activity';
 import pl from 'nodejs-polars';
 import type { RunReport } from '../common/report';
-import type { DatasetRef, FileScan, ReferenceRef } from '../common/types';
+import type { DatasetRef, DatasetSummary, FileScan, ReferenceRef } from '../common/types';
 import type { AvailabilityRule } from '../spec/types';
 import { checkAvailability } from './availability';
+import { processBatch, type BatchInput } from './batch';
 import { findUnchanged, recordOutputs, type OutputKey } from './fingerprints';
 import { computeMetrics, type ComputeInput, type StagedTable } from './compute';
 import { scanSummary, unreadable } from './parquet';
 import { prepareRun } from './plan';
 import { discardStaging, publishOutputs } from './publish';
 import { readDataset, readReferenceFiles } from './read';
-import { ReferenceCache } from './referenceCache';
-import { writeReport } from './report';
+import { MemoryAdmission, memoryBudgetFromEnv } from './admission';
+import { ReferenceCache, referenceCacheBytesFromEnv } from './referenceCache';
+import { saveSummaries, writeReport, type SavedParts } from './report';
 import { Ledger } from './ledger';
 import { runStage, type FaultHook } from './stage';
 
 export interface ActivityDeps {
   /** Reference data shared by the activities of this worker. */
   referenceCache?: ReferenceCache;
+  /** The worker's memory budget that compute attempts wait on (default: TRIBUTARY_MEMORY_BUDGET, else half the RAM). */
+  admission?: MemoryAdmission;
   /** Tests only: called at the start of every stage attempt, may throw to inject a failure. */
   faults?: FaultHook;
   /** Where to append a line per stage start and finish (default: TRIBUTARY_LEDGER, else none). */
@@ -30,7 +34,8 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps = {}) {
-  const cache = deps.referenceCache ?? new ReferenceCache();
+  const cache = deps.referenceCache ?? new ReferenceCache(referenceCacheBytesFromEnv());
+  const admission = deps.admission ?? new MemoryAdmission(memoryBudgetFromEnv());
   const ledgerFile = deps.ledgerFile ?? process.env.TRIBUTARY_LEDGER;
   const hooks = { faults: deps.faults, ledger: ledgerFile ? new Ledger(ledgerFile) : undefined };
   const loadReference = (file: string) =>
@@ -51,7 +56,7 @@ export function createActivities(deps: ActivityDeps = {}) {
       runStage('readReference', dataset, hooks, () => readReferenceFiles(reference, loadReference)),
     /** Computes the metrics of one dataset into its staging folder. */
     computeMetrics: (input: ComputeInput) =>
-      runStage('compute', input.dataset.name, hooks, (progress) => computeMetrics(input, loadReference, progress)),
+      runStage('compute', input.dataset.name, hooks, (progress) => computeMetrics(input, loadReference, progress, admission)),
     /** Moves staged outputs into place. */
     publishOutputs: (input: { dataset: string; tables: StagedTable[]; stagingDir: string; key?: OutputKey }) =>
       runStage('write', input.dataset, hooks, async () => {
@@ -64,10 +69,15 @@ export function createActivities(deps: ActivityDeps = {}) {
     findUnchanged: (key: OutputKey) => findUnchanged(key),
     /** Whether a dataset's data has arrived, per the spec's availability rule. */
     checkAvailability: (dataset: DatasetRef, rule: AvailabilityRule, week: string) => checkAvailability(dataset, rule, week),
+    /** Many small datasets in one activity, each with its own summary. */
+    processBatch: (input: BatchInput) =>
+      runStage('compute', `batch of ${input.datasets.length} from ${input.datasets[0]?.name ?? '-'}`, hooks, (progress) => processBatch(input, loadReference, progress, admission)),
+    /** Keeps the summaries of one part of a long run on disk, out of workflow history. */
+    saveSummaries: (runDir: string, part: number, summaries: DatasetSummary[]) => saveSummaries(runDir, part, summaries),
     /** Removes a dataset's staging folder. */
     discardStaging: (stagingDir: string) => discardStaging(stagingDir),
     /** Writes the run report next to the outputs. */
-    writeReport: (report: RunReport, outputRoot: string) => writeReport(report, outputRoot),
+    writeReport: (report: RunReport, outputRoot: string, saved?: SavedParts) => writeReport(report, outputRoot, saved),
   };
 }
 

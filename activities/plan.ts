@@ -2,18 +2,25 @@
  * The resolve stage: validate the spec (runs may be started by any client, so the worker checks
  * too), find the datasets under the data root, and return the run's plan: references only.
  */
-import { realpath } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { DatasetRef, ReferenceRef } from '../common/types';
+import type { ReferenceRef } from '../common/types';
 import { InvalidSpecError, parseSpec } from '../spec/schema';
 import type { PipelineSpec } from '../spec/types';
 import { globFolders } from './glob';
 
+/**
+ * Datasets travel as folder names relative to the data root (the workflow rebuilds each DatasetRef,
+ * see workflows/units.ts): a 10,000-dataset plan stays a few hundred KB, well under a payload's 2 MB.
+ */
 export interface RunPlan {
   spec: PipelineSpec;
   week: string;
-  datasets: DatasetRef[];
+  /** Dataset folders, relative to spec.dataRoot (absolute), '/'-separated. */
+  folders: string[];
+  /** Input bytes of each dataset (both files), for batching small ones together. */
+  bytes: number[];
   reference: ReferenceRef;
 }
 
@@ -73,5 +80,13 @@ export async function prepareRun(input: { spec: unknown; week?: string; defaultW
     products: insideRoot(root, spec.reference.products, 'Reference dataset'),
     substitutes: insideRoot(root, spec.reference.substitutes, 'Reference dataset'),
   };
-  return { spec: { ...spec, dataRoot: root, output: { ...spec.output, root: path.resolve(spec.output.root) } }, week, datasets, reference };
+  const size = (file: string) => stat(file).then((s) => s.size, () => 0);
+  const bytes = await Promise.all(datasets.map(async (d) => (await size(d.files.transactions)) + (await size(d.files.stock))));
+  return {
+    spec: { ...spec, dataRoot: root, output: { ...spec.output, root: path.resolve(spec.output.root) } },
+    week,
+    folders: folders.map((f) => f.split(path.sep).join('/')),
+    bytes,
+    reference,
+  };
 }

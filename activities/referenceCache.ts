@@ -1,28 +1,112 @@
 /**
- * Reference data read once per worker and shared by concurrent activities. Single-flight: concurrent
- * requests for the same file wait for one load. Keyed by path, size and mtime, so a changed file is
- * re-read. Bounded by entry count for now.
+ * Reference data read once per worker and shared by the activities running on it.
+ * - Single-flight: concurrent requests for the same file wait for one load.
+ * - Keyed by path, size and mtime: a changed file is read again, and its old version dropped.
+ * - A failed load is not cached: the next request tries again.
+ * - Bounded in bytes (polars' estimate of each frame's buffers), least recently used evicted first.
+ *   A load still in flight is never evicted (its waiters would miss it and a second load would
+ *   start); eviction only drops the cache's reference, so an activity holding a frame keeps it, and
+ *   the memory is freed once the last holder is done. A frame bigger than the whole budget is handed
+ *   to its waiters but not kept.
  */
 import { stat } from 'node:fs/promises';
 import type pl from 'nodejs-polars';
+import { bytesFromEnv, MiB } from './admission';
+
+export const DEFAULT_REFERENCE_CACHE_BYTES = 512 * MiB;
+
+/** The budget from TRIBUTARY_REFERENCE_CACHE_BYTES (`512MiB`, `1GiB`, bytes), else the default. */
+export function referenceCacheBytesFromEnv(): number {
+  return bytesFromEnv('TRIBUTARY_REFERENCE_CACHE_BYTES', DEFAULT_REFERENCE_CACHE_BYTES);
+}
+
+/** Bytes held by a frame's buffers, as polars estimates them. */
+export function frameBytes(df: pl.DataFrame): number {
+  // nodejs-polars 0.24 has no DataFrame.estimatedSize(), but its native frame does.
+  const native = df._df as { estimatedSize?: () => number } | undefined;
+  if (typeof native?.estimatedSize === 'function') return native.estimatedSize();
+  return df.height * df.width * 8;
+}
+
+interface Entry {
+  file: string;
+  frame: Promise<pl.DataFrame>;
+  /** Counted against the budget once loaded; a pending entry is 0 and cannot be evicted. */
+  bytes: number;
+  loaded: boolean;
+}
 
 export class ReferenceCache {
-  private readonly entries = new Map<string, Promise<pl.DataFrame>>();
-  loads = 0;
+  /** Map order is recency order: oldest first, a hit moves its entry to the end. */
+  private readonly entries = new Map<string, Entry>();
+  /** File -> key of its newest version, to drop an old version once a new one is seen. */
+  private readonly newest = new Map<string, string>();
+  private held = 0;
+  readonly stats = { loads: 0, hits: 0, evictions: 0 };
 
-  constructor(private readonly maxEntries = 16) {}
+  constructor(
+    readonly maxBytes = DEFAULT_REFERENCE_CACHE_BYTES,
+    private readonly sizeOf: (df: pl.DataFrame) => number = frameBytes,
+  ) {}
+
+  /** Bytes of the frames the cache holds now. */
+  get bytes(): number {
+    return this.held;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
 
   async get(file: string, load: (file: string) => Promise<pl.DataFrame>): Promise<pl.DataFrame> {
     const info = await stat(file);
     const key = `${file}:${info.size}:${info.mtimeMs}`;
-    let entry = this.entries.get(key);
-    if (!entry) {
-      this.loads += 1;
-      entry = load(file);
-      this.entries.set(key, entry);
-      entry.catch(() => this.entries.delete(key)); // a failed load is not cached
-      while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    // From here to the end nothing awaits: the lookup and the insert are one step for the event
+    // loop, so of N concurrent callers exactly one starts the load.
+    const found = this.entries.get(key);
+    if (found) {
+      this.stats.hits += 1;
+      this.entries.delete(key);
+      this.entries.set(key, found);
+      return found.frame;
     }
-    return entry;
+    const older = this.newest.get(file);
+    if (older !== undefined) this.drop(older);
+    this.newest.set(file, key);
+    this.stats.loads += 1;
+    const entry: Entry = { file, frame: load(file), bytes: 0, loaded: false };
+    this.entries.set(key, entry);
+    // Registered before any caller's await, so the accounting is done when the first caller resumes.
+    entry.frame.then(
+      (df) => {
+        if (this.entries.get(key) !== entry) return; // dropped for a newer version meanwhile
+        entry.loaded = true;
+        entry.bytes = this.sizeOf(df);
+        this.held += entry.bytes;
+        this.evict();
+      },
+      () => {
+        if (this.entries.get(key) === entry) this.drop(key); // a failed load is not cached
+      },
+    );
+    return entry.frame;
+  }
+
+  /** Drops loaded entries, least recently used first, until the cache fits its budget. */
+  private evict(): void {
+    for (const [key, entry] of this.entries) {
+      if (this.held <= this.maxBytes) return;
+      if (!entry.loaded) continue;
+      this.drop(key);
+      this.stats.evictions += 1;
+    }
+  }
+
+  private drop(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.held -= entry.bytes;
+    if (this.newest.get(entry.file) === key) this.newest.delete(entry.file);
   }
 }

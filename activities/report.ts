@@ -1,14 +1,24 @@
 /** Writes the run report next to the outputs: JSON for tools, Markdown for people; atomically. */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { renderMarkdown, type RunReport } from '../common/report';
+import { buildReport, renderMarkdown, type MetricTotals, type RunReport } from '../common/report';
+import type { DatasetSummary } from '../common/types';
 import { compareWeeks, metricTotals, previousTotals, previousWeek } from './weekOverWeek';
 
 /** Adds each dataset's metric totals and, when last week's report is there, the changes. */
 async function withWeekOverWeek(report: RunReport, outputRoot: string): Promise<RunReport> {
   const done = report.datasets.filter((d) => d.status === 'succeeded' || d.status === 'skipped');
   // Totals are a courtesy: an output that cannot be read back must not cost the report itself.
-  const totals = Object.fromEntries(await Promise.all(done.map(async (d) => [d.dataset, await metricTotals(d.outputs).catch(() => ({}))] as const)));
+  // Eight at a time: a run may have thousands of datasets.
+  const totals: Record<string, MetricTotals> = {};
+  let next = 0;
+  const lane = async () => {
+    while (next < done.length) {
+      const d = done[next++]!;
+      totals[d.dataset] = await metricTotals(d.outputs).catch(() => ({}));
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, lane));
   const previous = await previousTotals(report, outputRoot);
   return {
     ...report,
@@ -25,12 +35,45 @@ export async function writeAtomically(file: string, text: string): Promise<void>
   await rename(tmp, file);
 }
 
-export async function writeReport(run: RunReport, outputRoot: string): Promise<{ json: string; markdown: string }> {
+/** Where the parts of a long run (one per continue-as-new) keep their dataset summaries. */
+export interface SavedParts {
+  runDir: string;
+  parts: number;
+}
+
+const partFile = (runDir: string, part: number) => path.join(runDir, `part-${String(part).padStart(5, '0')}.json`);
+
+export async function saveSummaries(runDir: string, part: number, summaries: DatasetSummary[]): Promise<void> {
+  await writeAtomically(partFile(runDir, part), JSON.stringify(summaries));
+}
+
+/** Above this many datasets, the run's result carries totals only; the datasets are in the JSON file. */
+export const INLINE_DATASETS = 1_000;
+
+export interface WrittenReport {
+  json: string;
+  markdown: string;
+  /** When earlier parts were merged in: the whole run's status and totals, and datasets if few. */
+  merged?: Pick<RunReport, 'status' | 'totals'> & { datasets?: DatasetSummary[] };
+}
+
+export async function writeReport(current: RunReport, outputRoot: string, saved?: SavedParts): Promise<WrittenReport> {
+  let run = current;
+  if (saved && saved.parts > 0) {
+    const earlier: DatasetSummary[] = [];
+    for (let part = 0; part < saved.parts; part++) {
+      earlier.push(...(JSON.parse(await readFile(partFile(saved.runDir, part), 'utf8')) as DatasetSummary[]));
+    }
+    run = buildReport({ ...current, datasets: [...earlier, ...current.datasets] });
+  }
   const report = await withWeekOverWeek(run, outputRoot);
   const dir = path.join(outputRoot, report.week);
   await mkdir(dir, { recursive: true });
   const files = { json: path.join(dir, '_report.json'), markdown: path.join(dir, '_report.md') };
   await writeAtomically(files.json, `${JSON.stringify({ ...report, files }, null, 2)}\n`);
   await writeAtomically(files.markdown, renderMarkdown(report));
-  return files;
+  if (!saved || saved.parts === 0) return files;
+  await rm(saved.runDir, { recursive: true, force: true });
+  const { status, totals, datasets } = report;
+  return { ...files, merged: { status, totals, ...(datasets.length <= INLINE_DATASETS ? { datasets } : {}) } };
 }

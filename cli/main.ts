@@ -5,6 +5,8 @@ import { ensureTemporalCli } from '../runtime/temporalCli';
 import { runServerForeground, stopBackgroundServer } from '../runtime/devServer';
 import { datagen } from './datagen';
 import { demo } from './demo';
+import { doctor } from './doctor';
+import { report } from './report';
 import { rerun } from './rerun';
 import { run } from './run';
 import { schedule } from './schedule';
@@ -26,6 +28,12 @@ Commands:
   rerun <workflow-id>
                   Re-run only the datasets of an earlier run that failed or were late: same spec
                   and week, new run <id>-rerun-<n> (--include-cancelled, --detach, --workflow-id)
+  report <workflow-id>
+                  Write a run's page: a timeline of every dataset's stages, attempts and failures,
+                  and the totals, as one self-contained HTML file (--out FILE; default
+                  <output root>/<week>/_report.html, which \`run\` also writes)
+  doctor [spec]   Check the Temporal CLI, the server, the namespace and the workers; with a spec,
+                  the spec, its data and the free space at the output root. Exit code 1 on a problem
   datagen         Write the sample retail week as parquet (--out, --regions, --stores, --products, --days, --seed)
   server          Run the local Temporal dev server in the foreground (state kept in .tributary/)
   server stop     Stop a dev server that another command started in the background
@@ -53,6 +61,10 @@ export async function main(argv: string[]): Promise<number> {
       return schedule(settings, rest, log);
     case 'rerun':
       return rerun(settings, rest, log);
+    case 'report':
+      return report(settings, rest, log);
+    case 'doctor':
+      return doctor(settings, rest, log);
     case 'datagen':
       return datagen(rest, log);
     case 'server':

@@ -14,6 +14,7 @@ import { InvalidSpecError, parseSpec } from '../spec/schema';
 import { progressQuery, type weeklyLoad } from '../workflows';
 import { lastWeek } from '../workflows/weeklyLoad';
 import { connectClient, withWorker } from './client';
+import { writeRunPage } from './htmlReport/load';
 import { renderProgress } from './progress';
 
 /** Reads a spec file; relative dataRoot and output.root are taken from the spec file's folder. */
@@ -30,6 +31,9 @@ export async function loadSpecFile(file: string): Promise<Record<string, unknown
   if (output && typeof output.root === 'string') spec.output = { ...output, root: path.resolve(base, output.root) };
   return spec;
 }
+
+/** Most datasets for which `run` writes the timeline page by itself. */
+const PAGE_LIMIT = 500;
 
 export interface RunOptions {
   week?: string;
@@ -73,7 +77,13 @@ export async function runSpec(settings: Settings, spec: Record<string, unknown>,
     log(`Started ${workflowId}\nWatch it: ${url}`);
     const report = await withWorker(client, settings, log, handle, () => followRun(handle, log));
     process.stdout.write(`\n${renderMarkdown(report)}\n`);
-    log(`Report: ${report.files?.markdown}\nWeb UI: ${url}`);
+    // The run's page (timeline, attempts, failures) next to _report.md; failing to write it costs only the page.
+    // Above PAGE_LIMIT datasets the page (one history fetched per dataset) is left to `tributary report`.
+    const page =
+      report.totals.datasets > PAGE_LIMIT
+        ? log(`${report.totals.datasets} datasets: for the timeline page, run tributary report ${workflowId}`)
+        : await writeRunPage(client, settings, workflowId).then((p) => p.file, (err: unknown) => log(`No HTML report: ${(err as Error).message}`));
+    log(`Report: ${report.files?.markdown}${page ? `\nTimeline: ${page}` : ''}\nWeb UI: ${url}`);
     return report.status === 'succeeded' ? 0 : 1;
   } finally {
     await close();

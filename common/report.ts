@@ -12,6 +12,8 @@ export interface RunReport {
   totals: { datasets: number; succeeded: number; failed: number; cancelled: number; late: number; skipped: number; rowsIn: number; rowsOut: number };
   datasets: DatasetSummary[];
   files?: { json: string; markdown: string };
+  /** Set when the run had too many datasets to return them all: they are in this JSON file. */
+  datasetsIn?: string;
   /** Headline totals of each dataset's outputs (added when the report is written). */
   metricTotals?: Record<string, MetricTotals>;
   /** Changes against the previous week's report in the same output root, when there is one. */

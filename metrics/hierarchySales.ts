@@ -18,23 +18,24 @@ export function withHierarchy(products: pl.LazyDataFrame) {
 }
 
 /** Totals for one level, with `level` and `key` columns so all levels stack into one table. */
-export function totalsBy(level: HierarchyLevel) {
+export function totalsBy(level: HierarchyLevel, keys: string[] = []) {
   return (sales: pl.LazyDataFrame): pl.LazyDataFrame =>
     sales
-      .groupBy(level)
+      .groupBy([...keys, level])
       .agg(
         pl.col('units').cast(pl.Int64).sum().alias('units'),
         pl.col('revenue').cast(pl.Float64).sum().alias('revenue'),
         pl.col('product_id').filter(pl.col('units').gt(0)).nUnique().cast(pl.Int64).alias('active_products'),
       )
-      .select(pl.lit(level).alias('level'), pl.col(level).alias('key'), 'units', 'revenue', 'active_products')
-      .sort('key');
+      .select(...keys, pl.lit(level).alias('level'), pl.col(level).alias('key'), 'units', 'revenue', 'active_products')
+      .sort([...keys, 'key']);
 }
 
-export function hierarchySales(transactions: pl.LazyDataFrame, products: pl.LazyDataFrame): pl.LazyDataFrame {
+/** `keys`: extra columns to total within (a batch of datasets computes all of them at once). */
+export function hierarchySales(transactions: pl.LazyDataFrame, products: pl.LazyDataFrame, keys: string[] = []): pl.LazyDataFrame {
   const sales = pipe(transactions, withHierarchy(products));
   return pl.concat(
-    HIERARCHY_LEVELS.map((level) => totalsBy(level)(sales)),
+    HIERARCHY_LEVELS.map((level) => totalsBy(level, keys)(sales)),
     { how: 'vertical' },
   );
 }

@@ -137,9 +137,9 @@ export function lostSalesDetail(inputs: {
 }
 
 /** The detail rolled up by category, with the share of expected units that went to substitutes. */
-export function lostSalesByCategory(detail: pl.LazyDataFrame): pl.LazyDataFrame {
+export function lostSalesByCategory(detail: pl.LazyDataFrame, keys: string[] = []): pl.LazyDataFrame {
   return detail
-    .groupBy('category')
+    .groupBy([...keys, 'category'])
     .agg(
       pl.len().cast(pl.Int64).alias('products_out'),
       pl.col('stockout_days').sum().alias('stockout_days'),
@@ -155,5 +155,5 @@ export function lostSalesByCategory(detail: pl.LazyDataFrame): pl.LazyDataFrame 
         .otherwise(pl.lit(null))
         .alias('substitution_share'),
     )
-    .sort('category');
+    .sort([...keys, 'category']);
 }

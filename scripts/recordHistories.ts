@@ -57,6 +57,7 @@ const SCENARIOS: Record<string, string> = {
   'weekly-ok': 'weeklyLoad over 2 regions, every dataset succeeds.',
   'weekly-dataset-fails': "weeklyLoad where one region's transactions.parquet is corrupt: that child fails at read (UnreadableParquet, not retried) and takes datasetPipeline's failure path (discardStaging, DatasetFailed); the parent reports 'partial'.",
   'weekly-compute-retried': 'weeklyLoad where the compute activity of one region fails twice (injected transient fault) and succeeds on attempt 3.',
+  'weekly-batched': 'weeklyLoad with batching (one dataset per batch) and continueAsNewAfter 1: each run processes one batch with processBatch, then continues as new; both runs are recorded.',
   'scan-files': 'scanFiles over the 4 generated sales parquet files, at most 2 children at once.',
 };
 
@@ -84,12 +85,12 @@ export function historyJSON(history: History): string {
 /** `replay-weekly-ok/north` -> `weekly-ok.north.json` */
 const fileFor = (workflowId: string) => `${workflowId.replace(/^replay-/, '').replaceAll('/', '.')}.json`;
 
-async function record(env: TestWorkflowEnvironment, scenario: string, role: string, workflowId: string): Promise<Recorded> {
-  const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+async function record(env: TestWorkflowEnvironment, scenario: string, role: string, workflowId: string, runId?: string, file?: string): Promise<Recorded> {
+  const history = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
   const events = history.events ?? [];
   const workflowType = events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
   if (!workflowType) throw new Error(`History of ${workflowId} does not start with WorkflowExecutionStarted`);
-  return { file: fileFor(workflowId), json: historyJSON(history), history, workflowId, workflowType, scenario, role, events: events.length };
+  return { file: file ?? fileFor(workflowId), json: historyJSON(history), history, workflowId, workflowType, scenario, role, events: events.length };
 }
 
 /** The parent's history and every child it started (ids from the parent's own history). */
@@ -226,6 +227,17 @@ async function recordScenarios(
     const flaky = report.datasets.find((d) => d.dataset === first);
     check(report.status === 'succeeded' && flaky?.stages.compute?.attempts === 3, 'weekly-compute-retried', `${first} compute succeeded on attempt 3`, flaky);
     recorded.push(...(await recordTree(env, 'weekly-compute-retried', handle)));
+  }
+  // (e) batching and continue-as-new: two batches, one per run
+  {
+    const spec = specFor(data, await temp('tributary-record-out-'), { batching: { maxDatasets: 1 }, continueAsNewAfter: 1 });
+    const { handle, report } = await runWeekly(env, 'weekly-batched', spec);
+    check(report.status === 'succeeded' && report.totals.datasets === 2, 'weekly-batched', 'status succeeded over 2 datasets', report.totals);
+    const firstRun = handle.firstExecutionRunId;
+    const last = await handle.describe();
+    check(last.runId !== firstRun, 'weekly-batched', 'continued as new', last.runId);
+    recorded.push(await record(env, 'weekly-batched', 'first run (continues as new)', handle.workflowId, firstRun, 'weekly-batched.run-1.json'));
+    recorded.push(await record(env, 'weekly-batched', 'second run (writes the report)', handle.workflowId, last.runId, 'weekly-batched.run-2.json'));
   }
   // (d) scanFiles
   {

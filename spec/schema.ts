@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { METRIC_NAMES } from '../metrics';
+import { parseBytes } from './bytes';
 import { parseDuration } from './duration';
 import { DEFAULT_POLICIES, STAGES, type Stage, type StagePolicy } from './policy';
 import { scheduleSchema } from './schedule';
@@ -15,7 +16,15 @@ export const DEFAULTS = {
   parallelism: { datasets: 4 },
   onFailure: 'continue',
   availability: { checkEvery: 10 * 60_000, deadline: 24 * 3_600_000 },
+  batching: { maxDatasets: 50, maxBytes: 16 * 1024 ** 2 },
+  continueAsNewAfter: 500,
 } as const;
+
+const bytes = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const n = parseBytes(value);
+  if (n === undefined) ctx.addIssue({ code: 'custom', message: `"${value}" is not a size (e.g. "16MiB", "2GiB", 1048576)` });
+  return n ?? 0;
+});
 
 const duration = z
   .union([z.string(), z.number()])
@@ -71,6 +80,8 @@ const specSchema = z.strictObject({
   onFailure: z.enum(['continue', 'failFast']).optional(),
   /** When Temporal starts runs by itself (`tributary schedule`); runs ignore it. */
   schedule: scheduleSchema.optional(),
+  batching: z.strictObject({ maxDatasets: z.number().int().min(1).max(1_000).optional(), maxBytes: bytes.optional() }).optional(),
+  continueAsNewAfter: z.number().int().min(1).max(1_000).optional(),
   availability: z
     .strictObject({
       marker: relativePath.optional(),
@@ -126,6 +137,7 @@ export function parseSpec(input: unknown): PipelineSpec {
   const s = parsed.data;
   const stages = Object.fromEntries(STAGES.map((stage) => [stage, mergePolicy(stage, s.stages?.[stage])])) as Record<Stage, StagePolicy>;
   const problems = STAGES.flatMap((stage) => impossibleTimeouts(stage, stages[stage]));
+  if (s.batching && s.availability) problems.push('batching: cannot be combined with availability (a batch does not wait for data)');
   if (problems.length > 0) throw new InvalidSpecError(problems);
   return {
     name: s.name,
@@ -139,6 +151,10 @@ export function parseSpec(input: unknown): PipelineSpec {
     parallelism: { datasets: s.parallelism?.datasets ?? DEFAULTS.parallelism.datasets },
     stages,
     onFailure: s.onFailure ?? DEFAULTS.onFailure,
+    continueAsNewAfter: s.continueAsNewAfter ?? DEFAULTS.continueAsNewAfter,
+    ...(s.batching
+      ? { batching: { maxDatasets: s.batching.maxDatasets ?? DEFAULTS.batching.maxDatasets, maxBytes: s.batching.maxBytes ?? DEFAULTS.batching.maxBytes } }
+      : {}),
     ...(s.availability
       ? {
           availability: {

@@ -27,6 +27,13 @@ export interface PipelineSpec {
   stages: Record<Stage, StagePolicy>;
   /** `continue`: a failed dataset is reported and the others finish (default). `failFast`: stop at the first failure. */
   onFailure: OnFailure;
+  /**
+   * Small datasets processed many to one activity: consecutive datasets of at most `maxBytes` input
+   * each, up to `maxDatasets` or `maxBytes` per batch. Each still gets its own status and outputs.
+   */
+  batching?: { maxDatasets: number; maxBytes: number };
+  /** Units (datasets or batches) per workflow run before it continues as new, keeping history bounded. */
+  continueAsNewAfter: number;
   /** When set, each dataset waits until its data is there (see AvailabilityRule); else it is read at once. */
   availability?: AvailabilityRule;
 }

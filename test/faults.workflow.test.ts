@@ -49,7 +49,7 @@ describe('hung work', () => {
       if (attempt === 1) blockEventLoop(8_000);
     };
     // The start-to-close timeout is far away: only the heartbeat timeout can end attempt 1 early.
-    const stages = { compute: { heartbeatTimeout: '2s', startToCloseTimeout: '10 minutes', retry: { initialInterval: '100ms' } } };
+    const stages = { compute: { heartbeatTimeout: '2s', startToCloseTimeout: '10 minutes', retry: { initialInterval: '100ms', maximumAttempts: 10 } } };
 
     const { report } = await runWeekly(env, 'hung transform', { spec: specFor(small, out, { stages }), week: WEEK }, faults);
 

@@ -6,6 +6,8 @@
 import path from 'node:path';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { MemoryAdmission } from '../activities/admission';
+import { ReferenceCache } from '../activities/referenceCache';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../workflows/index.ts');
 
@@ -19,6 +21,10 @@ export interface TributaryWorkerOptions {
   maxConcurrentActivities?: number;
   /** How long in-flight activities may run after a shutdown signal. Default 30 s. */
   shutdownGraceTime?: string | number;
+  /** Bytes of memory compute attempts may hold at once. Default TRIBUTARY_MEMORY_BUDGET, else half the RAM. */
+  memoryBudget?: number;
+  /** Bytes of reference data kept in memory. Default TRIBUTARY_REFERENCE_CACHE_BYTES, else 512 MiB. */
+  referenceCacheBytes?: number;
   activityDeps?: ActivityDeps;
 }
 
@@ -31,7 +37,11 @@ export async function createWorker(options: TributaryWorkerOptions): Promise<Wor
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue,
     ...code,
-    activities: createActivities(options.activityDeps),
+    activities: createActivities({
+      ...(options.memoryBudget !== undefined && { admission: new MemoryAdmission(options.memoryBudget) }),
+      ...(options.referenceCacheBytes !== undefined && { referenceCache: new ReferenceCache(options.referenceCacheBytes) }),
+      ...options.activityDeps,
+    }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 4,
     shutdownGraceTime: options.shutdownGraceTime ?? '30 seconds',
   });

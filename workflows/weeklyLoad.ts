@@ -1,13 +1,17 @@
 /**
- * The weekly load: plan the run (validate the spec, find the datasets), fan out one
- * `datasetPipeline` child per dataset in a bounded window, collect their summaries, and write
- * the run report next to the outputs. The `progress` query shows where the run is.
+ * The weekly load: plan the run (validate the spec, find the datasets), fan out its units (one
+ * `datasetPipeline` child per dataset, or one activity per batch of small datasets) in a bounded
+ * window, collect their summaries, and write the run report next to the outputs. The `progress`
+ * query shows where the run is. A long run continues as new every `continueAsNewAfter` units,
+ * carrying its plan and progress and leaving the summaries so far on disk, so its history stays
+ * bounded whatever the number of datasets.
  */
 import {
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
   ChildWorkflowFailure,
+  continueAsNew,
   defineQuery,
   executeChild,
   getExternalWorkflowHandle,
@@ -19,12 +23,14 @@ import {
 } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Activities } from '../activities';
+import type { RunPlan } from '../activities/plan';
 import { buildReport, type RunReport } from '../common/report';
 import type { DatasetSummary, Progress } from '../common/types';
 import { activityOptions, DEFAULT_POLICIES } from '../spec/policy';
 import { datasetArrivedSignal } from './arrival';
 import { datasetPipeline } from './datasetPipeline';
 import { describeFailure } from './failures';
+import { datasetRef, planUnits, unitSize, type Unit } from './units';
 import { mapBounded } from './window';
 
 export const progressQuery = defineQuery<Progress>('progress');
@@ -36,6 +42,20 @@ export interface WeeklyLoadInput {
   week?: string;
   /** Recompute every dataset, even those whose inputs did not change since a successful run. */
   force?: boolean;
+  /** Set by the run itself when it continues as new: where it got to. Not for callers. */
+  resume?: ResumeState;
+}
+
+interface ResumeState {
+  plan: RunPlan;
+  startedAt: string;
+  /** Index of the first unit this part runs. */
+  nextUnit: number;
+  /** Parts whose summaries are saved on disk. */
+  parts: number;
+  progress: Progress;
+  stopping: boolean;
+  availableBy?: number;
 }
 
 /** Monday of the week before `now`, in UTC: the last complete week. */
@@ -64,83 +84,142 @@ function failedSummary(dataset: string, err: unknown): DatasetSummary {
   return { dataset, status: 'failed', outputs: [], stages: {}, error: { stage: 'run', type: info.type, message: info.message } };
 }
 
+const cancelledSummary = (dataset: string): DatasetSummary => ({ dataset, status: 'cancelled', outputs: [], stages: {} });
+
 export async function weeklyLoad(input: WeeklyLoadInput): Promise<RunReport> {
-  const startedAt = new Date().toISOString();
-  const progress: Progress = { phase: 'planning', total: 0, pending: 0, running: 0, succeeded: 0, failed: 0, late: 0, skipped: 0 };
+  const progress: Progress = input.resume?.progress ?? { phase: 'planning', total: 0, pending: 0, running: 0, succeeded: 0, failed: 0, late: 0, skipped: 0 };
   setHandler(progressQuery, () => progress);
 
   // The spec is not parsed yet, so planning runs under the default resolve policy.
   const { prepareRun } = proxyActivities<Activities>(activityOptions(DEFAULT_POLICIES.resolve));
-  const plan = await prepareRun({ spec: input.spec, week: input.week, defaultWeek: lastWeek(runTime()) });
+  const startedAt = input.resume?.startedAt ?? new Date().toISOString();
+  const plan = input.resume?.plan ?? (await prepareRun({ spec: input.spec, week: input.week, defaultWeek: lastWeek(runTime()) }));
   const { spec, week } = plan;
-  const { writeReport } = proxyActivities<Activities>(activityOptions(spec.stages.write));
-  Object.assign(progress, { phase: 'running', total: plan.datasets.length, pending: plan.datasets.length });
+  const { writeReport, saveSummaries } = proxyActivities<Activities>(activityOptions(spec.stages.write));
+  const { processBatch } = proxyActivities<Activities>(activityOptions(spec.stages.compute));
+  if (!input.resume) Object.assign(progress, { phase: 'running', total: plan.folders.length, pending: plan.folders.length });
 
   const parentId = workflowInfo().workflowId;
+  const runDir = `${spec.output.root}/.runs/${parentId.replace(/[^\w.-]/g, '_')}`;
+  const parts = input.resume?.parts ?? 0;
   // One deadline for the whole run, counted from its start.
-  const arrival = spec.availability ? { availability: spec.availability, availableBy: Date.now() + spec.availability.deadlineMs } : {};
+  const availableBy = input.resume?.availableBy ?? (spec.availability ? Date.now() + spec.availability.deadlineMs : undefined);
+  const arrival = spec.availability ? { availability: spec.availability, availableBy } : {};
   // A `datasetArrived` signal to the run wakes that dataset's check (or every dataset's) at once.
   const waiting = new Set<string>();
   setHandler(datasetArrivedSignal, async (name?: string) => {
     const targets = name ? [name].filter((n) => waiting.has(n)) : [...waiting];
     await Promise.all(targets.map((n) => getExternalWorkflowHandle(`${parentId}/${n}`).signal(datasetArrivedSignal, n).catch(() => undefined)));
   });
-  let stopping = false; // failFast: set at the first failure; the rest are cancelled
+  let stopping = input.resume?.stopping ?? false; // failFast: set at the first failure; the rest are cancelled
   let cancelRequested = false; // the run itself was cancelled (CLI, Web UI, API)
   const fanOut = new CancellationScope();
-  const summaries = await fanOut.run(() =>
-    mapBounded(plan.datasets, spec.parallelism.datasets, async (dataset): Promise<DatasetSummary> => {
-      if (stopping) {
-        progress.pending -= 1;
-        return { dataset: dataset.name, status: 'cancelled', outputs: [], stages: {} };
+  const failed = (err: unknown) => {
+    progress.failed += 1;
+    if (spec.onFailure === 'failFast' && !stopping) {
+      stopping = true;
+      fanOut.cancel();
+    }
+    return err;
+  };
+  const count = (summary: DatasetSummary) => {
+    if (summary.status === 'late') progress.late += 1;
+    else if (summary.status === 'skipped') progress.skipped += 1;
+    else if (summary.status === 'failed') failed(summary);
+    else if (summary.status === 'succeeded') progress.succeeded += 1;
+  };
+
+  const runDataset = async (index: number): Promise<DatasetSummary> => {
+    const dataset = datasetRef(spec, plan.folders[index]!);
+    waiting.add(dataset.name);
+    try {
+      const summary = await executeChild(datasetPipeline, {
+        workflowId: `${parentId}/${dataset.name}`,
+        // If this run is terminated, its children are asked to cancel, so they clean up too.
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        args: [{ dataset, reference: plan.reference, week, metrics: spec.metrics, output: spec.output, stages: spec.stages, ...arrival, ...(input.force ? { force: true } : {}) }],
+      });
+      count(summary);
+      return summary;
+    } catch (err) {
+      // A cancelled child is an outcome like any other: the window keeps settling the rest, so
+      // every child has cleaned up before this run closes.
+      if (isCancellation(err)) {
+        if (!stopping) cancelRequested = true;
+        return cancelledSummary(dataset.name);
       }
-      progress.pending -= 1;
-      progress.running += 1;
-      waiting.add(dataset.name);
-      try {
-        const summary = await executeChild(datasetPipeline, {
-          workflowId: `${parentId}/${dataset.name}`,
-          // If this run is terminated, its children are asked to cancel, so they clean up too.
-          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-          args: [{ dataset, reference: plan.reference, week, metrics: spec.metrics, output: spec.output, stages: spec.stages, ...arrival, ...(input.force ? { force: true } : {}) }],
-        });
-        if (summary.status === 'late') progress.late += 1;
-        else if (summary.status === 'skipped') progress.skipped += 1;
-        else progress.succeeded += 1;
-        return summary;
-      } catch (err) {
-        // A cancelled child is an outcome like any other: the window keeps settling the rest, so
-        // every child has cleaned up before this run closes.
-        if (isCancellation(err)) {
-          if (!stopping) cancelRequested = true;
-          return { dataset: dataset.name, status: 'cancelled', outputs: [], stages: {} };
-        }
-        progress.failed += 1;
-        if (spec.onFailure === 'failFast' && !stopping) {
-          stopping = true;
-          fanOut.cancel();
-        }
-        return failedSummary(dataset.name, err);
-      } finally {
-        waiting.delete(dataset.name);
-        progress.running -= 1;
+      failed(err);
+      return failedSummary(dataset.name, err);
+    } finally {
+      waiting.delete(dataset.name);
+    }
+  };
+
+  const runBatch = async (from: number, to: number): Promise<DatasetSummary[]> => {
+    const datasets = plan.folders.slice(from, to).map((folder) => datasetRef(spec, folder));
+    try {
+      const { summaries } = await processBatch({ datasets, reference: plan.reference, week, metrics: spec.metrics, output: spec.output, ...(input.force ? { force: true } : {}) });
+      summaries.forEach(count);
+      return summaries;
+    } catch (err) {
+      if (isCancellation(err)) {
+        if (!stopping) cancelRequested = true;
+        return datasets.map((d) => cancelledSummary(d.name));
       }
-    }),
-  );
+      const info = describeFailure(err, spec.stages.compute.retry.maximumAttempts);
+      return datasets.map((d) => {
+        failed(err);
+        const attempts = info.attempts ?? 1;
+        return { dataset: d.name, status: 'failed', outputs: [], stages: { compute: { attempts, durationMs: 0 } }, error: { stage: 'compute', type: info.type, message: info.message } };
+      });
+    }
+  };
+
+  const runUnit = async (unit: Unit): Promise<DatasetSummary[]> => {
+    const size = unitSize(unit);
+    progress.pending -= size;
+    if (stopping) {
+      const indexes = unit.kind === 'dataset' ? [unit.index] : Array.from({ length: size }, (_, i) => unit.from + i);
+      return indexes.map((i) => cancelledSummary(datasetRef(spec, plan.folders[i]!).name));
+    }
+    progress.running += size;
+    try {
+      return unit.kind === 'dataset' ? [await runDataset(unit.index)] : await runBatch(unit.from, unit.to);
+    } finally {
+      progress.running -= size;
+    }
+  };
+
+  const units = planUnits(plan.bytes, spec.batching);
+  const first = input.resume?.nextUnit ?? 0;
+  const last = Math.min(units.length, first + spec.continueAsNewAfter);
+  const results = await fanOut.run(() => mapBounded(units.slice(first, last), spec.parallelism.datasets, runUnit));
+  const summaries = results.flat();
+
+  if (last < units.length && !cancelRequested) {
+    // Bounded history: keep this part's summaries on disk and go on in a fresh run.
+    await saveSummaries(runDir, parts, summaries);
+    const resume: ResumeState = { plan, startedAt, nextUnit: last, parts: parts + 1, progress, stopping, ...(availableBy !== undefined ? { availableBy } : {}) };
+    await continueAsNew<typeof weeklyLoad>({ ...input, resume });
+  }
 
   progress.phase = 'reporting';
   const report = buildReport({ pipeline: spec.name, workflowId: parentId, week, startedAt, finishedAt: new Date().toISOString(), datasets: summaries });
   // Written even for a cancelled run, so the report says which datasets finished before it stopped.
-  const files = await CancellationScope.nonCancellable(() => writeReport(report, spec.output.root));
+  const written = await CancellationScope.nonCancellable(() => writeReport(report, spec.output.root, parts > 0 ? { runDir, parts } : undefined));
+  const files = { json: written.json, markdown: written.markdown };
+  const whole: RunReport = written.merged
+    ? { ...report, status: written.merged.status, totals: written.merged.totals, datasets: written.merged.datasets ?? [], ...(written.merged.datasets ? {} : { datasetsIn: files.json }) }
+    : report;
   progress.phase = 'done';
   if (cancelRequested) throw new CancelledFailure(`Run cancelled; report: ${files.markdown}`);
   if (stopping) {
-    const first = summaries.find((s) => s.status === 'failed');
+    const firstFailure = whole.datasets.find((s) => s.status === 'failed') ?? summaries.find((s) => s.status === 'failed');
     throw ApplicationFailure.nonRetryable(
-      `Stopped at the first failure (onFailure: failFast): ${first?.dataset}: ${first?.error?.message}. Report: ${files.markdown}`,
+      `Stopped at the first failure (onFailure: failFast): ${firstFailure?.dataset}: ${firstFailure?.error?.message}. Report: ${files.markdown}`,
       'RunFailed',
-      { ...report, files },
+      { ...whole, files },
     );
   }
-  return { ...report, files };
+  return { ...whole, files };
 }

@@ -1,0 +1,136 @@
+/**
+ * Many small datasets in one activity: the orchestration cost (a child workflow, its activities and
+ * their history events) and the polars plan are paid once per batch instead of once per dataset,
+ * while each dataset still gets its own checks, status, outputs and error:
+ *   1. each dataset's inputs are checked (schema, nulls, rows) and fingerprinted; bad input fails
+ *      that dataset only, unchanged ones are skipped;
+ *   2. the rest are computed together in one plan (batchCompute.ts) and split back per dataset;
+ *      should that fail, each is computed alone so the culprit is named and the others succeed;
+ *   3. each dataset's outputs are published and recorded.
+ * A transient error fails the batch attempt; the retry resumes after the datasets already done
+ * (they travel in the heartbeat details), so none is computed twice.
+ */
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import type pl from 'nodejs-polars';
+import type { DatasetRef, DatasetStage, DatasetSummary, ReferenceRef } from '../common/types';
+import type { MemoryAdmission } from './admission';
+import { computeBatch } from './batchCompute';
+import { computeMetrics, type StagedTable } from './compute';
+import { findUnchanged, recordOutputs, type OutputKey } from './fingerprints';
+import { discardStaging, publishOutputs } from './publish';
+import { readDataset, readReferenceFiles } from './read';
+
+export interface BatchInput {
+  datasets: DatasetRef[];
+  reference: ReferenceRef;
+  week: string;
+  metrics: string[];
+  output: { root: string; path: string };
+  force?: boolean;
+}
+
+interface BatchProgress {
+  done: DatasetSummary[];
+}
+
+/** Datasets checked at once: small files are latency-bound, not CPU-bound. */
+const CHECK_CONCURRENCY = 8;
+
+interface Ready {
+  dataset: DatasetRef;
+  rowsIn: DatasetSummary['rowsIn'];
+  key: OutputKey;
+  stagingDir: string;
+}
+
+async function inPool<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: width }, lane));
+}
+
+const failure = (dataset: string, stage: DatasetStage, err: ApplicationFailure): DatasetSummary => ({
+  dataset, status: 'failed', outputs: [], stages: {}, error: { stage, type: err.type ?? 'Error', message: err.message },
+});
+
+export async function processBatch(
+  input: BatchInput,
+  load: (file: string) => Promise<pl.DataFrame>,
+  progress: (update: Record<string, unknown>) => void,
+  admission?: MemoryAdmission,
+): Promise<{ summaries: DatasetSummary[] }> {
+  const ctx = Context.current();
+  const started = Date.now();
+  const runId = ctx.info.workflowExecution?.runId ?? 'standalone';
+  const done = [...((ctx.info.heartbeatDetails as Partial<BatchProgress> | undefined)?.done ?? [])];
+  const report = () => progress({ done: [...done] } satisfies BatchProgress);
+  const stopIfCancelled = () => {
+    if (ctx.cancellationSignal.aborted) throw new CancelledFailure('Batch cancelled');
+  };
+
+  // 1. Checks. The reference data is checked once for the whole batch.
+  const reference = readReferenceFiles(input.reference, load);
+  reference.catch(() => undefined); // observed below, per dataset
+  const ready: Ready[] = [];
+  await inPool(input.datasets.filter((d) => !done.some((s) => s.dataset === d.name)), CHECK_CONCURRENCY, async (dataset) => {
+    stopIfCancelled();
+    let stage: DatasetStage = 'readReference';
+    try {
+      const ref = await reference;
+      stage = 'read';
+      const data = await readDataset(dataset, input.week);
+      const key = { dataset: dataset.name, week: input.week, outputRoot: input.output.root, inputs: data.fingerprint, reference: ref.fingerprint, metrics: input.metrics, outputPath: input.output.path };
+      const previous = input.force ? undefined : await findUnchanged(key);
+      if (previous?.unchanged) {
+        done.push({ dataset: dataset.name, status: 'skipped', rowsIn: data.rowsIn, outputs: previous.outputs, stages: {}, note: `unchanged: inputs, reference data and metric code as in ${previous.workflowId}` });
+      } else {
+        ready.push({ dataset, rowsIn: data.rowsIn, key, stagingDir: `${input.output.root}/.staging/${dataset.name}-${runId}` });
+      }
+    } catch (err) {
+      if (!(err instanceof ApplicationFailure && err.nonRetryable)) throw err;
+      done.push(failure(dataset.name, stage, err));
+    }
+  });
+  report();
+  if (ready.length === 0) return { summaries: ordered(input.datasets, done) };
+
+  // 2. Compute, together; alone if together fails (a file that passed the checks may still break).
+  stopIfCancelled();
+  let staged: (StagedTable[] | ApplicationFailure)[];
+  try {
+    staged = await computeBatch({ datasets: ready, reference: input.reference, week: input.week, metrics: input.metrics, output: input.output, attempt: ctx.info.attempt }, load);
+  } catch {
+    staged = [];
+    for (const r of ready) {
+      stopIfCancelled();
+      try {
+        staged.push((await computeMetrics({ ...input, dataset: r.dataset, stagingDir: r.stagingDir }, load, () => undefined, admission)).tables);
+      } catch (err) {
+        if (!(err instanceof ApplicationFailure && err.nonRetryable)) throw err;
+        staged.push(err);
+      }
+    }
+  }
+
+  // 3. Publish each dataset.
+  const attempts = { attempts: ctx.info.attempt, durationMs: Date.now() - started };
+  for (const [i, r] of ready.entries()) {
+    const tables = staged[i]!;
+    if (tables instanceof ApplicationFailure) {
+      await discardStaging(r.stagingDir);
+      done.push({ ...failure(r.dataset.name, 'compute', tables), rowsIn: r.rowsIn });
+      continue;
+    }
+    const published = await publishOutputs(tables, r.stagingDir);
+    await recordOutputs(r.key, published.outputs, ctx.info.workflowExecution?.workflowId ?? '');
+    done.push({ dataset: r.dataset.name, status: 'succeeded', rowsIn: r.rowsIn, outputs: published.outputs, stages: { compute: attempts } });
+  }
+  report();
+  return { summaries: ordered(input.datasets, done) };
+}
+
+function ordered(datasets: DatasetRef[], done: DatasetSummary[]): DatasetSummary[] {
+  return datasets.map((d) => done.find((s) => s.dataset === d.name)!);
+}

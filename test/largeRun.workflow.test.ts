@@ -1,0 +1,82 @@
+/**
+ * Runs at scale on a real dev server: small datasets processed in batches (each still with its own
+ * status, outputs and error), and a 2,500-dataset run that continues as new to keep its history
+ * bounded, with a complete report at the end.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunReport } from '../common/report';
+import { generateRetailWeek } from '../datagen';
+import { tempDir } from './helpers/parquet';
+import { startTestServer } from './helpers/temporal';
+import { filesUnder, runWeekly, specFor } from './helpers/weekly';
+
+const WEEK = '2026-11-16';
+const TINY = { stores: 2, products: 4, days: 7, seed: 4, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.3 };
+let env: TestWorkflowEnvironment;
+
+beforeAll(async () => {
+  env = await startTestServer();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+
+describe('batching', () => {
+  it('processes small datasets many per activity, each with its own status, outputs and error', async () => {
+    const data = await tempDir('tributary-batch-');
+    const manifest = await generateRetailWeek({ out: data, regions: 8, ...TINY });
+    const corrupt = manifest.regions[4]!;
+    await writeFile(path.join(data, 'sales', corrupt, 'transactions.parquet'), 'not parquet');
+    const out = await tempDir('tributary-out-');
+
+    const { report, handle } = await runWeekly(env, 'batched', { spec: specFor(data, out, { batching: { maxDatasets: 3 } }), week: WEEK });
+
+    expect(report.datasets.map((d) => d.dataset).sort()).toEqual([...manifest.regions].sort());
+    const failed = report.datasets.filter((d) => d.status === 'failed');
+    expect(failed.map((d) => d.dataset)).toEqual([corrupt]);
+    expect(failed[0]?.error).toMatchObject({ stage: 'read', type: 'UnreadableParquet' });
+    for (const d of report.datasets.filter((s) => s.dataset !== corrupt)) {
+      expect(d.status).toBe('succeeded');
+      expect(d.outputs.map((o) => o.table).sort()).toEqual(['hierarchy_sales', 'lost_sales_by_category', 'lost_sales_detail']);
+    }
+    const events = (await handle.fetchHistory()).events ?? [];
+    const batches = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'processBatch');
+    expect(batches).toHaveLength(3); // 8 datasets, 3 per batch
+    expect(events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toHaveLength(0);
+    expect((await filesUnder(out)).filter((f) => f.includes(corrupt) && !f.startsWith('.fingerprints'))).toEqual([]);
+  });
+});
+
+describe('large fan-out', () => {
+  it('runs 2,500 datasets through continue-as-new with bounded histories and a complete report', async () => {
+    const data = await tempDir('tributary-large-');
+    const manifest = await generateRetailWeek({ out: data, regions: 2_500, ...TINY });
+    const out = await tempDir('tributary-out-');
+    const spec = specFor(data, out, { batching: { maxDatasets: 50 }, continueAsNewAfter: 10, parallelism: { datasets: 4 } });
+
+    const { report, handle } = await runWeekly(env, 'large fan-out', { spec, week: WEEK });
+
+    expect(report.totals).toMatchObject({ datasets: 2_500, succeeded: 2_500, failed: 0 });
+    expect(report.status).toBe('succeeded');
+    // Too many to return inline: the run's result points at the JSON report, which has them all.
+    expect(report.datasets).toEqual([]);
+    expect(report.datasetsIn).toBe(path.join(out, WEEK, '_report.json'));
+    const full = JSON.parse(await readFile(report.datasetsIn!, 'utf8')) as RunReport;
+    expect(full.datasets.map((d) => d.dataset).sort()).toEqual([...manifest.regions].sort());
+    const outputs = (await filesUnder(out)).filter((f) => f.endsWith('lost_sales_by_category.parquet'));
+    expect(outputs).toHaveLength(2_500);
+    expect((await filesUnder(out)).filter((f) => f.startsWith('.runs') || f.startsWith('.staging'))).toEqual([]);
+
+    // 50 batches, 10 per run: the first run and four continuations, each with a short history.
+    const runs = [];
+    for await (const run of env.client.workflow.list({ query: `WorkflowId = "${handle.workflowId}"` })) runs.push(run);
+    expect(runs).toHaveLength(5);
+    for (const run of runs) {
+      const history = await env.client.workflow.getHandle(handle.workflowId, run.runId).fetchHistory();
+      expect(history.events?.length ?? 0).toBeLessThan(200);
+    }
+  }, 600_000);
+});
