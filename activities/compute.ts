@@ -116,6 +116,7 @@ async function computeAdmitted(
     await rm(attemptDir, { recursive: true, force: true });
     await mkdir(attemptDir, { recursive: true });
     tables.push(...(await resumeStaged(ctx.info.heartbeatDetails, attemptDir)));
+    if (tables.length > 0) progress({ staged: [...tables] } satisfies ComputeProgress); // a further retry resumes them too
     for (const metric of input.metrics) {
       for (const [table, frame] of Object.entries(METRICS[metric as MetricName](inputs))) {
         if (tables.some((t) => t.table === table)) continue; // resumed from a previous attempt

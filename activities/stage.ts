@@ -5,6 +5,7 @@
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { Ledger } from './ledger';
+import { recordStage } from './metrics';
 
 export interface StageResult {
   attempt: number;
@@ -60,10 +61,18 @@ export async function runStage<T extends object>(
     await hooks.faults?.(stage, dataset, attempt);
     const result = await work(progress);
     await hooks.ledger?.append({ event: 'done', ...record });
-    return { ...result, attempt, durationMs: Date.now() - started };
+    const durationMs = Date.now() - started;
+    recordStage(ctx.metricMeter, stage, durationMs, result);
+    ctx.log.info('stage finished', { ...record, durationMs });
+    return { ...result, attempt, durationMs };
   } catch (err) {
     await hooks.ledger?.append({ event: 'failed', ...record }).catch(() => undefined);
-    throw withAttempt(err, attempt);
+    const failure = withAttempt(err, attempt);
+    if (!(failure instanceof CancelledFailure) && failure instanceof ApplicationFailure) {
+      recordStage(ctx.metricMeter, stage, Date.now() - started, undefined, { type: failure.type ?? 'Error', final: failure.nonRetryable === true });
+      ctx.log.warn('stage failed', { ...record, errorType: failure.type, error: failure.message });
+    }
+    throw failure;
   } finally {
     clearInterval(beat);
   }

@@ -1,6 +1,6 @@
 /** The `tributary` command: one function per sub-command, dispatched by name. */
-import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import { loadSettings } from '../runtime/settings';
+import { installRuntime } from '../runtime/telemetry';
 import { ensureTemporalCli } from '../runtime/temporalCli';
 import { runServerForeground, stopBackgroundServer } from '../runtime/devServer';
 import { datagen } from './datagen';
@@ -43,15 +43,15 @@ Commands:
 
 Environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default),
 TRIBUTARY_TASK_QUEUE (tributary), TRIBUTARY_HOME (.tributary), TEMPORAL_CLI_PATH,
-TRIBUTARY_LOG_LEVEL (WARN; INFO for the worker command).`;
+TRIBUTARY_LOG_LEVEL (WARN; INFO for the worker command), TRIBUTARY_LOG_FORMAT=json,
+TRIBUTARY_METRICS_PORT (Prometheus /metrics of the worker runtime).`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const settings = loadSettings();
   // An in-process worker (demo, run) logs warnings only, so the progress bar and report stay
   // readable; `tributary worker` logs at INFO. TRIBUTARY_LOG_LEVEL overrides both.
-  const level = (process.env.TRIBUTARY_LOG_LEVEL ?? (command === 'worker' ? 'INFO' : 'WARN')) as LogLevel;
-  Runtime.install({ logger: new DefaultLogger(level) });
+  installRuntime(command);
   switch (command) {
     case 'demo':
       return demo(settings, rest, log);

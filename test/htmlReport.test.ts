@@ -122,7 +122,8 @@ describe('the timeline, from saved histories', () => {
     expect(queued.map((s) => s.kind)).toEqual(['queued']); // the history alone cannot tell
 
     const start = queued[0]!.start + 700;
-    const pending = [{ activityId: '3', attempt: 2, started: start, lastFailure: 'simulated transient I/O failure (attempt 1)' }];
+    const activityId = north.events[cut]!.activityTaskScheduledEventAttributes!.activityId!;
+    const pending = [{ activityId, attempt: 2, started: start, lastFailure: 'simulated transient I/O failure (attempt 1)' }];
     const running = extractTimeline({ ...histories, children: [{ ...north, events: north.events.slice(0, cut + 1), pending }] }).lanes[0]!;
     const [retrying, attempt] = segmentsOf(running.segments, 'compute');
     expect(retrying).toMatchObject({ kind: 'retrying', attempts: 2, end: start, detail: 'simulated transient I/O failure (attempt 1)' });
