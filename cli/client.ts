@@ -1,14 +1,13 @@
 /** Shared plumbing of commands that start runs: a client, and a worker in this process when none polls. */
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
+import { connectNative, dataConverterFor } from '../runtime/connection';
 import type { Settings } from '../runtime/settings';
 import { createWorker } from '../workers/worker';
 
-export async function connectClient(settings: Settings): Promise<{ client: Client; close: () => Promise<void> }> {
-  const connection = await Connection.connect({ address: settings.address });
-  return { client: new Client({ connection, namespace: settings.namespace }), close: () => connection.close() };
-}
+// Every command connects through runtime/connection.ts, so TLS, API keys and encryption apply to all alike.
+export { connectClient } from '../runtime/connection';
 
 /**
  * A live idle worker long-polls (about a minute per poll), so its last poll is recent; the server
@@ -57,9 +56,14 @@ export async function withWorker<T>(
   } else {
     log(`No worker polls task queue "${settings.taskQueue}": running one in this process.`);
   }
-  const connection = await NativeConnection.connect({ address: settings.address });
+  const connection = await connectNative(settings);
   try {
-    const worker: Worker = await createWorker({ connection, namespace: settings.namespace, taskQueue: settings.taskQueue });
+    const worker: Worker = await createWorker({
+      connection,
+      namespace: settings.namespace,
+      taskQueue: settings.taskQueue,
+      dataConverter: dataConverterFor(settings),
+    });
     return await worker.runUntil(until);
   } finally {
     await connection.close();

@@ -12,7 +12,7 @@ import { parseArgs, promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { globFolders } from '../activities/glob';
-import { serverAnswers } from '../runtime/devServer';
+import { connectionProblem, isSecured } from '../runtime/connection';
 import type { Settings } from '../runtime/settings';
 import { findTemporalCli, TemporalCliNotFound } from '../runtime/temporalCli';
 import { InvalidSpecError, parseSpec } from '../spec/schema';
@@ -187,8 +187,10 @@ async function specChecks(file: string, client: Client | undefined, settings: Se
 
 export async function runChecks(settings: Settings, specFile?: string): Promise<Check[]> {
   const checks = [await cliCheck(settings)];
-  if (!(await serverAnswers(settings.address, 3_000))) {
-    checks.push(serverProblem(settings), skipped(`namespace "${settings.namespace}"`, 'needs the server'), skipped(`workers on "${settings.taskQueue}"`, 'needs the server'));
+  const why = await connectionProblem(settings, 3_000);
+  if (why !== undefined) {
+    // With TLS or an API key, the cause (certificate, CA, key) is the thing to fix.
+    checks.push(isSecured(settings) ? problem('Temporal server', why) : serverProblem(settings), skipped(`namespace "${settings.namespace}"`, 'needs the server'), skipped(`workers on "${settings.taskQueue}"`, 'needs the server'));
     if (specFile) checks.push(...(await specChecks(specFile, undefined, settings)));
     return checks;
   }

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { serverAnswers } from '../runtime/devServer';
+import { connectionProblem, isSecured } from '../runtime/connection';
 import type { Settings } from '../runtime/settings';
 import { connectClient } from './client';
 import { writeRunPage } from './htmlReport/load';
@@ -18,8 +18,10 @@ export async function report(settings: Settings, argv: string[], log: (line: str
     return 2;
   }
   // Reading a run needs the server that ran it: starting an empty dev server would not help.
-  if (!(await serverAnswers(settings.address))) {
-    log(`No Temporal server answers at ${settings.address}: the page is read from the run's history on its server. Start it (npx tributary server) or set TEMPORAL_ADDRESS.`);
+  const problem = await connectionProblem(settings, 2_000);
+  if (problem !== undefined) {
+    // With TLS or an API key the cause (certificate, CA, key) is what helps; plain, the server is just not there.
+    log(isSecured(settings) ? problem : `No Temporal server answers at ${settings.address}: the page is read from the run's history on its server. Start it (npx tributary server) or set TEMPORAL_ADDRESS.`);
     return 2;
   }
   const { client, close } = await connectClient(settings);

@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { decodePayloads } from './htmlReport/decode';
 import { parseArgs } from 'node:util';
 import {
   ApplicationFailure,
@@ -16,7 +17,8 @@ import {
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { globFolders } from '../activities/glob';
 import type { RunReport } from '../common/report';
-import { ensureServer } from '../runtime/devServer';
+// Through the connection module: with TLS or an API key it never starts a local dev server.
+import { ensureServer } from '../runtime/connection';
 import { workflowUrl, type Settings } from '../runtime/settings';
 import { InvalidSpecError, parseSpec } from '../spec/schema';
 import { lastWeek, type WeeklyLoadInput } from '../workflows/weeklyLoad';
@@ -114,7 +116,8 @@ async function originalInput(client: Client, settings: Settings, id: string, run
   });
   const payload = response.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
   if (!payload) throw new Refused(`The history of ${id} does not start with its input.`);
-  return client.options.loadedDataConverter.payloadConverter.fromPayload<WeeklyLoadInput>(payload);
+  const [decoded] = await decodePayloads(client, [payload]); // encrypted when the codec is on
+  return client.options.loadedDataConverter.payloadConverter.fromPayload<WeeklyLoadInput>(decoded!);
 }
 
 /**

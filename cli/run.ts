@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
 import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import type { RunReport } from '../common/report';
 import { renderMarkdown } from '../common/report';
-import { ensureServer } from '../runtime/devServer';
+// Through the connection module: with TLS or an API key it never starts a local dev server.
+import { ensureServer } from '../runtime/connection';
 import { workflowUrl, type Settings } from '../runtime/settings';
 import { InvalidSpecError, parseSpec } from '../spec/schema';
 import { progressQuery, type weeklyLoad } from '../workflows';

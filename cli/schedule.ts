@@ -19,7 +19,8 @@ import {
 } from '@temporalio/client';
 // Timestamp conversions (Long seconds) for the one raw service call below.
 import { msNumberToTs, tsToDate } from '@temporalio/common';
-import { ensureServer } from '../runtime/devServer';
+// Through the connection module: with TLS or an API key it never starts a local dev server.
+import { ensureServer } from '../runtime/connection';
 import { workflowUrl, type Settings } from '../runtime/settings';
 import { parseSchedule, ScheduleSectionError, type ScheduleSettings } from '../spec/schedule';
 import { InvalidSpecError, parseSpec } from '../spec/schema';

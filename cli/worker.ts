@@ -38,11 +38,13 @@ export async function worker(settings: Settings, argv: string[], log: (l: string
     log(`--reference-cache must be a size such as 512MiB or 1GiB, got "${values['reference-cache']}"`);
     return 2;
   }
-  log(`Worker polling task queue "${settings.taskQueue}" at ${settings.address}: ${activities} activities at once, ` +
+  // How it connects, so an operator sees at once whether TLS and encryption are on (never the secrets).
+  const security = [settings.connection?.tls && 'TLS', settings.connection?.apiKey !== undefined && 'API key',
+    settings.encryption && `payloads encrypted with key id "${settings.encryption.id}"`].filter(Boolean).join(', ');
+  log(`Worker polling task queue "${settings.taskQueue}" at ${settings.address}${security ? ` (${security})` : ''}: ${activities} activities at once, ` +
     `computes within a ${formatBytes(memoryBudget)} memory budget, ${formatBytes(referenceCacheBytes)} reference cache, ` +
     `${grace / 1000}s shutdown grace (Ctrl+C to stop).`);
-  await runWorker({
-    address: settings.address,
+  await runWorker(settings, {
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
     maxConcurrentActivities: activities,

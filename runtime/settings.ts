@@ -1,9 +1,12 @@
 /**
  * Connection and local-state settings, read from the environment once, with defaults stated here.
- * Names follow Temporal's own conventions (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE).
+ * Names follow Temporal's own conventions (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TLS_*,
+ * TEMPORAL_API_KEY, envconfig profiles: see runtime/connection.ts).
  */
 import path from 'node:path';
 import { DEFAULT_TASK_QUEUE } from '../common/taskQueues';
+import { encryptionFromEnv, type EncryptionKey } from './codec';
+import { loadConnectionSettings, type ConnectionSettings } from './connection';
 
 export interface Settings {
   /** gRPC address of the Temporal frontend. Default `localhost:7233`. */
@@ -16,18 +19,29 @@ export interface Settings {
   uiUrl: string;
   /** Local state: the dev server's SQLite file, its log, generated sample data. Default `./.tributary`. */
   home: string;
+  /** TLS, API key and gRPC headers. Absent: a plain connection to `address`. */
+  connection?: ConnectionSettings;
+  /** Key that payloads are encrypted with (TRIBUTARY_ENCRYPTION_KEY). Absent: payloads are stored as plain JSON. */
+  encryption?: EncryptionKey;
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Settings {
-  const address = env.TEMPORAL_ADDRESS || 'localhost:7233';
+  // The environment wins over the envconfig profile (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE), as in the Temporal CLI.
+  const profile = loadConnectionSettings(env);
+  const address = profile.address || 'localhost:7233';
   const port = Number(address.split(':').pop());
   const uiPort = Number.isFinite(port) ? port + 1000 : 8233;
+  // Temporal Cloud's Web UI is one site for every namespace; elsewhere the dev server's UI port.
+  const cloud = /\.(tmprl\.cloud|api\.temporal\.io)$/.test(address.slice(0, address.lastIndexOf(':')));
+  const encryption = encryptionFromEnv(env);
   return {
     address,
-    namespace: env.TEMPORAL_NAMESPACE || 'default',
+    namespace: profile.namespace || 'default',
     taskQueue: env.TRIBUTARY_TASK_QUEUE || DEFAULT_TASK_QUEUE,
-    uiUrl: (env.TEMPORAL_UI_URL || `http://localhost:${uiPort}`).replace(/\/$/, ''),
+    uiUrl: (env.TEMPORAL_UI_URL || (cloud ? 'https://cloud.temporal.io' : `http://localhost:${uiPort}`)).replace(/\/$/, ''),
     home: path.resolve(cwd, env.TRIBUTARY_HOME || '.tributary'),
+    connection: profile.connection,
+    ...(encryption && { encryption }),
   };
 }
 

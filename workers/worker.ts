@@ -4,10 +4,13 @@
  * activities `shutdownGraceTime` to finish before cancelling them (they are then retried elsewhere).
  */
 import path from 'node:path';
-import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
+import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { MemoryAdmission } from '../activities/admission';
 import { ReferenceCache } from '../activities/referenceCache';
+import { connectNative, dataConverterFor } from '../runtime/connection';
+import type { Settings } from '../runtime/settings';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../workflows/index.ts');
 
@@ -26,6 +29,8 @@ export interface TributaryWorkerOptions {
   /** Bytes of reference data kept in memory. Default TRIBUTARY_REFERENCE_CACHE_BYTES, else 512 MiB. */
   referenceCacheBytes?: number;
   activityDeps?: ActivityDeps;
+  /** Payload codecs (encryption); must match the clients'. Default: payloads as plain JSON. */
+  dataConverter?: DataConverter;
 }
 
 export async function createWorker(options: TributaryWorkerOptions): Promise<Worker> {
@@ -37,6 +42,7 @@ export async function createWorker(options: TributaryWorkerOptions): Promise<Wor
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue,
     ...code,
+    ...(options.dataConverter && { dataConverter: options.dataConverter }),
     activities: createActivities({
       ...(options.memoryBudget !== undefined && { admission: new MemoryAdmission(options.memoryBudget) }),
       ...(options.referenceCacheBytes !== undefined && { referenceCache: new ReferenceCache(options.referenceCacheBytes) }),
@@ -47,11 +53,11 @@ export async function createWorker(options: TributaryWorkerOptions): Promise<Wor
   });
 }
 
-/** Connects to the configured server and runs a worker until a shutdown signal. */
-export async function runWorker(options: Omit<TributaryWorkerOptions, 'connection'> & { address: string }): Promise<void> {
-  const connection = await NativeConnection.connect({ address: options.address });
+/** Connects to the configured server (TLS, API key, encryption as configured) and runs a worker until a shutdown signal. */
+export async function runWorker(settings: Settings, options: Omit<TributaryWorkerOptions, 'connection' | 'dataConverter'>): Promise<void> {
+  const connection = await connectNative(settings);
   try {
-    const worker = await createWorker({ ...options, connection });
+    const worker = await createWorker({ ...options, connection, dataConverter: dataConverterFor(settings) });
     await worker.run();
   } finally {
     await connection.close();

@@ -4,6 +4,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { decodeHistoryPayloads } from './decode';
 import type { Client } from '@temporalio/client';
 import type { PayloadConverter } from '@temporalio/common';
 import type { RunReport } from '../../common/report';
@@ -108,6 +109,7 @@ export async function writeRunPage(
   out?: string,
 ): Promise<{ file: string; report?: RunReport }> {
   const histories = await fetchRunHistories(client, workflowId);
+  await decodeHistoryPayloads(client, histories.parent);
   const converter = client.options.loadedDataConverter.payloadConverter;
   const { report, dir } = await loadRunReport(histories, converter);
   const timeline = extractTimeline(histories, report, Date.now());
