@@ -4,6 +4,7 @@ import { temporal } from '@temporalio/proto';
 import type { Worker } from '@temporalio/worker';
 import { connectNative, dataConverterFor } from '../runtime/connection';
 import type { Settings } from '../runtime/settings';
+import { tracingPlugin } from '../runtime/tracing';
 import { createWorker } from '../workers/worker';
 
 // Every command connects through runtime/connection.ts, so TLS, API keys and encryption apply to all alike.
@@ -57,12 +58,14 @@ export async function withWorker<T>(
     log(`No worker polls task queue "${settings.taskQueue}": running one in this process.`);
   }
   const connection = await connectNative(settings);
+  const tracing = tracingPlugin();
   try {
     const worker: Worker = await createWorker({
       connection,
       namespace: settings.namespace,
       taskQueue: settings.taskQueue,
       dataConverter: dataConverterFor(settings),
+      ...(tracing ? { plugins: [tracing] } : {}),
     });
     return await worker.runUntil(until);
   } finally {

@@ -4,6 +4,7 @@
  * come from the environment and `@temporalio/envconfig` profiles, with the variable names the
  * Temporal CLI and SDKs use, and both connections get the same options.
  */
+import { tracingPlugin } from './tracing';
 import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import tls from 'node:tls';
@@ -204,7 +205,8 @@ export async function connectClient(settings: Settings, connectTimeoutMs?: numbe
     throw await explain(settings, options, err);
   });
   const dataConverter = dataConverterFor(settings);
-  const client = new Client({ connection, namespace: settings.namespace, ...(dataConverter && { dataConverter }) });
+  const tracing = tracingPlugin();
+  const client = new Client({ connection, namespace: settings.namespace, ...(dataConverter && { dataConverter }), ...(tracing ? { plugins: [tracing] } : {}) });
   return { client, close: () => connection.close() };
 }
 

@@ -5,12 +5,13 @@
  */
 import path from 'node:path';
 import type { DataConverter } from '@temporalio/common';
-import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerPlugin, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { MemoryAdmission } from '../activities/admission';
 import { ReferenceCache } from '../activities/referenceCache';
 import { connectNative, dataConverterFor } from '../runtime/connection';
 import type { Settings } from '../runtime/settings';
+import { tracingPlugin } from '../runtime/tracing';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../workflows/index.ts');
 
@@ -31,6 +32,8 @@ export interface TributaryWorkerOptions {
   activityDeps?: ActivityDeps;
   /** Payload codecs (encryption); must match the clients'. Default: payloads as plain JSON. */
   dataConverter?: DataConverter;
+  /** Worker plugins, e.g. tracing (runtime/tracing.ts); they also reach the workflow bundler. */
+  plugins?: WorkerPlugin[];
 }
 
 export async function createWorker(options: TributaryWorkerOptions): Promise<Worker> {
@@ -43,6 +46,7 @@ export async function createWorker(options: TributaryWorkerOptions): Promise<Wor
     taskQueue: options.taskQueue,
     ...code,
     ...(options.dataConverter && { dataConverter: options.dataConverter }),
+    ...(options.plugins?.length ? { plugins: options.plugins } : {}),
     activities: createActivities({
       ...(options.memoryBudget !== undefined && { admission: new MemoryAdmission(options.memoryBudget) }),
       ...(options.referenceCacheBytes !== undefined && { referenceCache: new ReferenceCache(options.referenceCacheBytes) }),
@@ -57,7 +61,8 @@ export async function createWorker(options: TributaryWorkerOptions): Promise<Wor
 export async function runWorker(settings: Settings, options: Omit<TributaryWorkerOptions, 'connection' | 'dataConverter'>): Promise<void> {
   const connection = await connectNative(settings);
   try {
-    const worker = await createWorker({ ...options, connection, dataConverter: dataConverterFor(settings) });
+    const tracing = tracingPlugin();
+    const worker = await createWorker({ ...options, connection, dataConverter: dataConverterFor(settings), ...(tracing ? { plugins: [tracing] } : {}) });
     await worker.run();
   } finally {
     await connection.close();
