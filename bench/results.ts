@@ -51,6 +51,8 @@ export interface SideResult {
   /** Tributary sides without batching: each stage's durations summed over datasets, seconds. */
   stageSeconds?: Record<string, number>;
   error?: string;
+  /** A failed side: how long after its start it failed (worker creation included). */
+  failedAfterSeconds?: number;
 }
 
 export interface TargetResult {
@@ -148,7 +150,7 @@ export function scenarioTargets(r: Pick<ScenarioResult, 'scenario' | 'sides' | '
         if (!side) return [];
         const completes: TargetResult = {
           target: `${prefix}completes`,
-          measured: side.error ?? `${side.outcome.succeeded ?? 0} of ${side.outcome.datasets ?? '?'} datasets succeeded, ${side.outcome.failed ?? 0} failed`,
+          measured: side.error ? `failed${side.failedAfterSeconds !== undefined ? ` after ${seconds(side.failedAfterSeconds)}` : ''}: ${side.error}` : `${side.outcome.succeeded ?? 0} of ${side.outcome.datasets ?? '?'} datasets succeeded, ${side.outcome.failed ?? 0} failed`,
           met: !side.error && side.outcome.failed === 0 && side.outcome.succeeded === side.outcome.datasets,
         };
         const target = `${prefix}Tributary within ${TARGETS.small}x of the in-process pool`;
@@ -231,7 +233,7 @@ export function renderBenchmarks(results: ScenarioResult[], relResults: string):
   for (const r of results) {
     for (const s of r.sides) {
       if (s.error) {
-        lines.push(`| ${r.scenario} | ${s.label}${runNo(r, s)} | failed: ${s.error.replace(/\|/g, '/').slice(0, 120)} | | | | | | | | | | |`);
+        lines.push(`| ${r.scenario} | ${s.label}${runNo(r, s)} | failed${s.failedAfterSeconds !== undefined ? ` after ${seconds(s.failedAfterSeconds)}` : ''}: ${s.error.replace(/\|/g, '/').slice(0, 160)} | | | | | | | | | | |`);
         continue;
       }
       const ms = s.measurements;

@@ -318,6 +318,7 @@ async function runScenario(ctx: Context, def: ScenarioDef): Promise<ScenarioResu
     let monitor: SideMonitor | undefined;
     const startMonitor = (workerPid?: number) => (monitor = new SideMonitor({ devServer: side.kind === 'tributary', ...(workerPid !== undefined ? { workerPid } : {}) }));
     let result: Omit<SideResult, 'ratioToBestBaseline'>;
+    const sideStarted = performance.now();
     const common = { side: side.id, label: side.label, measuredAt: new Date().toISOString(), suiteStartedAt: ctx.suiteStartedAt, settings: { ...side } as Record<string, unknown> };
     try {
       if (side.kind === 'baseline') {
@@ -337,7 +338,8 @@ async function runScenario(ctx: Context, def: ScenarioDef): Promise<ScenarioResu
       const measurements = monitor?.stop();
       const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       log(`${def.name}: ${side.label} FAILED: ${message}`);
-      result = { ...common, wallSeconds: 0, datasetsPerSecond: 0, rowsPerSecond: 0, msPerDataset: 0, outcome: {}, measurements: measurements!, error: message.slice(0, 500) };
+      const failedAfter = round((performance.now() - sideStarted) / 1000, 1);
+      result = { ...common, wallSeconds: 0, datasetsPerSecond: 0, rowsPerSecond: 0, msPerDataset: 0, outcome: {}, measurements: measurements!, failedAfterSeconds: failedAfter, error: message.slice(0, 500) };
     }
     const r = result as SideResult;
     log(`${def.name}: ${side.label}: ${r.wallSeconds.toFixed(1)} s, ${r.msPerDataset.toFixed(1)} ms/dataset, peak RSS ${formatBytes(r.measurements?.peakRssBytes)}, others' CPU ${((r.measurements?.cpu.otherProcessesShare ?? 0) * 100).toFixed(0)}%`);
