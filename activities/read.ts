@@ -9,6 +9,7 @@ import pl from 'nodejs-polars';
 import type { DatasetRef, ReferenceRef } from '../common/types';
 import { type ColumnProblem, INPUT_SCHEMAS, nonNullableColumns, nullProblems, schemaProblems } from '../metrics/schemas';
 import { assertReadable, fileSchema, inWeek, unreadable } from './parquet';
+import { footerNullCounts } from './parquetFooter';
 
 type InputName = keyof typeof INPUT_SCHEMAS;
 
@@ -53,17 +54,20 @@ const WEEK_ROWS = '__week_rows';
 /**
  * The week's rows of a file whose schema is checked, and a NullValues check, in one lazy pass.
  * Nulls are counted over the whole file: a null date belongs to no week, so a week filter would hide it.
+ * Null counts the file's footer statistics already hold are taken from there, so the pass usually
+ * reads the date column alone; columns without statistics are counted in the same pass.
  */
 async function countChecked(file: string, input: InputName, where: string, week: string): Promise<number> {
   const columns = nonNullableColumns(INPUT_SCHEMAS[input]);
-  let counts: Record<string, number>;
+  const known = (await footerNullCounts(file)) ?? new Map<string, number>();
+  const counts: Record<string, number> = Object.fromEntries(columns.filter((c) => known.has(c)).map((c) => [c, known.get(c)!]));
   try {
     const lf = pl.scanParquet(file).select(
       inWeek(week).cast(pl.UInt32).sum().alias(WEEK_ROWS),
-      ...columns.map((c) => pl.col(c).nullCount().alias(c)),
+      ...columns.filter((c) => !known.has(c)).map((c) => pl.col(c).nullCount().alias(c)),
     );
     const row = (await lf.collect()).toRecords()[0] ?? {};
-    counts = Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v ?? 0)]));
+    for (const [k, v] of Object.entries(row)) counts[k] = Number(v ?? 0);
   } catch (err) {
     throw inDataset(where, unreadable(file, err));
   }
@@ -93,7 +97,34 @@ function nullCountsOf(frame: pl.DataFrame, input: InputName): Record<string, num
   return Object.fromEntries(nonNullableColumns(INPUT_SCHEMAS[input]).map((c) => [c, frame.getColumn(c).nullCount()]));
 }
 
-export async function readReferenceFiles(reference: ReferenceRef, load: (file: string) => Promise<pl.DataFrame>) {
+type ReferenceCheck = { rows: { products: number; substitutes: number }; fingerprint: string };
+
+/**
+ * Reference files already checked by this worker, by fingerprint (path, size, mtime), so the
+ * datasets of a run sharing them check them once; a changed file has a new fingerprint and is
+ * checked again. Concurrent callers share one check; a failed check is not kept.
+ */
+const checkedReferences = new Map<string, Promise<ReferenceCheck>>();
+const CHECKED_REFERENCES_KEPT = 16;
+
+export async function readReferenceFiles(reference: ReferenceRef, load: (file: string) => Promise<pl.DataFrame>): Promise<ReferenceCheck> {
+  let key: string;
+  try {
+    key = await fingerprint([reference.products, reference.substitutes]);
+  } catch {
+    return checkReferenceFiles(reference, load); // a missing file: the check says which, clearly
+  }
+  let check = checkedReferences.get(key);
+  if (!check) {
+    check = checkReferenceFiles(reference, load);
+    checkedReferences.set(key, check);
+    check.catch(() => checkedReferences.delete(key));
+    if (checkedReferences.size > CHECKED_REFERENCES_KEPT) checkedReferences.delete(checkedReferences.keys().next().value!);
+  }
+  return check;
+}
+
+async function checkReferenceFiles(reference: ReferenceRef, load: (file: string) => Promise<pl.DataFrame>): Promise<ReferenceCheck> {
   const where = 'Reference data';
   await allInOrder([checkSchema(reference.products, 'products', where), checkSchema(reference.substitutes, 'substitutes', where)]);
   const products = await load(reference.products);
