@@ -32,7 +32,8 @@ describe('batching', () => {
     await writeFile(path.join(data, 'sales', corrupt, 'transactions.parquet'), 'not parquet');
     const out = await tempDir('tributary-out-');
 
-    const { report, handle } = await runWeekly(env, 'batched', { spec: specFor(data, out, { batching: { maxDatasets: 3 } }), week: WEEK });
+    // Two batches per run: the third batch runs in a continuation, so the report merges parts.
+    const { report, handle } = await runWeekly(env, 'batched', { spec: specFor(data, out, { batching: { maxDatasets: 3 }, continueAsNewAfter: 2 }), week: WEEK });
 
     expect(report.datasets.map((d) => d.dataset).sort()).toEqual([...manifest.regions].sort());
     const failed = report.datasets.filter((d) => d.status === 'failed');
@@ -42,7 +43,11 @@ describe('batching', () => {
       expect(d.status).toBe('succeeded');
       expect(d.outputs.map((o) => o.table).sort()).toEqual(['hierarchy_sales', 'lost_sales_by_category', 'lost_sales_detail']);
     }
-    const events = (await handle.fetchHistory()).events ?? [];
+    const events = [];
+    for await (const run of env.client.workflow.list({ query: `WorkflowId = "${handle.workflowId}"` })) {
+      events.push(...((await env.client.workflow.getHandle(handle.workflowId, run.runId).fetchHistory()).events ?? []));
+    }
+    expect(events.filter((e) => e.workflowExecutionContinuedAsNewEventAttributes)).toHaveLength(1);
     const batches = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'processBatch');
     expect(batches).toHaveLength(3); // 8 datasets, 3 per batch
     expect(events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toHaveLength(0);
@@ -55,7 +60,9 @@ describe('large fan-out', () => {
     const data = await tempDir('tributary-large-');
     const manifest = await generateRetailWeek({ out: data, regions: 2_500, ...TINY });
     const out = await tempDir('tributary-out-');
-    const spec = specFor(data, out, { batching: { maxDatasets: 50 }, continueAsNewAfter: 10, parallelism: { datasets: 4 } });
+    // continueAsNewAfter at its default (500 batches): what bounds each run here is its datasets
+    // (1,000), whose summaries would otherwise exceed the server's payload limit in one report.
+    const spec = specFor(data, out, { batching: { maxDatasets: 50 }, parallelism: { datasets: 4 } });
 
     const { report, handle } = await runWeekly(env, 'large fan-out', { spec, week: WEEK });
 
@@ -70,10 +77,10 @@ describe('large fan-out', () => {
     expect(outputs).toHaveLength(2_500);
     expect((await filesUnder(out)).filter((f) => f.startsWith('.runs') || f.startsWith('.staging'))).toEqual([]);
 
-    // 50 batches, 10 per run: the first run and four continuations, each with a short history.
+    // 50 batches, 20 per run (1,000 datasets): the first run and two continuations, each with a short history.
     const runs = [];
     for await (const run of env.client.workflow.list({ query: `WorkflowId = "${handle.workflowId}"` })) runs.push(run);
-    expect(runs).toHaveLength(5);
+    expect(runs).toHaveLength(3);
     for (const run of runs) {
       const history = await env.client.workflow.getHandle(handle.workflowId, run.runId).fetchHistory();
       expect(history.events?.length ?? 0).toBeLessThan(200);

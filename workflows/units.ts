@@ -46,3 +46,27 @@ export function planUnits(bytes: readonly number[], batching: PipelineSpec['batc
 export function unitSize(unit: Unit): number {
   return unit.kind === 'dataset' ? 1 : unit.to - unit.from;
 }
+
+/**
+ * Datasets one run of a long fan-out handles before it continues as new. Their summaries travel in
+ * activity inputs (the part saved to disk, the report) and in the run's result, and the server
+ * refuses a payload over 2 MB by default: a thousand summaries stay well under it.
+ */
+export const MAX_DATASETS_PER_RUN = 1_000;
+
+/**
+ * Where the run that starts at unit `first` stops: after `maxUnits` units (bounding its history)
+ * or before the unit that would take it past `maxDatasets` datasets (bounding its payloads),
+ * whichever comes first; always at least one unit.
+ */
+export function runEnd(units: readonly Unit[], first: number, maxUnits: number, maxDatasets: number): number {
+  let end = first;
+  let datasets = 0;
+  while (end < units.length && end - first < maxUnits) {
+    const size = unitSize(units[end]!);
+    if (end > first && datasets + size > maxDatasets) break;
+    datasets += size;
+    end += 1;
+  }
+  return end;
+}

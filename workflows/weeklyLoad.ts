@@ -17,6 +17,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -30,7 +31,7 @@ import { activityOptions, DEFAULT_POLICIES } from '../spec/policy';
 import { datasetArrivedSignal } from './arrival';
 import { datasetPipeline } from './datasetPipeline';
 import { describeFailure } from './failures';
-import { datasetRef, planUnits, unitSize, type Unit } from './units';
+import { datasetRef, MAX_DATASETS_PER_RUN, planUnits, runEnd, unitSize, type Unit } from './units';
 import { mapBounded } from './window';
 
 export const progressQuery = defineQuery<Progress>('progress');
@@ -192,7 +193,11 @@ export async function weeklyLoad(input: WeeklyLoadInput): Promise<RunReport> {
 
   const units = planUnits(plan.bytes, spec.batching);
   const first = input.resume?.nextUnit ?? 0;
-  const last = Math.min(units.length, first + spec.continueAsNewAfter);
+  // Runs recorded before datasets were counted too stop after continueAsNewAfter units only; a
+  // run of 10,000 datasets in 200 batches would then carry every summary in one report payload.
+  const last = patched('datasets-per-run')
+    ? runEnd(units, first, spec.continueAsNewAfter, MAX_DATASETS_PER_RUN)
+    : Math.min(units.length, first + spec.continueAsNewAfter);
   const results = await fanOut.run(() => mapBounded(units.slice(first, last), spec.parallelism.datasets, runUnit));
   const summaries = results.flat();
 
