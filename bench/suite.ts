@@ -4,11 +4,13 @@
  *   baseline-sequential  the compute stage's per-dataset code in-process, one dataset at a time
  *   baseline-pool        the same in a promise pool of 4
  *   tributary            the weeklyLoad workflow on a Temporal dev server and an in-process worker
- *   tributary-parts      (small10k) the batched run with continueAsNewAfter 20: 1,000 datasets per
- *                        run part, so no payload carries more than 1,000 dataset summaries
+ *                        (at 10,000 it continues as new every 1,000 datasets by itself)
+ *   tributary-parts      (small10k, only with --continue-as-new-after N) the batched run with that
+ *                        continueAsNewAfter
  *   tributary-budget     (default, large) parallelism 8 and a 2 GiB worker memory budget, the worker
  *                        in a fresh process of its own (bench/workerProcess.ts), so that its peak
  *                        RSS is its own
+ *   tributary-budget-roomy (large) the same with a 4 GiB budget: room for one dataset, not two
  * Scenarios: default (the demo's sample week), large (few datasets of 10M+ rows), small1k and
  * small10k (many datasets of a few thousand rows, batched). Writes bench/results/<scenario>.json
  * and the generated block of BENCHMARKS.md, then runs the incremental-run benchmark
@@ -16,10 +18,10 @@
  *
  * Usage: npm run bench [-- --only small1k,default] [--default 12x150x1500] [--large 4x500x3000x7]
  *   [--small1k 1000x5x60x7] [--small10k 10000x5x60x7] [--pool 4] [--parallelism 4] [--batch 50]
- *   [--budget-parallelism 8] [--memory-budget 2GiB] [--results DIR] [--markdown FILE]
+ *   [--budget-parallelism 8] [--memory-budget 2GiB] [--large-memory-budget 4GiB] [--results DIR] [--markdown FILE]
  *   [--data-dir DIR] [--keep-data] [--small10k-sequential]
  *   [--sides tributary,tributary-parts] (run only these sides; the others are kept from the previous
- *   results of the same sizes) [--continue-as-new-after 20] [--render-only] (rewrite BENCHMARKS.md
+ *   results of the same sizes) [--continue-as-new-after N] [--render-only] (rewrite BENCHMARKS.md
  *   from the results already in --results; measure nothing) [--side-timeout 90] (minutes; a
  *   Tributary side still running then is terminated and recorded as failed)
  * Sizes are DATASETSxSTORESxPRODUCTS[xDAYS].
@@ -63,7 +65,7 @@ interface Size {
 type SideDef =
   | { id: 'baseline-sequential' | 'baseline-pool'; kind: 'baseline'; label: string; width: number }
   | {
-      id: 'tributary' | 'tributary-budget' | 'tributary-parts';
+      id: 'tributary' | 'tributary-budget' | 'tributary-budget-roomy' | 'tributary-parts';
       kind: 'tributary';
       label: string;
       parallelism: number;
@@ -415,6 +417,7 @@ async function main(): Promise<void> {
       batch: { type: 'string', default: '50' },
       'budget-parallelism': { type: 'string', default: '8' },
       'memory-budget': { type: 'string', default: '2GiB' },
+      'large-memory-budget': { type: 'string', default: '4GiB' },
       results: { type: 'string', default: path.join(__dirname, 'results') },
       markdown: { type: 'string', default: path.join(__dirname, '..', 'BENCHMARKS.md') },
       'data-dir': { type: 'string', default: tmpdir() },
@@ -422,7 +425,7 @@ async function main(): Promise<void> {
       'small10k-sequential': { type: 'boolean', default: false },
       'render-only': { type: 'boolean', default: false },
       sides: { type: 'string' },
-      'continue-as-new-after': { type: 'string', default: '20' },
+      'continue-as-new-after': { type: 'string' },
       'side-timeout': { type: 'string', default: '90' },
     },
   });
@@ -452,18 +455,24 @@ async function main(): Promise<void> {
     id: 'tributary-budget', kind: 'tributary', label: `Tributary, parallelism ${budgetParallelism}, memory budget ${formatBytes(memoryBudget)} (worker process of its own)`,
     parallelism: budgetParallelism, activities: budgetParallelism, memoryBudget, separateProcess: true,
   };
-  const continueAsNewAfter = whole('continue-as-new-after', values['continue-as-new-after']);
-  const parts: SideDef = {
-    ...batched, id: 'tributary-parts', label: `${batched.label}, continueAsNewAfter ${continueAsNewAfter}`, continueAsNewAfter,
+  const roomyBudget = parseBytes(values['large-memory-budget']);
+  if (!roomyBudget) throw new Error(`--large-memory-budget must be a size such as 4GiB, got "${values['large-memory-budget']}"`);
+  const roomy: SideDef = {
+    ...budget, id: 'tributary-budget-roomy', memoryBudget: roomyBudget,
+    label: `Tributary, parallelism ${budgetParallelism}, memory budget ${formatBytes(roomyBudget)} (worker process of its own)`,
   };
+  const continueAsNewAfter = values['continue-as-new-after'] === undefined ? undefined : whole('continue-as-new-after', values['continue-as-new-after']);
+  const parts: SideDef[] = continueAsNewAfter === undefined ? [] : [{
+    ...batched, id: 'tributary-parts', label: `${batched.label}, continueAsNewAfter ${continueAsNewAfter}`, continueAsNewAfter,
+  }];
   const defs: ScenarioDef[] = [
     { name: 'default', title: 'default sample (the demo week)', size: parseSize(values.default, 'default'), sides: [...baselines, tributary, budget] },
     { name: 'small1k', title: '1,000 small datasets', size: parseSize(values.small1k, 'small1k'), sides: [...baselines, batched] },
     // The sequential baseline is left out at 10,000 unless asked for: a small dataset's compute is
     // main-thread bound (building the polars plan), so it takes as long as the pool (compare them
     // at 1,000) and would add the better part of an hour.
-    { name: 'small10k', title: '10,000 small datasets', size: parseSize(values.small10k, 'small10k'), sides: [...(values['small10k-sequential'] ? baselines : baselines.slice(1)), batched, parts] },
-    { name: 'large', title: 'few large datasets', size: parseSize(values.large, 'large'), sides: [...baselines, tributary, budget] },
+    { name: 'small10k', title: '10,000 small datasets', size: parseSize(values.small10k, 'small10k'), sides: [...(values['small10k-sequential'] ? baselines : baselines.slice(1)), batched, ...parts] },
+    { name: 'large', title: 'few large datasets', size: parseSize(values.large, 'large'), sides: [...baselines, tributary, budget, roomy] },
   ];
   const chosen = values['render-only'] ? [] : defs.filter((d) => selected.has(d.name));
   if (values['render-only']) selected.delete('incremental');
@@ -476,7 +485,7 @@ async function main(): Promise<void> {
     'The sides of a scenario run one after another in one Node process (`tsx bench/suite.ts`), in the order listed, each after a full GC and writing into its own fresh output folder (removed afterwards, untimed).',
     `In-process baselines (no Temporal): \`computeMetrics\` from activities/compute.ts, the compute stage's own code (lazy \`scanParquet\` filtered to the week, the two metrics' three tables, each streamed to parquet by an async \`sinkParquet\`, then its rows counted), called directly for each dataset under \`MockActivityEnvironment\` from @temporalio/testing, the reference data loaded once per side. "sequential": one dataset at a time; "pool of ${pool}": a promise pool of ${pool}. They skip what Tributary adds around compute: input checks, fingerprints, publish (rename), reports, orchestration.`,
     `Tributary: the \`weeklyLoad\` workflow on a Temporal dev server (\`TestWorkflowEnvironment.createLocal\` with the Temporal CLI from runtime/temporalCli.ts, one server for the whole run) and an in-process worker (\`createWorker\` from workers/worker.ts; workflow bundle built once, a fresh worker and task queue per side, created before the clock starts). Timed from \`workflow.start\` to its result: planning, the read stage (schema checks, null and row counts: an extra pass over each input), fingerprints, compute, publish and the run report. Default stage policies; \`parallelism.datasets\` ${parallelism} with ${parallelism} activity slots; the many-small scenarios with \`batching: { maxDatasets: ${batch} }\`. The worker's memory admission is at its default (half the RAM) except on the budget side.`,
-    `Memory-budget sides (default and large scenarios): \`parallelism.datasets\` ${budgetParallelism}, ${budgetParallelism} activity slots, \`memoryBudget: ${memoryBudget}\` (${formatBytes(memoryBudget)}) passed to createWorker; that worker runs in a fresh process of its own (bench/workerProcess.ts, same bundle, same dev server), started before the clock, so its peak RSS is the worker's alone: polars frees memory through glibc malloc, which keeps much of it in its arenas, so the suite's own process still holds the earlier sides' peaks (see "RSS at start" in the JSON).`,
+    `Memory-budget sides (default and large scenarios): \`parallelism.datasets\` ${budgetParallelism}, ${budgetParallelism} activity slots, \`memoryBudget: ${memoryBudget}\` (${formatBytes(memoryBudget)}) passed to createWorker (the large scenario also runs one with \`memoryBudget\` ${formatBytes(roomyBudget)}, \`--large-memory-budget\`: room for one large dataset, not two); that worker runs in a fresh process of its own (bench/workerProcess.ts, same bundle, same dev server), started before the clock, so its peak RSS is the worker's alone: polars frees memory through glibc malloc, which keeps much of it in its arenas, so the suite's own process still holds the earlier sides' peaks (see "RSS at start" in the JSON).`,
     'datasets/s = datasets / wall time; rows/s = input rows (transactions + stock) / wall time; ms per dataset = wall time / datasets; "vs best baseline" = wall time / the faster baseline\'s wall time in the same scenario. One run per side: no repetitions, so differences of a few percent are within noise.',
     'Peak RSS: see below the results table. polars uses its default thread pool (all cores; POLARS_MAX_THREADS unset).',
   ];
