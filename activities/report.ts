@@ -3,22 +3,12 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildReport, renderMarkdown, type MetricTotals, type RunReport } from '../common/report';
 import type { DatasetSummary } from '../common/types';
-import { compareWeeks, metricTotals, previousTotals, previousWeek } from './weekOverWeek';
+import { compareWeeks, metricTotalsOf, previousTotals, previousWeek } from './weekOverWeek';
 
 /** Adds each dataset's metric totals and, when last week's report is there, the changes. */
 async function withWeekOverWeek(report: RunReport, outputRoot: string): Promise<RunReport> {
   const done = report.datasets.filter((d) => d.status === 'succeeded' || d.status === 'skipped');
-  // Totals are a courtesy: an output that cannot be read back must not cost the report itself.
-  // Eight at a time: a run may have thousands of datasets.
-  const totals: Record<string, MetricTotals> = {};
-  let next = 0;
-  const lane = async () => {
-    while (next < done.length) {
-      const d = done[next++]!;
-      totals[d.dataset] = await metricTotals(d.outputs).catch(() => ({}));
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, lane));
+  const totals = await metricTotalsOf(done);
   const previous = await previousTotals(report, outputRoot);
   return {
     ...report,

@@ -32,6 +32,56 @@ export async function metricTotals(outputs: OutputFile[]): Promise<MetricTotals>
   return totals;
 }
 
+/** Files per polars plan when totalling many datasets at once. */
+const TOTALS_CHUNK = 250;
+
+/**
+ * The headline totals of many datasets' outputs: for each table, one polars plan per chunk of
+ * files (a row of sums per file) instead of one per file, since at thousands of small datasets the
+ * cost of a plan, not of the data, is what counts. A chunk polars cannot read is totalled again
+ * file by file, and a dataset whose outputs cannot be read back gets no totals (an empty entry):
+ * totals are a courtesy, and must not cost the report itself.
+ */
+export async function metricTotalsOf(datasets: { dataset: string; outputs: OutputFile[] }[]): Promise<Record<string, MetricTotals>> {
+  const totals: Record<string, MetricTotals> = Object.fromEntries(datasets.map((d) => [d.dataset, {}]));
+  const unreadable = new Set<string>();
+  for (const [table, sums] of Object.entries(SUMS)) {
+    const files = datasets.flatMap((d) => d.outputs.filter((o) => o.table === table).map((o) => ({ dataset: d.dataset, path: o.path })));
+    for (let from = 0; from < files.length; from += TOTALS_CHUNK) {
+      const chunk = files.slice(from, from + TOTALS_CHUNK);
+      let frame: pl.DataFrame | undefined;
+      try {
+        const plans = chunk.map((file, i) => {
+          const scan = pl.scanParquet(file.path);
+          return (sums.where ? scan.filter(sums.where) : scan).select(
+            pl.lit(i).cast(pl.Int32).alias('__file'),
+            ...Object.entries(sums.columns).map(([name, column]) => pl.col(column).cast(pl.Float64).sum().alias(name)),
+          );
+        });
+        frame = await pl.concat(plans, { how: 'vertical' }).collect();
+      } catch {
+        frame = undefined;
+      }
+      if (frame) {
+        for (const row of frame.toRecords()) {
+          const file = chunk[Number(row.__file)]!;
+          for (const name of Object.keys(sums.columns)) totals[file.dataset]![name] = Number(row[name] ?? 0);
+        }
+        continue;
+      }
+      for (const file of chunk) {
+        try {
+          Object.assign(totals[file.dataset]!, await metricTotals([{ table, path: file.path, rows: 0 }]));
+        } catch {
+          unreadable.add(file.dataset);
+        }
+      }
+    }
+  }
+  for (const dataset of unreadable) totals[dataset] = {};
+  return totals;
+}
+
 export function previousWeek(week: string): string {
   const day = new Date(`${week}T00:00:00Z`);
   day.setUTCDate(day.getUTCDate() - 7);
