@@ -1,7 +1,7 @@
 /**
- * The report's per-dataset totals, read back from real output files: many datasets totalled in a
- * few polars plans give the same figures as one dataset at a time, across chunk boundaries, and an
- * unreadable output costs only its own dataset's totals.
+ * The report's per-dataset totals, read back from real output files: small files read eagerly and
+ * summed in JS give the same figures as metricTotals' polars query, and an unreadable output costs
+ * only its own dataset's totals.
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,7 +12,7 @@ import type { OutputFile } from '../common/types';
 import { tempDir } from './helpers/parquet';
 
 let dir: string;
-const DATASETS = 320; // more than one chunk of 250 files
+const DATASETS = 320;
 
 function outputsOf(i: number): OutputFile[] {
   const hierarchy = path.join(dir, `h-${i}.parquet`);
