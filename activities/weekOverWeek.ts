@@ -12,39 +12,38 @@ import type { OutputFile } from '../common/types';
 /** Relative change (either way) above which a total is flagged. */
 export const CHANGE_FLAG = 0.25;
 
-const SUMS: Record<string, { where?: pl.Expr; columns: Record<string, string> }> = {
-  hierarchy_sales: { where: pl.col('level').eq(pl.lit('category')), columns: { units: 'units', revenue: 'revenue' } },
+/** What each table's totals sum, over which rows (`where`: only rows whose column equals the value). */
+const SUMS: Record<string, { where?: { column: string; equals: string }; columns: Record<string, string> }> = {
+  hierarchy_sales: { where: { column: 'level', equals: 'category' }, columns: { units: 'units', revenue: 'revenue' } },
   lost_sales_by_category: { columns: { expected_units: 'expected_units', substituted_units: 'substituted_units', lost_units: 'lost_units' } },
 };
 
-/** The headline totals of one dataset's outputs (units, revenue, expected/substituted/lost units). */
-export async function metricTotals(outputs: OutputFile[]): Promise<MetricTotals> {
-  const totals: MetricTotals = {};
-  for (const output of outputs) {
-    const sums = SUMS[output.table];
-    if (!sums) continue;
-    const scan = pl.scanParquet(output.path);
-    const frame = await (sums.where ? scan.filter(sums.where) : scan)
-      .select(...Object.entries(sums.columns).map(([name, column]) => pl.col(column).cast(pl.Float64).sum().alias(name)))
-      .collect();
-    for (const name of Object.keys(sums.columns)) totals[name] = Number(frame.getColumn(name).get(0) ?? 0);
-  }
-  return totals;
-}
-
-/** Output files up to this size are read whole and summed in JS (see metricTotalsOf). */
+/** Output files up to this size are read whole and summed in JS; bigger ones are summed by a polars query. */
 const SMALL_OUTPUT_BYTES = 1 << 20;
+
+/** The totals of one output file, summed by a lazy polars query (async, any size). */
+export async function queryTotals(output: OutputFile): Promise<MetricTotals> {
+  const sums = SUMS[output.table];
+  if (!sums) return {};
+  const scan = pl.scanParquet(output.path);
+  const frame = await (sums.where ? scan.filter(pl.col(sums.where.column).eq(pl.lit(sums.where.equals))) : scan)
+    .select(...Object.entries(sums.columns).map(([name, column]) => pl.col(column).cast(pl.Float64).sum().alias(name)))
+    .collect();
+  return Object.fromEntries(Object.keys(sums.columns).map((name) => [name, Number(frame.getColumn(name).get(0) ?? 0)]));
+}
 
 /**
  * The totals of one small output file: read eagerly (a fraction of a millisecond: these tables
  * are aggregates, a few hundred rows) and summed in JS. A lazy polars query costs several
  * milliseconds per file whatever its size, which at 10,000 datasets was minutes of the report.
  */
-function smallFileTotals(file: string, table: string): MetricTotals {
-  const sums = SUMS[table]!;
+function readTotals(output: OutputFile): MetricTotals {
+  const sums = SUMS[output.table];
+  if (!sums) return {};
+  const where = sums.where;
   const columns = Object.values(sums.columns);
-  const frame = pl.readParquet(file, { columns: sums.where ? ['level', ...columns] : columns });
-  const keep = sums.where ? frame.getColumn('level').toArray().map((level) => level === 'category') : undefined;
+  const frame = pl.readParquet(output.path, { columns: where ? [where.column, ...columns] : columns });
+  const keep = where ? frame.getColumn(where.column).toArray().map((value) => value === where.equals) : undefined;
   const totals: MetricTotals = {};
   for (const [name, column] of Object.entries(sums.columns)) {
     const values = frame.getColumn(column).toArray();
@@ -55,27 +54,25 @@ function smallFileTotals(file: string, table: string): MetricTotals {
   return totals;
 }
 
+/** The headline totals of one dataset's outputs (units, revenue, expected/substituted/lost units). */
+export async function metricTotals(outputs: OutputFile[]): Promise<MetricTotals> {
+  const totals: MetricTotals = {};
+  for (const output of outputs) {
+    if (!SUMS[output.table]) continue;
+    const small = (await stat(output.path)).size <= SMALL_OUTPUT_BYTES;
+    Object.assign(totals, small ? readTotals(output) : await queryTotals(output));
+  }
+  return totals;
+}
+
 /**
- * The headline totals of many datasets' outputs. Small files (all of them, in practice) are read
- * eagerly one at a time, yielding to the event loop between datasets so heartbeats keep flowing;
- * bigger ones go through metricTotals' async query. A dataset whose outputs cannot be read back
- * gets no totals (an empty entry): totals are a courtesy, and must not cost the report itself.
+ * The totals of many datasets, one after another (each `await` lets heartbeats through). A dataset
+ * whose outputs cannot be read back gets no totals (an empty entry): totals are a courtesy, and
+ * must not cost the report itself.
  */
 export async function metricTotalsOf(datasets: { dataset: string; outputs: OutputFile[] }[]): Promise<Record<string, MetricTotals>> {
   const totals: Record<string, MetricTotals> = {};
-  for (const d of datasets) {
-    const mine: MetricTotals = {};
-    try {
-      for (const output of d.outputs) {
-        if (!SUMS[output.table]) continue;
-        const size = (await stat(output.path)).size;
-        Object.assign(mine, size <= SMALL_OUTPUT_BYTES ? smallFileTotals(output.path, output.table) : await metricTotals([output]));
-      }
-      totals[d.dataset] = mine;
-    } catch {
-      totals[d.dataset] = {};
-    }
-  }
+  for (const d of datasets) totals[d.dataset] = await metricTotals(d.outputs).catch(() => ({}));
   return totals;
 }
 
