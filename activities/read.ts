@@ -77,7 +77,10 @@ async function countChecked(file: string, input: InputName, where: string, week:
 
 /** Size and modification time of each file: what changes when an input changes. */
 export async function fingerprint(files: string[]): Promise<string> {
-  const parts = await Promise.all(files.map(async (f) => `${f}:${(await stat(f)).size}:${(await stat(f)).mtimeMs}`));
+  const parts = await Promise.all(files.map(async (f) => {
+    const { size, mtimeMs } = await stat(f);
+    return `${f}:${size}:${mtimeMs}`;
+  }));
   return parts.join('|');
 }
 
@@ -104,15 +107,17 @@ type ReferenceCheck = { rows: { products: number; substitutes: number }; fingerp
  * datasets of a run sharing them check them once; a changed file has a new fingerprint and is
  * checked again. Concurrent callers share one check; a failed check is not kept.
  */
-const checkedReferences = new Map<string, Promise<ReferenceCheck>>();
+const checkedReferences = new Map<string, Promise<ReferenceCheck['rows']>>();
 const CHECKED_REFERENCES_KEPT = 16;
 
 export async function readReferenceFiles(reference: ReferenceRef, load: (file: string) => Promise<pl.DataFrame>): Promise<ReferenceCheck> {
+  const files = [reference.products, reference.substitutes];
   let key: string;
   try {
-    key = await fingerprint([reference.products, reference.substitutes]);
+    key = await fingerprint(files);
   } catch {
-    return checkReferenceFiles(reference, load); // a missing file: the check says which, clearly
+    // A missing file: the check says which, clearly.
+    return { rows: await checkReferenceFiles(reference, load), fingerprint: await fingerprint(files) };
   }
   let check = checkedReferences.get(key);
   if (!check) {
@@ -121,10 +126,10 @@ export async function readReferenceFiles(reference: ReferenceRef, load: (file: s
     check.catch(() => checkedReferences.delete(key));
     if (checkedReferences.size > CHECKED_REFERENCES_KEPT) checkedReferences.delete(checkedReferences.keys().next().value!);
   }
-  return check;
+  return { rows: await check, fingerprint: key };
 }
 
-async function checkReferenceFiles(reference: ReferenceRef, load: (file: string) => Promise<pl.DataFrame>): Promise<ReferenceCheck> {
+async function checkReferenceFiles(reference: ReferenceRef, load: (file: string) => Promise<pl.DataFrame>): Promise<ReferenceCheck['rows']> {
   const where = 'Reference data';
   await allInOrder([checkSchema(reference.products, 'products', where), checkSchema(reference.substitutes, 'substitutes', where)]);
   const products = await load(reference.products);
@@ -139,8 +144,5 @@ async function checkReferenceFiles(reference: ReferenceRef, load: (file: string)
   }
   const substitutes = await load(reference.substitutes);
   checkNulls(nullCountsOf(substitutes, 'substitutes'), reference.substitutes, 'substitutes', where);
-  return {
-    rows: { products: products.height, substitutes: substitutes.height },
-    fingerprint: await fingerprint([reference.products, reference.substitutes]),
-  };
+  return { products: products.height, substitutes: substitutes.height };
 }
