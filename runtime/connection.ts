@@ -45,7 +45,13 @@ export class ConnectionError extends Error {
 const isTrue = (value: string | undefined) => value === 'true' || value === '1';
 
 /** Reads the envconfig profile (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE) with the environment over it. */
-export function loadConnectionSettings(env: NodeJS.ProcessEnv): { address?: string; namespace?: string; connection: ConnectionSettings } {
+export function loadConnectionSettings(env: NodeJS.ProcessEnv): {
+  address?: string;
+  /** Where the address was configured (TEMPORAL_ADDRESS, or the profile); absent: not configured. */
+  addressFrom?: string;
+  namespace?: string;
+  connection: ConnectionSettings;
+} {
   const file = env.TEMPORAL_CONFIG_FILE;
   // envconfig quietly ignores a missing file; a file named on purpose should exist.
   if (file && !existsSync(file)) throw new ConnectionError(`TEMPORAL_CONFIG_FILE: no file at ${file}`);
@@ -80,7 +86,8 @@ export function loadConnectionSettings(env: NodeJS.ProcessEnv): { address?: stri
     apiKey: profile.apiKey || undefined,
     metadata: profile.grpcMeta,
   };
-  return { address: profile.address, namespace: profile.namespace, connection };
+  const addressFrom = env.TEMPORAL_ADDRESS ? 'TEMPORAL_ADDRESS' : profile.address ? where : undefined;
+  return { address: profile.address, ...(addressFrom && { addressFrom }), namespace: profile.namespace, connection };
 }
 
 /** TLS or an API key means a real cluster: never replaced by a local dev server. */

@@ -3,7 +3,7 @@
  * SQLite file under the project's data folder, so runs survive a server restart, and its Web UI.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -36,6 +36,8 @@ export interface DevServerPaths {
   db: string;
   log: string;
   pid: string;
+  /** Held (O_EXCL) by the command that is starting the server. */
+  lock: string;
 }
 
 export function devServerPaths(home: string): DevServerPaths {
@@ -43,6 +45,7 @@ export function devServerPaths(home: string): DevServerPaths {
     db: path.join(home, 'temporal.db'),
     log: path.join(home, 'temporal-server.log'),
     pid: path.join(home, 'temporal-server.pid'),
+    lock: path.join(home, 'temporal-server.lock'),
   };
 }
 
@@ -78,31 +81,93 @@ export interface ServerHandle {
   uiUrl: string;
 }
 
+/** Why no dev server may be started here, or undefined when one may (see Settings.devServer). */
+export function devServerRefusal(settings: Settings): string | undefined {
+  const at = settings.addressFrom ? ` (from ${settings.addressFrom})` : '';
+  const none = `No Temporal server answers at ${settings.address}${at}.`;
+  if (settings.devServer === 'never') return `${none} Start it (TRIBUTARY_DEV_SERVER=0: no dev server is started for you).`;
+  const unset = settings.addressFrom === 'TEMPORAL_ADDRESS' ? 'unset TEMPORAL_ADDRESS' : `remove the address from ${settings.addressFrom}`;
+  if (!LOCAL_HOSTS.has(splitAddress(settings.address).host)) {
+    return `${none} Start it${settings.addressFrom ? `, or ${unset} to use the embedded local dev server` : ''}.`;
+  }
+  // An address the user configured is a cluster's, perhaps briefly down: a dev server there would take its place.
+  if (settings.addressFrom && settings.devServer !== 'always') {
+    return `${none} Start it, or ${unset} to use the embedded dev server, or set TRIBUTARY_DEV_SERVER=1 to start a dev server at that address.`;
+  }
+  return undefined;
+}
+
 /**
  * Makes sure a server answers at the configured address. A server that already answers is left
- * alone. Otherwise, for a local address, starts the dev server in the background (it keeps running
- * after this process exits, so the Web UI stays up; `tributary server stop` stops it).
+ * alone. Otherwise starts the dev server in the background, only at the project's own local default
+ * or when asked for (TRIBUTARY_DEV_SERVER=1); it keeps running after this process exits, so the Web
+ * UI stays up; `tributary server stop` stops it. Commands starting at once start one server: the
+ * first holds a lock file while it starts, the others wait for its server.
  */
 export async function ensureServer(settings: Settings, log: (line: string) => void): Promise<ServerHandle> {
   const handle = { address: settings.address, uiUrl: settings.uiUrl };
   if (await serverAnswers(settings.address)) return { ...handle, started: false };
-  const { host } = splitAddress(settings.address);
-  if (!LOCAL_HOSTS.has(host)) {
-    throw new Error(
-      `No Temporal server answers at ${settings.address}. Start it, or unset TEMPORAL_ADDRESS ` +
-        'to use the embedded local dev server.',
-    );
-  }
-  const cli = await ensureTemporalCli(log);
+  const refusal = devServerRefusal(settings);
+  if (refusal) throw new Error(refusal);
   const paths = devServerPaths(settings.home);
   await mkdir(settings.home, { recursive: true });
-  log(`Starting the Temporal dev server at ${settings.address} (state in ${paths.db}, log in ${paths.log})...`);
-  const out = openSync(paths.log, 'a');
-  const child = spawn(cli, startDevArgs(settings, paths.db), { detached: true, stdio: ['ignore', out, out] });
-  await writeFile(paths.pid, String(child.pid));
-  await waitHealthy(settings, child, paths.log);
-  child.unref();
-  return { ...handle, started: true };
+  const release = await startLock(settings, paths, log);
+  if (!release) return { ...handle, started: false }; // another command started it meanwhile
+  try {
+    const cli = await ensureTemporalCli(log);
+    log(`Starting the Temporal dev server at ${settings.address} (state in ${paths.db}, log in ${paths.log})...`);
+    const out = openSync(paths.log, 'a');
+    const child = spawn(cli, startDevArgs(settings, paths.db), { detached: true, stdio: ['ignore', out, out] });
+    await writeFile(paths.pid, String(child.pid));
+    await waitHealthy(settings, child, paths.log);
+    child.unref();
+    return { ...handle, started: true };
+  } finally {
+    await release();
+  }
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Takes the start lock (a file created with O_EXCL, holding this pid): resolves to its release, or
+ * to undefined once a server answers that another command started. A lock whose holder died is taken over.
+ */
+async function startLock(settings: Settings, paths: DevServerPaths, log: (line: string) => void): Promise<(() => Promise<void>) | undefined> {
+  const deadline = Date.now() + 120_000;
+  let told = false;
+  for (;;) {
+    try {
+      const fd = openSync(paths.lock, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      // The holder before us may have finished just now.
+      if (await serverAnswers(settings.address, 1_000)) {
+        await rm(paths.lock, { force: true });
+        return undefined;
+      }
+      return () => rm(paths.lock, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = Number(await readFile(paths.lock, 'utf8').catch(() => ''));
+    if (holder && !alive(holder)) {
+      await rm(paths.lock, { force: true });
+      continue;
+    }
+    if (!told) log(`Another command (pid ${holder || '?'}) is starting the dev server at ${settings.address}: waiting for it...`);
+    told = true;
+    if (await serverAnswers(settings.address, 1_000)) return undefined;
+    if (Date.now() > deadline) throw new Error(`The dev server start by pid ${holder} (lock ${paths.lock}) did not finish within 120 s`);
+    await sleep(300);
+  }
 }
 
 /** Runs the dev server in the foreground until it exits or this process is interrupted. */

@@ -11,6 +11,13 @@ import { loadConnectionSettings, type ConnectionSettings } from './connection';
 export interface Settings {
   /** gRPC address of the Temporal frontend. Default `localhost:7233`. */
   address: string;
+  /** Where `address` was configured (e.g. "TEMPORAL_ADDRESS"); absent: the project's own local default. */
+  addressFrom?: string;
+  /**
+   * May a command start a dev server when nothing answers (TRIBUTARY_DEV_SERVER)? `auto` (unset): only
+   * at the local default, never at an address the user configured; `always` (1): also there; `never` (0).
+   */
+  devServer: 'auto' | 'always' | 'never';
   /** Temporal namespace. Default `default`. */
   namespace: string;
   /** Task queue workers poll and runs are started on. Default `tributary`. */
@@ -34,8 +41,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
   // Temporal Cloud's Web UI is one site for every namespace; elsewhere the dev server's UI port.
   const cloud = /\.(tmprl\.cloud|api\.temporal\.io)$/.test(address.slice(0, address.lastIndexOf(':')));
   const encryption = encryptionFromEnv(env);
+  const devServer = env.TRIBUTARY_DEV_SERVER;
   return {
     address,
+    ...(profile.addressFrom && { addressFrom: profile.addressFrom }),
+    devServer: devServer === '1' || devServer === 'true' ? 'always' : devServer === '0' || devServer === 'false' ? 'never' : 'auto',
     namespace: profile.namespace || 'default',
     taskQueue: env.TRIBUTARY_TASK_QUEUE || DEFAULT_TASK_QUEUE,
     uiUrl: (env.TEMPORAL_UI_URL || (cloud ? 'https://cloud.temporal.io' : `http://localhost:${uiPort}`)).replace(/\/$/, ''),

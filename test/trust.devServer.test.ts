@@ -1,0 +1,97 @@
+/**
+ * Issue 12, class 7: a dev server never takes over an address the user configured, and two commands
+ * starting at once start one dev server, which `tributary server stop` stops.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, expect, it } from 'vitest';
+import { DATAGEN_DEFAULTS, generateRetailWeek } from '../datagen';
+import { serverAnswers } from '../runtime/devServer';
+import { tempDir } from './helpers/parquet';
+import { freePort, waitFor } from './helpers/processes';
+import { specFor } from './helpers/weekly';
+
+const exec = promisify(execFile);
+const BIN = path.resolve(__dirname, '../bin/tributary.cjs');
+
+/** Pids of `temporal server start-dev` processes listening on `port` (read from /proc, nothing is signalled). */
+async function devServersOn(port: number): Promise<number[]> {
+  const { stdout } = await exec('ps', ['-eo', 'pid=,args=']);
+  return stdout
+    .split('\n')
+    .filter((line) => line.includes('start-dev') && line.includes(`--port ${port} `))
+    .map((line) => Number(line.trim().split(/\s+/)[0]));
+}
+
+const started: number[] = [];
+afterEach(() => {
+  // Whatever the code under test left running on the test's own port (only pids seen by devServersOn).
+  for (const pid of started.splice(0)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+async function sampleSpec(home: string): Promise<string> {
+  const data = path.join(home, 'data');
+  await generateRetailWeek({ ...DATAGEN_DEFAULTS, out: data, regions: 1, stores: 2, products: 10 });
+  const spec = path.join(home, 'spec.json');
+  await writeFile(spec, JSON.stringify(specFor(data, path.join(home, 'out'))));
+  return spec;
+}
+
+const settle = (p: Promise<{ stdout: string; stderr: string }>) =>
+  p.then(
+    (r) => ({ code: 0, ...r }),
+    (err: { code: number; stdout: string; stderr: string }) => err,
+  );
+
+it('refuses to start a dev server on an address from TEMPORAL_ADDRESS where nothing answers, and says what to do', async () => {
+  const home = await tempDir('tributary-home-');
+  const spec = await sampleSpec(home);
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  const env = { ...process.env, TRIBUTARY_HOME: home, TEMPORAL_ADDRESS: address, TRIBUTARY_DEV_SERVER: '' };
+
+  const result = await settle(exec(process.execPath, [BIN, 'run', spec, '--week', DATAGEN_DEFAULTS.week], { env }));
+  started.push(...(await devServersOn(port)));
+
+  expect(result.stderr).toContain(
+    `No Temporal server answers at ${address} (from TEMPORAL_ADDRESS). Start it, or unset TEMPORAL_ADDRESS to use the embedded ` +
+      'dev server, or set TRIBUTARY_DEV_SERVER=1 to start a dev server at that address.',
+  );
+  expect(result.code).toBe(1);
+  expect(started, 'no dev server was started').toEqual([]);
+  expect(await serverAnswers(address, 1_000)).toBe(false);
+  expect(existsSync(path.join(home, 'temporal.db'))).toBe(false);
+});
+
+it('starts exactly one dev server when two commands start at once, and `server stop` stops it', async () => {
+  const home = await tempDir('tributary-home-');
+  const spec = await sampleSpec(home);
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  // Asked for explicitly: a dev server on this (configured) address.
+  const env = { ...process.env, TRIBUTARY_HOME: home, TEMPORAL_ADDRESS: address, TRIBUTARY_DEV_SERVER: '1', TRIBUTARY_TASK_QUEUE: 'nobody-polls' };
+  const args = (id: string) => [BIN, 'run', spec, '--week', DATAGEN_DEFAULTS.week, '--detach', '--workflow-id', id];
+
+  const [a, b] = await Promise.all([settle(exec(process.execPath, args('first'), { env })), settle(exec(process.execPath, args('second'), { env }))]);
+  const servers = await devServersOn(port);
+  started.push(...servers);
+
+  expect(a.code, a.stderr).toBe(0);
+  expect(b.code, b.stderr).toBe(0);
+  expect(servers).toHaveLength(1);
+  expect(Number(await readFile(path.join(home, 'temporal-server.pid'), 'utf8'))).toBe(servers[0]);
+
+  const stop = spawn(process.execPath, [BIN, 'server', 'stop'], { env, stdio: 'ignore' });
+  await new Promise((resolve) => stop.once('exit', resolve));
+  await waitFor('the dev server to exit', async () => (await devServersOn(port)).length === 0, 20_000);
+  expect(await serverAnswers(address, 1_000)).toBe(false);
+});
