@@ -11,6 +11,7 @@ import type { DatasetRef, ReferenceRef } from '../common/types';
 import { METRICS, type MetricName } from '../metrics';
 import { estimateFootprint, formatBytes, type MemoryAdmission } from './admission';
 import { countRows, inWeek, unreadable } from './parquet';
+import { discardEarlierStaging } from './publish';
 
 export interface ComputeInput {
   dataset: DatasetRef;
@@ -113,6 +114,7 @@ async function computeAdmitted(
   const tables: StagedTable[] = [];
   try {
     stopIfCancelled();
+    await discardEarlierStaging(input.stagingDir);
     await rm(attemptDir, { recursive: true, force: true });
     await mkdir(attemptDir, { recursive: true });
     tables.push(...(await resumeStaged(ctx.info.heartbeatDetails, attemptDir)));

@@ -16,11 +16,11 @@ export { connectClient } from '../runtime/connection';
  */
 const LIVE_POLLER_MS = 75_000;
 
-/** True when some worker polled the task queue for workflow tasks within the last 75 s. */
-export async function hasPollers(client: Client, settings: Settings, now = Date.now()): Promise<boolean> {
+/** True when some worker polled the task queue (default: the configured one) for workflow tasks within the last 75 s. */
+export async function hasPollers(client: Client, settings: Settings, now = Date.now(), taskQueue = settings.taskQueue): Promise<boolean> {
   const response = await client.workflowService.describeTaskQueue({
     namespace: settings.namespace,
-    taskQueue: { name: settings.taskQueue },
+    taskQueue: { name: taskQueue },
     taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
   });
   return (response.pollers ?? []).some((p) => {
@@ -57,13 +57,18 @@ export async function withWorker<T>(
   } else {
     log(`No worker polls task queue "${settings.taskQueue}": running one in this process.`);
   }
+  return hostWorker(settings, settings.taskQueue, until);
+}
+
+/** Runs `until` with a worker in this process on `taskQueue`. */
+export async function hostWorker<T>(settings: Settings, taskQueue: string, until: () => Promise<T>): Promise<T> {
   const connection = await connectNative(settings);
   const tracing = tracingPlugin();
   try {
     const worker: Worker = await createWorker({
       connection,
       namespace: settings.namespace,
-      taskQueue: settings.taskQueue,
+      taskQueue,
       dataConverter: dataConverterFor(settings),
       ...(tracing ? { plugins: [tracing] } : {}),
     });

@@ -3,6 +3,7 @@ import { loadSettings } from '../runtime/settings';
 import { installRuntime } from '../runtime/telemetry';
 import { ensureTemporalCli } from '../runtime/temporalCli';
 import { runServerForeground, stopBackgroundServer } from '../runtime/devServer';
+import { cancel } from './cancel';
 import { datagen } from './datagen';
 import { demo } from './demo';
 import { doctor } from './doctor';
@@ -28,6 +29,8 @@ Commands:
   rerun <workflow-id>
                   Re-run only the datasets of an earlier run that failed or were late: same spec
                   and week, new run <id>-rerun-<n> (--include-cancelled, --detach, --workflow-id)
+  cancel <workflow-id>
+                  Cancel a run and see it through: with no worker polling, runs one here until it has closed
   report <workflow-id>
                   Write a run's page: a timeline of every dataset's stages, attempts and failures,
                   and the totals, as one self-contained HTML file (--out FILE; default
@@ -43,6 +46,7 @@ Commands:
 
 Environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default),
 TRIBUTARY_TASK_QUEUE (tributary), TRIBUTARY_HOME (.tributary), TEMPORAL_CLI_PATH,
+TRIBUTARY_DEV_SERVER (unset: a dev server only at the local default; 1: also at TEMPORAL_ADDRESS; 0: never),
 TRIBUTARY_LOG_LEVEL (WARN; INFO for the worker command), TRIBUTARY_LOG_FORMAT=json,
 TRIBUTARY_METRICS_PORT (Prometheus /metrics of the worker runtime).`;
 
@@ -61,6 +65,8 @@ export async function main(argv: string[]): Promise<number> {
       return schedule(settings, rest, log);
     case 'rerun':
       return rerun(settings, rest, log);
+    case 'cancel':
+      return cancel(settings, rest, log);
     case 'report':
       return report(settings, rest, log);
     case 'doctor':

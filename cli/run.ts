@@ -12,11 +12,13 @@ import { renderMarkdown } from '../common/report';
 import { ensureServer } from '../runtime/connection';
 import { workflowUrl, type Settings } from '../runtime/settings';
 import { InvalidSpecError, parseSpec } from '../spec/schema';
-import { progressQuery, type weeklyLoad } from '../workflows';
+import type { weeklyLoad } from '../workflows';
 import { lastWeek } from '../workflows/weeklyLoad';
-import { connectClient, withWorker } from './client';
+import { isCancelledRun } from './cancel';
+import { connectClient, hostWorker, withWorker } from './client';
+import { followRun } from './follow';
 import { writeRunPage } from './htmlReport/load';
-import { renderProgress } from './progress';
+import { resumeNotice, runningRun } from './resume';
 
 /** Reads a spec file; relative dataRoot and output.root are taken from the spec file's folder. */
 export async function loadSpecFile(file: string): Promise<Record<string, unknown>> {
@@ -62,12 +64,25 @@ export async function runSpec(settings: Settings, spec: Record<string, unknown>,
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      log(
-        `A run of ${parsed.name} for the week of ${week} is already running: ${workflowId}\n` +
-          `Watch it: ${workflowUrl(settings, workflowId)}\n` +
-          `Wait for it to finish, or cancel it: temporal workflow cancel --workflow-id ${workflowId}`,
-      );
-      return 2;
+      const running = await runningRun(client, settings, workflowId);
+      if (running.served || options.detach) {
+        const unserved = running.served ? '' : `\nNo worker polls task queue "${running.taskQueue}": start \`tributary worker\`, or run without --detach to host one.`;
+        log(
+          `A run of ${parsed.name} for the week of ${week} is already running: ${workflowId}\n` +
+            `Watch it: ${workflowUrl(settings, workflowId)}\n` +
+            `Wait for it to finish, or cancel it: temporal workflow cancel --workflow-id ${workflowId}${unserved}`,
+        );
+        return 2;
+      }
+      // Nothing serves it (its `run` was killed, say): host its worker here and follow it to the end.
+      log(`${resumeNotice(running)}\nWatch it: ${workflowUrl(settings, workflowId)}`);
+      try {
+        return await finish(await hostWorker(settings, running.taskQueue, () => followRun(running.handle, settings.address, log)));
+      } catch (err) {
+        if (!isCancelledRun(err)) throw err;
+        log(`Cancelled ${workflowId}: ${err.cause?.message}`);
+        return 1;
+      }
     }
     const url = workflowUrl(settings, workflowId);
     if (options.detach) {
@@ -76,44 +91,24 @@ export async function runSpec(settings: Settings, spec: Record<string, unknown>,
       return 0;
     }
     log(`Started ${workflowId}\nWatch it: ${url}`);
-    const report = await withWorker(client, settings, log, handle, () => followRun(handle, log));
+    return await finish(await withWorker(client, settings, log, handle, () => followRun(handle, settings.address, log)));
+  } finally {
+    await close();
+  }
+
+  /** Prints the report and writes the run's page; the exit code. */
+  async function finish(report: RunReport): Promise<number> {
+    const url = workflowUrl(settings, report.workflowId);
     process.stdout.write(`\n${renderMarkdown(report)}\n`);
     // The run's page (timeline, attempts, failures) next to _report.md; failing to write it costs only the page.
     // Above PAGE_LIMIT datasets the page (one history fetched per dataset) is left to `tributary report`.
     const page =
       report.totals.datasets > PAGE_LIMIT
-        ? log(`${report.totals.datasets} datasets: for the timeline page, run tributary report ${workflowId}`)
-        : await writeRunPage(client, settings, workflowId).then((p) => p.file, (err: unknown) => log(`No HTML report: ${(err as Error).message}`));
+        ? log(`${report.totals.datasets} datasets: for the timeline page, run tributary report ${report.workflowId}`)
+        : await writeRunPage(client, settings, report.workflowId).then((p) => p.file, (err: unknown) => log(`No HTML report: ${(err as Error).message}`));
     log(`Report: ${report.files?.markdown}${page ? `\nTimeline: ${page}` : ''}\nWeb UI: ${url}`);
     return report.status === 'succeeded' ? 0 : 1;
-  } finally {
-    await close();
   }
-}
-
-async function followRun(handle: WorkflowHandle<typeof weeklyLoad>, log: (l: string) => void): Promise<RunReport> {
-  let last = '';
-  const show = async () => {
-    const line = renderProgress(await handle.query(progressQuery));
-    if (line === last) return;
-    last = line;
-    if (process.stderr.isTTY) process.stderr.write(`\r${line}`);
-    else log(line);
-  };
-  // One query at a time, and none left in flight when the run ends: the worker and the
-  // connection close right after, and a query still out would fail on a closed channel.
-  let finished = false;
-  const result = handle.result().finally(() => {
-    finished = true;
-  });
-  while (!finished) {
-    await show().catch(() => undefined);
-    await Promise.race([result.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1_000))]);
-  }
-  const report = await result;
-  await show().catch(() => undefined);
-  if (process.stderr.isTTY) process.stderr.write('\n');
-  return report;
 }
 
 export async function run(settings: Settings, argv: string[], log: (l: string) => void): Promise<number> {

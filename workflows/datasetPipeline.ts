@@ -10,6 +10,7 @@ import { activityOptions, type Stage, type StagePolicy } from '../spec/policy';
 import type { AvailabilityRule } from '../spec/types';
 import { waitForData } from './arrival';
 import { describeFailure } from './failures';
+import { stagingName } from '../common/staging';
 
 export interface DatasetPipelineInput {
   dataset: DatasetRef;
@@ -31,7 +32,11 @@ export async function datasetPipeline(input: DatasetPipelineInput): Promise<Data
   const stage = (s: Stage) => proxyActivities<Activities>(activityOptions(input.stages[s]));
   const [read, compute, write] = [stage('read'), stage('compute'), stage('write')];
   const name = input.dataset.name;
-  const stagingDir = `${input.output.root}/.staging/${name}-${workflowInfo().runId}`;
+  const { workflowId, runId } = workflowInfo();
+  // Named by workflow id, so the next execution of this id can tell (and remove) what a terminated one left.
+  const stagingDir = patched('staging-named-by-workflow-id')
+    ? `${input.output.root}/.staging/${stagingName(workflowId, runId)}`
+    : `${input.output.root}/.staging/${name}-${runId}`;
   const summary: DatasetSummary = { dataset: name, status: 'succeeded', outputs: [], stages: {} };
   let current: DatasetStage = 'read';
   const track = <T extends { attempt: number; durationMs: number }>(s: DatasetStage, result: T): T => {

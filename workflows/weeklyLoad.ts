@@ -136,8 +136,10 @@ export async function weeklyLoad(input: WeeklyLoadInput): Promise<RunReport> {
     try {
       const summary = await executeChild(datasetPipeline, {
         workflowId: `${parentId}/${dataset.name}`,
-        // If this run is terminated, its children are asked to cancel, so they clean up too.
-        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        // A run terminated (or timed out) takes its children with it. Asked to cancel instead, they
+        // waited forever when no worker was left, and held their ids against the next run of the week.
+        // Their staging folders are removed by the next execution of the same child id.
+        parentClosePolicy: patched('children-close-with-run') ? ParentClosePolicy.TERMINATE : ParentClosePolicy.REQUEST_CANCEL,
         args: [{ dataset, reference: plan.reference, week, metrics: spec.metrics, output: spec.output, stages: spec.stages, ...arrival, ...(input.force ? { force: true } : {}) }],
       });
       count(summary);

@@ -63,10 +63,10 @@ export class DevServer {
     await waitFor(`the dev server at ${this.address}`, () => serverAnswers(this.address, 1_000), 60_000);
   }
 
-  /** Stops the server (SIGTERM, as an operator would) and waits until it has exited. */
-  async stop(): Promise<void> {
+  /** Stops the server (SIGTERM, as an operator would; SIGKILL, as a crash) and waits until it has exited. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     if (!this.child) return;
-    this.child.kill('SIGTERM');
+    this.child.kill(signal);
     await exited(this.child);
     this.child = undefined;
   }

@@ -1,0 +1,60 @@
+/**
+ * `tributary cancel <workflow-id>`: asks a run to cancel and sees the cancel through. A cancel is
+ * carried out by a worker (the run cancels its datasets, removes their staging, writes its report):
+ * with none polling, it would stay requested forever, so this command then hosts one until the run
+ * has closed, and says so.
+ */
+import { CancelledFailure, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { connectionProblem } from '../runtime/connection';
+import { workflowUrl, type Settings } from '../runtime/settings';
+import { connectClient, hostWorker } from './client';
+import { followRun } from './follow';
+import { runningRun } from './resume';
+
+/** True when a run's result is its cancellation. */
+export function isCancelledRun(err: unknown): err is WorkflowFailedError {
+  return err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure;
+}
+
+export async function cancel(settings: Settings, argv: string[], log: (line: string) => void): Promise<number> {
+  const id = argv[0];
+  if (!id) {
+    log('Usage: tributary cancel <workflow-id>');
+    return 2;
+  }
+  const problem = await connectionProblem(settings, 2_000);
+  if (problem !== undefined) {
+    log(`${problem}\nThe run lives on its server: start it first.`);
+    return 2;
+  }
+  const { client, close } = await connectClient(settings);
+  try {
+    const handle = client.workflow.getHandle(id);
+    try {
+      await handle.cancel();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) {
+        log(`No running run ${id} in namespace ${settings.namespace}.`);
+        return 2;
+      }
+      throw err;
+    }
+    const running = await runningRun(client, settings, id);
+    if (running.served) {
+      log(`Cancel requested for ${id}; a worker on task queue "${running.taskQueue}" is carrying it out.\nWatch it: ${workflowUrl(settings, id)}`);
+      return 0;
+    }
+    log(`Cancel requested for ${id}, but no worker polls task queue "${running.taskQueue}": running one in this process so the cancel completes.`);
+    try {
+      const report = await hostWorker(settings, running.taskQueue, () => followRun(running.handle, settings.address, log));
+      log(`${id} finished (${report.status}) before the cancel reached it. Report: ${report.files?.markdown}`);
+      return 1;
+    } catch (err) {
+      if (!isCancelledRun(err)) throw err;
+      log(`Cancelled ${id}: ${err.cause?.message}`);
+      return 0;
+    }
+  } finally {
+    await close();
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * Issue 12, class 5 "orphaned runs": `tributary run` as a real process, killed mid-run, run again,
+ * its run terminated, its server crashed and restarted. Whatever happened, running the same command
+ * again finishes the week with every output exactly once.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunReport } from '../common/report';
+import { generateRetailWeek, type Manifest } from '../datagen';
+import { expectExactlyOnceOutputs } from './helpers/invariants';
+import { tempDir } from './helpers/parquet';
+import { DevServer, inFlight, readLedger, waitFor } from './helpers/processes';
+import { taskQueueFor } from './helpers/temporal';
+import { specFor } from './helpers/weekly';
+
+const BIN = path.resolve(__dirname, '../bin/tributary.cjs');
+const WEEK = '2026-11-16';
+// A few seconds of polars work per dataset, so a kill lands mid-run.
+const SIZE = { regions: 3, stores: 60, products: 400, days: 7, seed: 5, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.15 };
+// Short heartbeat timeouts: the attempts of a killed worker are retried within seconds.
+const FAST_RECOVERY = Object.fromEntries(
+  ['read', 'compute', 'write'].map((s) => [s, { heartbeatTimeout: '3s', startToCloseTimeout: '5 minutes', retry: { initialInterval: '200ms', maximumAttempts: 10 } }]),
+);
+
+/** `tributary run` as a child process: its output kept, its exit awaited. */
+class RunCommand {
+  output = '';
+  readonly exit: Promise<number | null>;
+  constructor(readonly child: ChildProcess) {
+    const keep = (chunk: Buffer) => (this.output += chunk.toString());
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    this.exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+}
+
+let server: DevServer;
+let client: Client;
+let connection: Connection;
+let data: string;
+let manifest: Manifest;
+const commands: RunCommand[] = [];
+
+beforeAll(async () => {
+  const home = await tempDir('tributary-runs-');
+  server = await DevServer.start(path.join(home, 'temporal.db'));
+  data = path.join(home, 'data');
+  manifest = await generateRetailWeek({ out: data, ...SIZE });
+  connection = await Connection.connect({ address: server.address });
+  client = new Client({ connection });
+});
+afterAll(async () => {
+  for (const c of commands) if (c.child.exitCode === null) c.child.kill('SIGKILL');
+  await connection?.close();
+  await server?.stop();
+});
+
+/** A spec, a home and a task queue of its own; `start()` runs `tributary run` on them. */
+async function scenario(title: string) {
+  const taskQueue = taskQueueFor(title);
+  const home = await tempDir('tributary-runs-home-');
+  const out = path.join(home, 'out');
+  const ledgerFile = path.join(home, 'ledger.jsonl');
+  const spec = path.join(home, 'spec.json');
+  await writeFile(spec, JSON.stringify(specFor(data, out, { name: 'orphans', parallelism: { datasets: 2 }, stages: FAST_RECOVERY })));
+  const env = { ...process.env, TEMPORAL_ADDRESS: server.address, TRIBUTARY_TASK_QUEUE: taskQueue, TRIBUTARY_HOME: home, TRIBUTARY_LEDGER: ledgerFile };
+  const start = () => {
+    const command = new RunCommand(spawn(process.execPath, [BIN, 'run', spec, '--week', WEEK], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    commands.push(command);
+    return command;
+  };
+  const computing = () => waitFor('a compute in flight', () => inFlight(readLedger(ledgerFile)).some((e) => e.stage === 'compute'), 120_000);
+  const report = async () => JSON.parse(await readFile(path.join(out, WEEK, '_report.json'), 'utf8')) as RunReport;
+  return { taskQueue, out, env, start, computing, report, workflowId: `orphans-${WEEK}` };
+}
+
+describe('orphaned runs', () => {
+  it('resumes a run whose `tributary run` was SIGKILLed: the same run completes, outputs exactly once', async () => {
+    const s = await scenario('run killed');
+    const first = s.start();
+    await s.computing();
+    first.child.kill('SIGKILL');
+    await first.exit;
+    const orphan = await client.workflow.getHandle(s.workflowId).describe();
+    expect(orphan.status.name).toBe('RUNNING');
+
+    const again = s.start();
+    const code = await again.exit;
+
+    expect(again.output).toContain(`Resuming ${s.workflowId}: no worker polls task queue "${s.taskQueue}"; running one in this process`);
+    expect(code, again.output).toBe(0);
+    const resumed = await client.workflow.getHandle(s.workflowId).describe();
+    expect(resumed.runId, 'the run that was orphaned is the one that finished').toBe(orphan.runId);
+    expect(resumed.status.name).toBe('COMPLETED');
+    await expectExactlyOnceOutputs(await s.report(), s.out, manifest.regions);
+  });
+
+  it('runs a week again after its run was terminated: no child of the terminated run holds its id', async () => {
+    const s = await scenario('run terminated');
+    const first = s.start();
+    await s.computing();
+    first.child.kill('SIGKILL'); // no worker is left: children asked to cancel would wait forever
+    await first.exit;
+    const children = (await client.workflow.getHandle(s.workflowId).describe()).raw.pendingChildren ?? [];
+    expect(children.length).toBeGreaterThan(0);
+    await client.workflow.getHandle(s.workflowId).terminate('stuck');
+
+    for (const child of children) {
+      const leftover = client.workflow.getHandle(child.workflowId ?? '', child.runId ?? undefined);
+      await waitFor(`${child.workflowId} to close`, async () => (await leftover.describe()).status.name !== 'RUNNING', 10_000);
+      expect((await leftover.describe()).status.name).toBe('TERMINATED');
+    }
+    const again = s.start();
+    const code = await again.exit;
+
+    expect(code, again.output).toBe(0);
+    await expectExactlyOnceOutputs(await s.report(), s.out, manifest.regions);
+  });
+
+  it('completes a cancel requested while no worker polls: `tributary cancel` hosts one and says so', async () => {
+    const s = await scenario('cancel without worker');
+    const first = s.start();
+    await s.computing();
+    first.child.kill('SIGKILL');
+    await first.exit;
+
+    const cancel = new RunCommand(spawn(process.execPath, [BIN, 'cancel', s.workflowId], { env: s.env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    commands.push(cancel);
+    const code = await cancel.exit;
+
+    expect(cancel.output).toContain(
+      `Cancel requested for ${s.workflowId}, but no worker polls task queue "${s.taskQueue}": running one in this process so the cancel completes.`,
+    );
+    expect(code, cancel.output).toBe(0);
+    expect((await client.workflow.getHandle(s.workflowId).describe()).status.name).toBe('CANCELLED');
+    const report = await s.report();
+    expect(report.datasets.some((d) => d.status === 'cancelled')).toBe(true);
+  });
+
+  it('rides out a Temporal server SIGKILLed and restarted mid-run: `run` exits 0 with every output', async () => {
+    const s = await scenario('server restarted');
+    const command = s.start();
+    await s.computing();
+
+    await server.stop('SIGKILL');
+    await sleep(8_000); // the client's calls and the worker's polls fail meanwhile
+    await server.start();
+    const code = await command.exit;
+
+    expect(code, command.output).toBe(0);
+    expect(command.output).toContain(`Lost the Temporal server at ${server.address}`);
+    await expectExactlyOnceOutputs(await s.report(), s.out, manifest.regions);
+  });
+});
