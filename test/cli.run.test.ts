@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
 import { DATAGEN_DEFAULTS, generateRetailWeek } from '../datagen';
 import { tempDir } from './helpers/parquet';
-import { DevServer } from './helpers/processes';
+import { DevServer, WorkerProcess } from './helpers/processes';
+import { taskQueueFor } from './helpers/temporal';
 import { specFor } from './helpers/weekly';
 
 const run = promisify(execFile);
@@ -60,16 +61,19 @@ it('names the file and the JSON error when the spec is not JSON', async () => {
   expect(result.stderr).toContain(`Invalid pipeline spec ${spec}:\n  - not readable as JSON:`);
 });
 
-it('refuses a second run of the same pipeline and week while the first is running, so outputs never mix', async () => {
+it('refuses a second run of the same pipeline and week while workers run the first, so outputs never mix', async () => {
   const home = await tempDir('tributary-home-');
   const server = await DevServer.start(path.join(home, 'temporal.db'));
+  let worker: WorkerProcess | undefined;
   try {
     const data = path.join(home, 'data');
     await generateRetailWeek({ ...DATAGEN_DEFAULTS, out: data, regions: 1, stores: 2, products: 10 });
     const spec = path.join(home, 'spec.json');
-    await writeFile(spec, JSON.stringify(specFor(data, path.join(home, 'out'))));
-    // No worker serves this task queue, so the first run stays running.
-    const env = { ...process.env, TRIBUTARY_HOME: home, TEMPORAL_ADDRESS: server.address, TRIBUTARY_TASK_QUEUE: 'nobody-polls' };
+    // The first run waits for a marker that never comes, on a worker of its own: it stays running, served.
+    const waiting = { availability: { marker: '_SUCCESS', checkEvery: '1 hour', deadline: '10 minutes' } };
+    await writeFile(spec, JSON.stringify(specFor(data, path.join(home, 'out'), waiting)));
+    const env = { ...process.env, TRIBUTARY_HOME: home, TEMPORAL_ADDRESS: server.address, TRIBUTARY_TASK_QUEUE: taskQueueFor('second run refused') };
+    worker = await WorkerProcess.start(env);
     const args = [BIN, 'run', spec, '--week', DATAGEN_DEFAULTS.week];
 
     const first = await run(process.execPath, [...args, '--detach'], { env });
@@ -83,6 +87,7 @@ it('refuses a second run of the same pipeline and week while the first is runnin
     expect(second.stderr).toContain(`A run of test-weekly for the week of ${DATAGEN_DEFAULTS.week} is already running: test-weekly-${DATAGEN_DEFAULTS.week}`);
     expect(second.stderr).toContain(`temporal workflow cancel --workflow-id test-weekly-${DATAGEN_DEFAULTS.week}`);
   } finally {
+    await worker?.kill('SIGKILL');
     await server.stop();
   }
 });

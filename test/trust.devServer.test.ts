@@ -9,7 +9,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, expect, it } from 'vitest';
 import { DATAGEN_DEFAULTS, generateRetailWeek } from '../datagen';
-import { serverAnswers } from '../runtime/devServer';
+import { devServerRefusal, serverAnswers } from '../runtime/devServer';
+import { loadSettings } from '../runtime/settings';
 import { tempDir } from './helpers/parquet';
 import { freePort, waitFor } from './helpers/processes';
 import { specFor } from './helpers/weekly';
@@ -94,4 +95,17 @@ it('starts exactly one dev server when two commands start at once, and `server s
   await new Promise((resolve) => stop.once('exit', resolve));
   await waitFor('the dev server to exit', async () => (await devServersOn(port)).length === 0, 20_000);
   expect(await serverAnswers(address, 1_000)).toBe(false);
+});
+
+it('decides from where the address came whether a dev server may start there', async () => {
+  const home = await tempDir('tributary-home-');
+  const refusal = (env: Record<string, string>) => devServerRefusal(loadSettings({ TRIBUTARY_HOME: home, ...env }));
+
+  expect(refusal({})).toBeUndefined(); // the project's own default
+  expect(refusal({ TEMPORAL_ADDRESS: 'localhost:7233' })).toContain('No Temporal server answers at localhost:7233 (from TEMPORAL_ADDRESS). Start it');
+  expect(refusal({ TEMPORAL_ADDRESS: 'localhost:7233', TRIBUTARY_DEV_SERVER: '1' })).toBeUndefined();
+  expect(refusal({ TRIBUTARY_DEV_SERVER: '0' })).toContain('TRIBUTARY_DEV_SERVER=0');
+  const profile = path.join(home, 'temporal.toml');
+  await writeFile(profile, '[profile.default]\naddress = "127.0.0.1:7299"\n');
+  expect(refusal({ TEMPORAL_CONFIG_FILE: profile })).toContain(`(from profile "default" of ${profile}). Start it, or remove the address from profile`);
 });
