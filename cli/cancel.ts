@@ -9,7 +9,7 @@ import { connectionProblem } from '../runtime/connection';
 import { workflowUrl, type Settings } from '../runtime/settings';
 import { connectClient, hostWorker } from './client';
 import { followRun } from './follow';
-import { runningRun } from './resume';
+import { resumeNotice, runningRun } from './resume';
 
 /** True when a run's result is its cancellation. */
 export function isCancelledRun(err: unknown): err is WorkflowFailedError {
@@ -41,12 +41,14 @@ export async function cancel(settings: Settings, argv: string[], log: (line: str
     }
     const running = await runningRun(client, settings, id);
     if (running.served) {
-      log(`Cancel requested for ${id}; a worker on task queue "${running.taskQueue}" is carrying it out.\nWatch it: ${workflowUrl(settings, id)}`);
+      const url = workflowUrl(settings, id);
+      log(`Cancel requested for ${id}; a worker on task queue "${running.taskQueue}" is carrying it out.\nWatch it: ${url}`);
       return 0;
     }
-    log(`Cancel requested for ${id}, but no worker polls task queue "${running.taskQueue}": running one in this process so the cancel completes.`);
+    log(resumeNotice({ ...running, cancelRequested: true }));
     try {
-      const report = await hostWorker(settings, running.taskQueue, () => followRun(running.handle, settings.address, log));
+      const follow = () => followRun(running.handle, settings.address, log);
+      const report = await hostWorker(settings, running.taskQueue, follow);
       log(`${id} finished (${report.status}) before the cancel reached it. Report: ${report.files?.markdown}`);
       return 1;
     } catch (err) {

@@ -16,8 +16,13 @@ export { connectClient } from '../runtime/connection';
  */
 const LIVE_POLLER_MS = 75_000;
 
-/** True when some worker polled the task queue (default: the configured one) for workflow tasks within the last 75 s. */
-export async function hasPollers(client: Client, settings: Settings, now = Date.now(), taskQueue = settings.taskQueue): Promise<boolean> {
+/** True when some worker polled `taskQueue` (default: the configured one) for workflow tasks within the last 75 s. */
+export async function hasPollers(
+  client: Client,
+  settings: Settings,
+  now = Date.now(),
+  taskQueue = settings.taskQueue,
+): Promise<boolean> {
   const response = await client.workflowService.describeTaskQueue({
     namespace: settings.namespace,
     taskQueue: { name: taskQueue },

@@ -14,13 +14,14 @@ export const OUTAGE_BUDGET_MS = 5 * 60_000;
 
 const UNAVAILABLE = 14;
 const DEADLINE_EXCEEDED = 4;
+const NO_ANSWER = /ECONNREFUSED|ECONNRESET|UNAVAILABLE|No connection established|Connection dropped/i;
 
 /** True for errors that mean "the server did not answer", not "the server said no". */
 export function isConnectionError(err: unknown): boolean {
   for (let e = err; e instanceof Error || (typeof e === 'object' && e !== null); e = (e as { cause?: unknown }).cause) {
     const code = (e as { code?: unknown }).code;
     if (code === UNAVAILABLE || code === DEADLINE_EXCEEDED) return true;
-    if (/ECONNREFUSED|ECONNRESET|UNAVAILABLE|No connection established|Connection dropped/i.test(String((e as Error).message))) return true;
+    if (NO_ANSWER.test(String((e as Error).message))) return true;
   }
   return false;
 }
@@ -41,12 +42,14 @@ async function resultThroughOutages(
       if (!isConnectionError(err)) throw err;
       if (lostAt === undefined) {
         lostAt = Date.now();
-        log(`Lost the Temporal server at ${address} (${(err as Error).message}): retrying for up to ${budgetMs / 60_000} min; the run itself is kept.`);
+        const why = (err as Error).message;
+        log(`Lost the Temporal server at ${address} (${why}): retrying for up to ${budgetMs / 60_000} min; the run itself is kept.`);
       }
       if (Date.now() - lostAt > budgetMs) {
         throw new Error(
-          `The Temporal server at ${address} did not answer for ${budgetMs / 60_000} min. The run is kept on the server: ` +
-            `once it is back, run the same command again to follow it (and host a worker if none polls).`,
+          `The Temporal server at ${address} did not answer for ${budgetMs / 60_000} min. ` +
+            'The run is kept on the server: once it is back, run the same command again to follow it ' +
+            '(and host a worker if none polls).',
           { cause: err },
         );
       }
@@ -54,7 +57,8 @@ async function resultThroughOutages(
       delay = Math.min(delay * 2, 5_000);
       // Back? Then a later outage gets a budget of its own.
       if (await handle.describe().then(() => true, () => false)) {
-        log(`The Temporal server at ${address} answers again after ${Math.round((Date.now() - lostAt) / 1000)} s; following the run.`);
+        const seconds = Math.round((Date.now() - lostAt) / 1000);
+        log(`The Temporal server at ${address} answers again after ${seconds} s; following the run.`);
         lostAt = undefined;
         delay = 250;
       }

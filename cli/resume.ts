@@ -43,7 +43,8 @@ async function pendingCancel(client: Client, settings: Settings, workflowId: str
   const types = temporal.api.enums.v1.EventType;
   for (const event of history?.events ?? []) {
     if (event.eventType === types.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED) return true;
-    if (event.eventType === types.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) return false; // a worker has seen what came before
+    // A worker has seen what came before.
+    if (event.eventType === types.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) return false;
   }
   return false;
 }
@@ -62,6 +63,7 @@ export async function runningRun(client: Client, settings: Settings, workflowId:
 export function resumeNotice(run: RunningRun): string {
   const id = run.handle.workflowId;
   return run.cancelRequested
-    ? `Cancel requested for ${id}, but no worker polls task queue "${run.taskQueue}": running one in this process so the cancel completes.`
+    ? `Cancel requested for ${id}, but no worker polls task queue "${run.taskQueue}": ` +
+        'running one in this process so the cancel completes.'
     : `Resuming ${id}: no worker polls task queue "${run.taskQueue}"; running one in this process.`;
 }

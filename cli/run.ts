@@ -66,7 +66,9 @@ export async function runSpec(settings: Settings, spec: Record<string, unknown>,
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       const running = await runningRun(client, settings, workflowId);
       if (running.served || options.detach) {
-        const unserved = running.served ? '' : `\nNo worker polls task queue "${running.taskQueue}": start \`tributary worker\`, or run without --detach to host one.`;
+        const unserved = running.served
+          ? ''
+          : `\nNo worker polls task queue "${running.taskQueue}": start \`tributary worker\`, or run without --detach to host one.`;
         log(
           `A run of ${parsed.name} for the week of ${week} is already running: ${workflowId}\n` +
             `Watch it: ${workflowUrl(settings, workflowId)}\n` +
@@ -77,7 +79,8 @@ export async function runSpec(settings: Settings, spec: Record<string, unknown>,
       // Nothing serves it (its `run` was killed, say): host its worker here and follow it to the end.
       log(`${resumeNotice(running)}\nWatch it: ${workflowUrl(settings, workflowId)}`);
       try {
-        return await finish(await hostWorker(settings, running.taskQueue, () => followRun(running.handle, settings.address, log)));
+        const follow = () => followRun(running.handle, settings.address, log);
+        return await finish(await hostWorker(settings, running.taskQueue, follow));
       } catch (err) {
         if (!isCancelledRun(err)) throw err;
         log(`Cancelled ${workflowId}: ${err.cause?.message}`);
@@ -91,7 +94,8 @@ export async function runSpec(settings: Settings, spec: Record<string, unknown>,
       return 0;
     }
     log(`Started ${workflowId}\nWatch it: ${url}`);
-    return await finish(await withWorker(client, settings, log, handle, () => followRun(handle, settings.address, log)));
+    const follow = () => followRun(handle, settings.address, log);
+    return await finish(await withWorker(client, settings, log, handle, follow));
   } finally {
     await close();
   }

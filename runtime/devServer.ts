@@ -86,13 +86,15 @@ export function devServerRefusal(settings: Settings): string | undefined {
   const at = settings.addressFrom ? ` (from ${settings.addressFrom})` : '';
   const none = `No Temporal server answers at ${settings.address}${at}.`;
   if (settings.devServer === 'never') return `${none} Start it (TRIBUTARY_DEV_SERVER=0: no dev server is started for you).`;
-  const unset = settings.addressFrom === 'TEMPORAL_ADDRESS' ? 'unset TEMPORAL_ADDRESS' : `remove the address from ${settings.addressFrom}`;
+  const unset =
+    settings.addressFrom === 'TEMPORAL_ADDRESS' ? 'unset TEMPORAL_ADDRESS' : `remove the address from ${settings.addressFrom}`;
   if (!LOCAL_HOSTS.has(splitAddress(settings.address).host)) {
     return `${none} Start it${settings.addressFrom ? `, or ${unset} to use the embedded local dev server` : ''}.`;
   }
   // An address the user configured is a cluster's, perhaps briefly down: a dev server there would take its place.
   if (settings.addressFrom && settings.devServer !== 'always') {
-    return `${none} Start it, or ${unset} to use the embedded dev server, or set TRIBUTARY_DEV_SERVER=1 to start a dev server at that address.`;
+    const ask = 'set TRIBUTARY_DEV_SERVER=1 to start a dev server at that address';
+    return `${none} Start it, or ${unset} to use the embedded dev server, or ${ask}.`;
   }
   return undefined;
 }
@@ -140,7 +142,11 @@ const alive = (pid: number) => {
  * Takes the start lock (a file created with O_EXCL, holding this pid): resolves to its release, or
  * to undefined once a server answers that another command started. A lock whose holder died is taken over.
  */
-async function startLock(settings: Settings, paths: DevServerPaths, log: (line: string) => void): Promise<(() => Promise<void>) | undefined> {
+async function startLock(
+  settings: Settings,
+  paths: DevServerPaths,
+  log: (line: string) => void,
+): Promise<(() => Promise<void>) | undefined> {
   const deadline = Date.now() + 120_000;
   let told = false;
   for (;;) {
@@ -165,7 +171,9 @@ async function startLock(settings: Settings, paths: DevServerPaths, log: (line: 
     if (!told) log(`Another command (pid ${holder || '?'}) is starting the dev server at ${settings.address}: waiting for it...`);
     told = true;
     if (await serverAnswers(settings.address, 1_000)) return undefined;
-    if (Date.now() > deadline) throw new Error(`The dev server start by pid ${holder} (lock ${paths.lock}) did not finish within 120 s`);
+    if (Date.now() > deadline) {
+      throw new Error(`The dev server start by pid ${holder} (lock ${paths.lock}) did not finish within 120 s`);
+    }
     await sleep(300);
   }
 }

@@ -45,7 +45,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
   return {
     address,
     ...(profile.addressFrom && { addressFrom: profile.addressFrom }),
-    devServer: devServer === '1' || devServer === 'true' ? 'always' : devServer === '0' || devServer === 'false' ? 'never' : 'auto',
+    devServer: ['1', 'true'].includes(devServer ?? '') ? 'always' : ['0', 'false'].includes(devServer ?? '') ? 'never' : 'auto',
     namespace: profile.namespace || 'default',
     taskQueue: env.TRIBUTARY_TASK_QUEUE || DEFAULT_TASK_QUEUE,
     uiUrl: (env.TEMPORAL_UI_URL || (cloud ? 'https://cloud.temporal.io' : `http://localhost:${uiPort}`)).replace(/\/$/, ''),

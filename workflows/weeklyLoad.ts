@@ -139,7 +139,9 @@ export async function weeklyLoad(input: WeeklyLoadInput): Promise<RunReport> {
         // A run terminated (or timed out) takes its children with it. Asked to cancel instead, they
         // waited forever when no worker was left, and held their ids against the next run of the week.
         // Their staging folders are removed by the next execution of the same child id.
-        parentClosePolicy: patched('children-close-with-run') ? ParentClosePolicy.TERMINATE : ParentClosePolicy.REQUEST_CANCEL,
+        parentClosePolicy: patched('children-close-with-run')
+          ? ParentClosePolicy.TERMINATE
+          : ParentClosePolicy.REQUEST_CANCEL,
         args: [{ dataset, reference: plan.reference, week, metrics: spec.metrics, output: spec.output, stages: spec.stages, ...arrival, ...(input.force ? { force: true } : {}) }],
       });
       count(summary);
