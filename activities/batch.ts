@@ -17,6 +17,7 @@ import type { MemoryAdmission } from './admission';
 import { computeBatch } from './batchCompute';
 import { computeMetrics, type StagedTable } from './compute';
 import { findUnchanged, recordOutputs, type OutputKey } from './fingerprints';
+import { isOutputUnwritable } from './outputFaults';
 import { discardStaging, publishOutputs } from './publish';
 import { readDataset, readReferenceFiles } from './read';
 
@@ -101,7 +102,8 @@ export async function processBatch(
   let staged: (StagedTable[] | ApplicationFailure)[];
   try {
     staged = await computeBatch({ datasets: ready, reference: input.reference, week: input.week, metrics: input.metrics, output: input.output, attempt: ctx.info.attempt }, load);
-  } catch {
+  } catch (err) {
+    if (isOutputUnwritable(err)) throw err; // computing alone would only hit the same disk
     staged = [];
     for (const r of ready) {
       stopIfCancelled();

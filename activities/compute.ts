@@ -3,13 +3,15 @@
  * (lazy scan, async sink) into the dataset's staging folder. Nothing is published here: the write
  * stage moves staged files into place, so a failed or retried compute never leaves a half output.
  */
-import { mkdir, rename, rm, rmdir } from 'node:fs/promises';
+import { rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import pl from 'nodejs-polars';
 import type { DatasetRef, ReferenceRef } from '../common/types';
 import { METRICS, type MetricName } from '../metrics';
 import { estimateFootprint, formatBytes, type MemoryAdmission } from './admission';
+import { changedInput, inputSnapshot } from './inputChange';
+import { makeOutputDir, outputUnwritable, writingOutput } from './outputFaults';
 import { countRows, inWeek, unreadable } from './parquet';
 
 export interface ComputeInput {
@@ -36,15 +38,18 @@ export function renderOutputPath(output: ComputeInput['output'], vars: { week: s
 /** What a compute attempt has staged so far: sent with its heartbeats, read back by a retry. */
 export interface ComputeProgress {
   staged: StagedTable[];
+  /** The inputs the tables were computed from (size, time, inode): a retry resumes only if unchanged. */
+  inputs?: string;
 }
 
 /**
  * Tables a previous attempt finished (from its last heartbeat), moved into this attempt's folder.
  * A rename either takes the whole file or fails (the stale attempt already deleted it): then the
- * table is simply computed again.
+ * table is simply computed again. Tables of inputs that have changed since are computed again too.
  */
-async function resumeStaged(previous: unknown, attemptDir: string): Promise<StagedTable[]> {
-  const staged = (previous as Partial<ComputeProgress> | undefined)?.staged ?? [];
+async function resumeStaged(previous: unknown, attemptDir: string, inputs: string): Promise<StagedTable[]> {
+  const progress = previous as Partial<ComputeProgress> | undefined;
+  const staged = progress?.inputs === undefined || progress.inputs === inputs ? (progress?.staged ?? []) : [];
   const resumed: StagedTable[] = [];
   for (const table of staged) {
     const target = path.join(attemptDir, `${table.table}.parquet`);
@@ -111,12 +116,15 @@ async function computeAdmitted(
     if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`Compute of ${dataset.name} cancelled (${String(ctx.cancellationSignal.reason ?? 'cancelled')})`);
   };
   const tables: StagedTable[] = [];
+  const files = [dataset.files.transactions, dataset.files.stock];
+  const before = await inputSnapshot(files);
+  const staged = () => progress({ staged: [...tables], inputs: before } satisfies ComputeProgress);
   try {
     stopIfCancelled();
-    await rm(attemptDir, { recursive: true, force: true });
-    await mkdir(attemptDir, { recursive: true });
-    tables.push(...(await resumeStaged(ctx.info.heartbeatDetails, attemptDir)));
-    if (tables.length > 0) progress({ staged: [...tables] } satisfies ComputeProgress); // a further retry resumes them too
+    await writingOutput(attemptDir, () => rm(attemptDir, { recursive: true, force: true }));
+    await makeOutputDir(attemptDir);
+    tables.push(...(await resumeStaged(ctx.info.heartbeatDetails, attemptDir, before)));
+    if (tables.length > 0) staged(); // a further retry resumes them too
     for (const metric of input.metrics) {
       for (const [table, frame] of Object.entries(METRICS[metric as MetricName](inputs))) {
         if (tables.some((t) => t.table === table)) continue; // resumed from a previous attempt
@@ -125,14 +133,20 @@ async function computeAdmitted(
         try {
           await frame.sinkParquet(staging).collect();
         } catch (err) {
-          throw unreadable(`${dataset.files.transactions} / ${dataset.files.stock} (dataset ${dataset.name}, table ${table})`, err);
+          // A full or read-only disk is the output's fault; a file replaced meanwhile is retried; only
+          // what remains is an input polars cannot read.
+          const where = `Dataset ${dataset.name}, table ${table}`;
+          throw outputUnwritable(staging, err) ?? (await changedInput(where, files, before, err)) ?? unreadable(`${files.join(' / ')} (dataset ${dataset.name}, table ${table})`, err);
         }
         const rows = await countRows(pl.scanParquet(staging));
         tables.push({ table, staging, final: renderOutputPath(input.output, { week, dataset: dataset.name, table }), rows });
-        progress({ staged: [...tables] } satisfies ComputeProgress);
+        staged();
       }
     }
     stopIfCancelled();
+    // Tables computed from an input that changed meanwhile may mix two versions of it: start again.
+    const changed = await changedInput(`Dataset ${dataset.name}`, files, before);
+    if (changed) throw changed;
   } catch (err) {
     await rm(attemptDir, { recursive: true, force: true, maxRetries: 3 });
     await rmdir(input.stagingDir).catch(() => undefined); // only if now empty

@@ -3,16 +3,17 @@
  * and the staging folder is removed. Idempotent: a retry after a partial publish finishes the job.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { OutputFile } from '../common/types';
 import type { StagedTable } from './compute';
+import { makeOutputDir, writingOutput } from './outputFaults';
 
 export async function publishOutputs(tables: StagedTable[], stagingDir: string): Promise<{ outputs: OutputFile[] }> {
   for (const t of tables) {
-    await mkdir(path.dirname(t.final), { recursive: true });
-    if (existsSync(t.staging)) await rename(t.staging, t.final);
+    await makeOutputDir(path.dirname(t.final));
+    if (existsSync(t.staging)) await writingOutput(t.final, () => rename(t.staging, t.final));
     else if (!existsSync(t.final)) {
       throw ApplicationFailure.nonRetryable(`Staged output ${t.staging} for ${t.final} is missing`, 'StagingMissing');
     }

@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import pl from 'nodejs-polars';
 import type { DatasetRef, ReferenceRef } from '../common/types';
 import { type ColumnProblem, INPUT_SCHEMAS, nonNullableColumns, nullProblems, schemaProblems } from '../metrics/schemas';
+import { readingUnchanged } from './inputChange';
 import { assertReadable, fileSchema, inWeek, unreadable } from './parquet';
 import { footerNullCounts } from './parquetFooter';
 
@@ -84,7 +85,13 @@ export async function fingerprint(files: string[]): Promise<string> {
   return parts.join('|');
 }
 
+/** The read stage of one dataset; a file replaced meanwhile is InputChanged (retried), not blamed as unreadable. */
 export async function readDataset(dataset: DatasetRef, week: string) {
+  const files = [dataset.files.transactions, dataset.files.stock];
+  return readingUnchanged(`Dataset ${dataset.name}`, files, () => checkDataset(dataset, week));
+}
+
+async function checkDataset(dataset: DatasetRef, week: string) {
   const where = `Dataset ${dataset.name}`;
   const { transactions, stock } = dataset.files;
   await allInOrder([checkSchema(transactions, 'transactions', where), checkSchema(stock, 'stock', where)]);

@@ -1,8 +1,9 @@
 /** Writes the run report next to the outputs: JSON for tools, Markdown for people; atomically. */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildReport, renderMarkdown, type MetricTotals, type RunReport } from '../common/report';
 import type { DatasetSummary } from '../common/types';
+import { makeOutputDir, writingOutput } from './outputFaults';
 import { compareWeeks, metricTotalsOf, previousTotals, previousWeek } from './weekOverWeek';
 
 /** Adds each dataset's metric totals and, when last week's report is there, the changes. */
@@ -19,10 +20,17 @@ async function withWeekOverWeek(report: RunReport, outputRoot: string): Promise<
 
 /** Writes a small text file under a temporary name, then renames it: readers never see half of it. */
 export async function writeAtomically(file: string, text: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
+  await makeOutputDir(path.dirname(file));
   const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
+  try {
+    await writingOutput(file, async () => {
+      await writeFile(tmp, text);
+      await rename(tmp, file);
+    });
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined); // a full disk leaves no half file behind
+    throw err;
+  }
 }
 
 /** Where the parts of a long run (one per continue-as-new) keep their dataset summaries. */
@@ -58,7 +66,7 @@ export async function writeReport(current: RunReport, outputRoot: string, saved?
   }
   const report = await withWeekOverWeek(run, outputRoot);
   const dir = path.join(outputRoot, report.week);
-  await mkdir(dir, { recursive: true });
+  await makeOutputDir(dir);
   const files = { json: path.join(dir, '_report.json'), markdown: path.join(dir, '_report.md') };
   await writeAtomically(files.json, `${JSON.stringify({ ...report, files }, null, 2)}\n`);
   await writeAtomically(files.markdown, renderMarkdown(report));
