@@ -6,6 +6,7 @@ import { runServerForeground, stopBackgroundServer } from '../runtime/devServer'
 import { datagen } from './datagen';
 import { demo } from './demo';
 import { doctor } from './doctor';
+import { explainFailure } from './failure';
 import { report } from './report';
 import { rerun } from './rerun';
 import { run } from './run';
@@ -47,6 +48,16 @@ TRIBUTARY_LOG_LEVEL (WARN; INFO for the worker command), TRIBUTARY_LOG_FORMAT=js
 TRIBUTARY_METRICS_PORT (Prometheus /metrics of the worker runtime).`;
 
 export async function main(argv: string[]): Promise<number> {
+  try {
+    return await dispatch(argv);
+  } catch (err) {
+    // The root cause and what to do, not just "Workflow execution failed".
+    log(`tributary: ${explainFailure(err)}`);
+    return 1;
+  }
+}
+
+async function dispatch(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const settings = loadSettings();
   // An in-process worker (demo, run) logs warnings only, so the progress bar and report stay

@@ -15,6 +15,7 @@ import { InvalidSpecError, parseSpec } from '../spec/schema';
 import { progressQuery, type weeklyLoad } from '../workflows';
 import { lastWeek } from '../workflows/weeklyLoad';
 import { connectClient, withWorker } from './client';
+import { assertSpecFits, inRun } from './failure';
 import { writeRunPage } from './htmlReport/load';
 import { renderProgress } from './progress';
 
@@ -46,6 +47,7 @@ export interface RunOptions {
 
 export async function runSpec(settings: Settings, spec: Record<string, unknown>, options: RunOptions, log: (l: string) => void): Promise<number> {
   const parsed = parseSpec(spec); // throws InvalidSpecError listing every problem: nothing has started
+  assertSpecFits(spec); // a spec over Temporal's payload limit would be refused at start
   await ensureServer(settings, log);
   const { client, close } = await connectClient(settings);
   try {
@@ -76,7 +78,7 @@ export async function runSpec(settings: Settings, spec: Record<string, unknown>,
       return 0;
     }
     log(`Started ${workflowId}\nWatch it: ${url}`);
-    const report = await withWorker(client, settings, log, handle, () => followRun(handle, log));
+    const report = await withWorker(client, settings, log, handle, () => followRun(handle, log)).catch(inRun(workflowId, url));
     process.stdout.write(`\n${renderMarkdown(report)}\n`);
     // The run's page (timeline, attempts, failures) next to _report.md; failing to write it costs only the page.
     // Above PAGE_LIMIT datasets the page (one history fetched per dataset) is left to `tributary report`.

@@ -50,7 +50,8 @@ async function runToEnd(title: string, spec: unknown, faults?: FaultHook) {
   const taskQueue = taskQueueFor(title);
   const worker = await createWorker({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activityDeps: faults ? { faults } : {} });
   const handle = await env.client.workflow.start<typeof weeklyLoad>('weeklyLoad', { taskQueue, workflowId: taskQueue, args: [{ spec, week: WEEK }] });
-  const outcome = await worker.runUntil(handle.result().then((report): { report?: RunReport; error?: unknown } => ({ report }), (error: unknown) => ({ error })));
+  type Outcome = { report?: RunReport; error?: unknown };
+  const outcome = await worker.runUntil(handle.result().then((report): Outcome => ({ report }), (error: unknown): Outcome => ({ error })));
   return { ...outcome, taskQueue };
 }
 
