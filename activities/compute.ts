@@ -136,7 +136,11 @@ async function computeAdmitted(
           // A full or read-only disk is the output's fault; a file replaced meanwhile is retried; only
           // what remains is an input polars cannot read.
           const where = `Dataset ${dataset.name}, table ${table}`;
-          throw outputUnwritable(staging, err) ?? (await changedInput(where, files, before, err)) ?? unreadable(`${files.join(' / ')} (dataset ${dataset.name}, table ${table})`, err);
+          throw (
+            outputUnwritable(staging, err) ??
+            (await changedInput(where, files, before, err)) ??
+            unreadable(`${files.join(' / ')} (dataset ${dataset.name}, table ${table})`, err)
+          );
         }
         const rows = await countRows(pl.scanParquet(staging));
         tables.push({ table, staging, final: renderOutputPath(input.output, { week, dataset: dataset.name, table }), rows });

@@ -35,13 +35,19 @@ export async function inputSnapshot(files: string[]): Promise<string> {
   return JSON.stringify(states);
 }
 
-const describe = (s: FileState | undefined) => (s?.size === undefined ? 'missing' : `${s.size} bytes, modified ${new Date(s.mtimeMs ?? 0).toISOString()}`);
+const describe = (s: FileState | undefined) =>
+  s?.size === undefined ? 'missing' : `${s.size} bytes, modified ${new Date(s.mtimeMs ?? 0).toISOString()}`;
 
 /**
  * InputChanged if any of `files` differs from `before`, else undefined. Given the error a read
  * failed with, it first waits SETTLE_MS; cancellations and output faults are not the input's doing.
  */
-export async function changedInput(where: string, files: string[], before: string, failure?: unknown): Promise<ApplicationFailure | undefined> {
+export async function changedInput(
+  where: string,
+  files: string[],
+  before: string,
+  failure?: unknown,
+): Promise<ApplicationFailure | undefined> {
   if (failure !== undefined) {
     if (failure instanceof CancelledFailure || isOutputUnwritable(failure)) return undefined;
     if (failure instanceof ApplicationFailure && failure.type === INPUT_CHANGED) return failure;
@@ -51,11 +57,13 @@ export async function changedInput(where: string, files: string[], before: strin
   if (after === before) return undefined;
   const [was, is] = [JSON.parse(before) as FileState[], JSON.parse(after) as FileState[]];
   const changed = is.filter((s, i) => JSON.stringify(s) !== JSON.stringify(was[i]));
-  const list = changed.map((s) => `${s.file} (${describe(was.find((w) => w.file === s.file))} -> ${describe(s)})`).join('; ');
-  const reason = failure === undefined ? '' : ` The read failed meanwhile: ${failure instanceof Error ? failure.message : String(failure)}.`;
+  const list = changed.map((s) => `${s.file} (${describe(was.find((w) => w.file === s.file))} -> ${describe(s)})`);
+  const failed = failure instanceof Error ? failure.message : String(failure);
+  const reason = failure === undefined ? '' : ` The read failed meanwhile: ${failed}.`;
   return ApplicationFailure.create({
     message:
-      `${where}: input ${list} changed while it was read; the next attempt reads it as it is then.${reason} ` +
+      `${where}: input ${list.join('; ')} changed while it was read; ` +
+      `the next attempt reads it as it is then.${reason} ` +
       'If this repeats, have the producer write to a temporary name and rename it into place.',
     type: INPUT_CHANGED,
     nonRetryable: false,

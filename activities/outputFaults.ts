@@ -19,10 +19,26 @@ interface Fault {
 }
 
 const FAULTS = {
-  ENOSPC: { errno: [28], text: 'no space left on device', advice: 'free space on that disk, or point output.root at a bigger one' },
-  EDQUOT: { errno: [122, 69], text: 'disk quota exceeded', advice: "raise the worker user's quota, or free space under output.root" },
-  EROFS: { errno: [30], text: 'read-only file system', advice: 'mount it read-write, or point output.root at a writable folder' },
-  EACCES: { errno: [13], text: 'permission denied', advice: "give the worker's user write permission there, or point output.root elsewhere" },
+  ENOSPC: {
+    errno: [28],
+    text: 'no space left on device',
+    advice: 'free space on that disk, or point output.root at a bigger one',
+  },
+  EDQUOT: {
+    errno: [122, 69],
+    text: 'disk quota exceeded',
+    advice: "raise the worker user's quota, or free space under output.root",
+  },
+  EROFS: {
+    errno: [30],
+    text: 'read-only file system',
+    advice: 'mount it read-write, or point output.root at a writable folder',
+  },
+  EACCES: {
+    errno: [13],
+    text: 'permission denied',
+    advice: "give the worker's user write permission there, or point output.root elsewhere",
+  },
 } satisfies Record<string, Fault>;
 
 export type OutputFault = keyof typeof FAULTS;
@@ -34,13 +50,16 @@ function codeOf(err: unknown): OutputFault | undefined {
   // "(os error 28)" from polars' IO errors; "Os { code: 30, kind: ... }" from a Rust panic message.
   const errno = Number(/os error (\d+)/.exec(message)?.[1] ?? /os \{ code: (\d+)/.exec(message)?.[1] ?? NaN);
   const entries = Object.entries(FAULTS) as [OutputFault, Fault][];
-  return entries.find(([, f]) => f.errno.includes(errno))?.[0] ?? entries.find(([, f]) => message.includes(f.text))?.[0];
+  const byErrno = entries.find(([, f]) => f.errno.includes(errno));
+  return (byErrno ?? entries.find(([, f]) => message.includes(f.text)))?.[0];
 }
 
 /** Which output fault an error is, looking through its causes; undefined for anything else. */
 export function outputFaultOf(err: unknown): OutputFault | undefined {
   for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (e instanceof ApplicationFailure && e.type === OUTPUT_UNWRITABLE) return (e.details?.[0] as { fault?: OutputFault } | undefined)?.fault;
+    if (e instanceof ApplicationFailure && e.type === OUTPUT_UNWRITABLE) {
+      return (e.details?.[0] as { fault?: OutputFault } | undefined)?.fault;
+    }
     const code = codeOf(e);
     if (code) return code;
   }
@@ -58,7 +77,8 @@ export function outputUnwritable(target: string, err: unknown): ApplicationFailu
   if (!fault) return undefined;
   const { text, advice } = FAULTS[fault];
   return ApplicationFailure.create({
-    message: `Cannot write output ${target}: ${text} (${fault}). To fix: ${advice}; the stage is retried per its retry policy.`,
+    message: `Cannot write output ${target}: ${text} (${fault}). To fix: ${advice}; ` +
+      'the stage is retried per its retry policy.',
     type: OUTPUT_UNWRITABLE,
     nonRetryable: false,
     details: [{ fault, path: target }],
@@ -84,8 +104,11 @@ export async function makeOutputDir(dir: string): Promise<void> {
       await mkdir(dir, { recursive: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      const exists = (p: string) => stat(p).then(() => true, () => false);
       let missing = dir;
-      while (!(await stat(path.dirname(missing)).then(() => true, () => false)) && path.dirname(missing) !== missing) missing = path.dirname(missing);
+      while (path.dirname(missing) !== missing && !(await exists(path.dirname(missing)))) {
+        missing = path.dirname(missing);
+      }
       await mkdir(missing); // throws the real cause (EROFS, EACCES); if it succeeds, the race is gone
       await mkdir(dir, { recursive: true });
     }

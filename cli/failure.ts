@@ -26,7 +26,8 @@ export function assertSpecFits(spec: unknown): void {
   if (bytes <= PAYLOAD_LIMIT_BYTES) return;
   throw new InvalidSpecError([
     `(spec): is ${mb(bytes)}; a run carries its spec as its input, and Temporal refuses inputs over ` +
-      `${mb(PAYLOAD_LIMIT_BYTES)} (its default payload limit). Select datasets with datasets.glob rather than a long datasets.list.`,
+      `${mb(PAYLOAD_LIMIT_BYTES)} (its default payload limit). ` +
+      'Select datasets with datasets.glob rather than a long datasets.list.',
   ]);
 }
 
@@ -61,9 +62,10 @@ const FIX_INPUT = 'Fix or replace the input file named above, then re-run only w
 /** What to do, by failure type. `{id}` is the run's workflow id. */
 const ADVICE: Record<string, string> = {
   OutputUnwritable:
-    'Make the output root writable (free space, a writable mount, permissions) as the message says, then run the same command ' +
-    'again: datasets already published are skipped as unchanged.',
-  InputChanged: 'An input was being rewritten while the run read it. Let its producer finish, then: tributary rerun {id}',
+    'Make the output root writable (free space, a writable mount, permissions) as the message says, ' +
+    'then run the same command again: datasets already published are skipped as unchanged.',
+  InputChanged: 'An input was being rewritten while the run read it. Let its producer finish, then: ' +
+    'tributary rerun {id}',
   UnreadableParquet: FIX_INPUT,
   SchemaMismatch: FIX_INPUT,
   NullValues: FIX_INPUT,
@@ -72,10 +74,13 @@ const ADVICE: Record<string, string> = {
   InvalidSpec: 'Fix the spec as listed, then run again.',
   NoDatasets: 'Check dataRoot and datasets in the spec; tributary doctor <spec> shows what they match.',
   PathOutsideDataRoot: 'Keep every input under dataRoot (or move dataRoot up), then run again.',
-  RunFailed: 'The spec says onFailure: failFast, so the first failed dataset stopped the run. Fix it, then: tributary rerun {id}',
+  RunFailed:
+    'The spec says onFailure: failFast, so the first failed dataset stopped the run. ' +
+    'Fix it, then: tributary rerun {id}',
   TimeoutFailure:
-    'The stage ran out of time or its worker stopped answering (a crash, an out-of-memory kill, a hang), more often than its ' +
-    'retry policy allows. Check the workers (tributary doctor) and their logs, then: tributary rerun {id}',
+    'The stage ran out of time or its worker stopped answering (a crash, an out-of-memory kill, a hang) ' +
+    'more often than its retry policy allows. Check the workers (tributary doctor) and their logs, ' +
+    'then: tributary rerun {id}',
 };
 
 interface RootCause {
@@ -86,44 +91,74 @@ interface RootCause {
   attempts?: number;
 }
 
+interface DatasetError {
+  dataset: string;
+  status: string;
+  error?: { stage: string; type: string; message: string };
+}
+
+/** Failures that only wrap the one that says what went wrong. */
+const isWrapper = (e: unknown) =>
+  e instanceof WorkflowFailedError ||
+  e instanceof ActivityFailure ||
+  e instanceof ChildWorkflowFailure ||
+  e instanceof RunFailure;
+
+const TIMEOUTS: Record<number, string> = {
+  1: 'start-to-close',
+  2: 'schedule-to-start',
+  3: 'schedule-to-close',
+  4: 'heartbeat',
+};
+
+/** The innermost failure: its type, message and the attempt its activity recorded. */
+function innermost(e: unknown): RootCause {
+  if (e instanceof ApplicationFailure) {
+    const recorded = (e.details ?? []).find((d) => typeof (d as { attempt?: unknown })?.attempt === 'number');
+    const attempts = (recorded as { attempt: number } | undefined)?.attempt;
+    return { type: e.type ?? 'Error', message: e.message, ...(attempts ? { attempts } : {}) };
+  }
+  if (e instanceof TimeoutFailure) {
+    return { type: 'TimeoutFailure', message: `${e.message} (${TIMEOUTS[Number(e.timeoutType)] ?? 'a'} timeout)` };
+  }
+  return { type: e instanceof TemporalFailure ? e.name : 'Error', message: e instanceof Error ? e.message : String(e) };
+}
+
+/**
+ * Walks the failure chain down to what went wrong, noting on the way the stage (the activity) and
+ * the dataset (the child run). A failed dataset's or failFast run's summary, carried in the details,
+ * says it more precisely.
+ */
 function rootCause(err: unknown): RootCause {
   const found: Partial<RootCause> = {};
   let e: unknown = err;
   for (let depth = 0; e && depth < 20; depth++) {
     if (e instanceof ActivityFailure) found.stage ??= STAGE_OF[e.activityType] ?? e.activityType;
     if (e instanceof ChildWorkflowFailure) found.dataset ??= e.execution.workflowId?.split('/').pop();
-    const summary = e instanceof ApplicationFailure ? (e.details?.[0] as Record<string, unknown> | undefined) : undefined;
-    if (e instanceof ApplicationFailure && e.type === 'DatasetFailed' && summary?.error) {
-      // The dataset's own summary says which stage failed, and how.
-      const error = summary.error as { stage: string; type: string; message: string };
-      return { ...found, dataset: String(summary.dataset), stage: error.stage, type: error.type, message: error.message };
+    const details = e instanceof ApplicationFailure ? (e.details?.[0] as Record<string, unknown> | undefined) : {};
+    if (e instanceof ApplicationFailure && e.type === 'DatasetFailed' && details?.error) {
+      const { stage, type, message } = details.error as NonNullable<DatasetError['error']>;
+      return { ...found, dataset: String(details.dataset), stage, type, message };
     }
-    if (e instanceof ApplicationFailure && e.type === 'RunFailed' && Array.isArray(summary?.datasets)) {
-      const first = (summary.datasets as { dataset: string; status: string; error?: { stage: string; type: string; message: string } }[])
-        .find((d) => d.status === 'failed' && d.error);
-      if (first?.error) return { type: 'RunFailed', message: e.message, dataset: first.dataset, stage: `${first.error.stage} (${first.error.type})` };
+    if (e instanceof ApplicationFailure && e.type === 'RunFailed' && Array.isArray(details?.datasets)) {
+      const first = (details.datasets as DatasetError[]).find((d) => d.status === 'failed' && d.error);
+      if (first?.error) {
+        const stage = `${first.error.stage} (${first.error.type})`;
+        return { type: 'RunFailed', message: e.message, dataset: first.dataset, stage };
+      }
     }
     const cause = (e as { cause?: unknown }).cause;
-    if (!cause || !(e instanceof WorkflowFailedError || e instanceof ActivityFailure || e instanceof ChildWorkflowFailure || e instanceof RunFailure)) {
-      const attempt = e instanceof ApplicationFailure ? (e.details ?? []).find((d) => typeof (d as { attempt?: unknown })?.attempt === 'number') : undefined;
-      const type = e instanceof ApplicationFailure ? (e.type ?? 'Error') : e instanceof TimeoutFailure ? 'TimeoutFailure' : e instanceof TemporalFailure ? e.name : 'Error';
-      const message = e instanceof TimeoutFailure ? `${e.message} (${timeoutName(e)})` : e instanceof Error ? e.message : String(e);
-      return { ...found, type, message, ...(attempt ? { attempts: (attempt as { attempt: number }).attempt } : {}) };
-    }
+    if (!cause || !isWrapper(e)) return { ...found, ...innermost(e) };
     e = cause;
   }
   return { type: 'Error', message: String(err), ...found };
 }
 
-function timeoutName(e: TimeoutFailure): string {
-  const names: Record<number, string> = { 1: 'start-to-close', 2: 'schedule-to-start', 3: 'schedule-to-close', 4: 'heartbeat' };
-  return `${names[Number(e.timeoutType)] ?? 'a'} timeout`;
-}
-
 /** The server refused a request as too large (a 5 MB spec): the gRPC or blob-size message in the chain. */
 function tooLarge(err: unknown): string | undefined {
   for (let e = err, depth = 0; e instanceof Error && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (/larger than max|exceeds limit|blob.*size|message too large|RESOURCE_EXHAUSTED/i.test(e.message)) return e.message;
+    const refusal = /larger than max|exceeds limit|blob.*size|message too large|RESOURCE_EXHAUSTED/i;
+    if (refusal.test(e.message)) return e.message;
   }
   return undefined;
 }
@@ -150,7 +185,9 @@ export function explainFailure(err: unknown): string {
   const lines = [`The run${run ? ` ${run.workflowId}` : ''} failed: ${cause.type}: ${cause.message}`];
   if (cause.dataset) lines.push(`  Dataset: ${cause.dataset}`);
   if (cause.stage) lines.push(`  Stage: ${cause.stage}${cause.attempts ? `, attempt ${cause.attempts}` : ''}`);
-  if (cause.stage === 'report') lines.push('  The run report could not be written, so this run has none; its datasets are in its history.');
+  if (cause.stage === 'report') {
+    lines.push('  The run report could not be written, so this run has none; its datasets are in its history.');
+  }
   const advice = ADVICE[cause.type] ?? 'The full failure chain is in the run\'s history.';
   lines.push(`What to do: ${advice.replaceAll('{id}', id)}`);
   if (run) lines.push(`Web UI: ${run.url}`);

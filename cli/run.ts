@@ -78,7 +78,8 @@ export async function runSpec(settings: Settings, spec: Record<string, unknown>,
       return 0;
     }
     log(`Started ${workflowId}\nWatch it: ${url}`);
-    const report = await withWorker(client, settings, log, handle, () => followRun(handle, log)).catch(inRun(workflowId, url));
+    const report = await withWorker(client, settings, log, handle, () => followRun(handle, log))
+      .catch(inRun(workflowId, url)); // the failure is explained with the run's id and page
     process.stdout.write(`\n${renderMarkdown(report)}\n`);
     // The run's page (timeline, attempts, failures) next to _report.md; failing to write it costs only the page.
     // Above PAGE_LIMIT datasets the page (one history fetched per dataset) is left to `tributary report`.
