@@ -40,7 +40,8 @@ export async function discoverDatasets(dataRoot: string, datasets: PipelineSpec[
 const slashed = (folder: string) => folder.split(path.sep).join('/');
 
 /** A listed folder, or a link on the way to it (`sales/eu/paris` with `sales/eu` a link), checked like the glob's. */
-async function listedFolder(root: string, realRoot: string, folder: string): Promise<'keep' | { refused: Omit<RefusedFolder, 'dataset' | 'folder'> }> {
+type Refusal = { refused: Omit<RefusedFolder, 'dataset' | 'folder'> };
+async function listedFolder(root: string, realRoot: string, folder: string): Promise<'keep' | Refusal> {
   const abs = path.join(root, folder);
   if (!(await lstat(abs).catch(() => undefined))) return 'keep';
   const parent = await realpath(path.dirname(abs)).catch(() => realRoot);

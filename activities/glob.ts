@@ -46,11 +46,12 @@ export async function globFolders(root: string, pattern: string, realRoot: strin
           if (e.isDirectory()) return walk(folder, next, [...above, path.join(here, e.name)]);
           const link = await resolveLink(root, realRoot, folder, above);
           if (link === 'not-a-folder') return;
-          if ('refused' in link) refused.set(folder, { dataset: e.name, folder: folder.split(path.sep).join('/'), ...link.refused });
-          else await walk(folder, next, [...above, link.real]);
+          if ('real' in link) return walk(folder, next, [...above, link.real]);
+          refused.set(folder, { dataset: e.name, folder: folder.split(path.sep).join('/'), ...link.refused });
         }),
     );
   };
   await walk('', segments, [realRoot]);
-  return { folders: [...found].sort(), refused: [...refused.values()].sort((a, b) => a.folder.localeCompare(b.folder)) };
+  const byFolder = (a: RefusedFolder, b: RefusedFolder) => a.folder.localeCompare(b.folder);
+  return { folders: [...found].sort(), refused: [...refused.values()].sort(byFolder) };
 }

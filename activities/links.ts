@@ -29,9 +29,14 @@ export const within = (inner: string, outer: string) => inner === outer || inner
  * Resolves the link at `root/folder`. `realRoot`: the data root's real path. `above`: real paths of
  * the folders the walk came through to reach it (a link back to one of them is a loop).
  */
-export async function resolveLink(root: string, realRoot: string, folder: string, above: readonly string[]): Promise<LinkOutcome> {
+export async function resolveLink(
+  root: string,
+  realRoot: string,
+  folder: string,
+  above: readonly string[],
+): Promise<LinkOutcome> {
   const link = path.join(root, folder);
-  const shown = folder.split(path.sep).join('/');
+  const shown = `Dataset folder "${folder.split(path.sep).join('/')}"`;
   const target = await readlink(link).catch(() => '?');
   const refuse = (type: RefusalType, message: string): LinkOutcome => ({ refused: { type, message } });
   let real: string;
@@ -40,22 +45,22 @@ export async function resolveLink(root: string, realRoot: string, folder: string
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ELOOP') {
-      return refuse('SymlinkLoop', `Dataset folder "${shown}" is a symbolic link loop (${shown} -> ${target} -> …): replace the link with the folder it should point to`);
+      const fix = 'replace the link with the folder it should point to';
+      return refuse('SymlinkLoop', `${shown} is a symbolic link loop (-> ${target} -> …): ${fix}`);
     }
     if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err; // an I/O problem, retried by the stage
-    return refuse('DanglingSymlink', `Dataset folder "${shown}" is a symbolic link to ${target}, which does not exist: fix or remove the link`);
+    return refuse('DanglingSymlink', `${shown} is a symbolic link to ${target}, which does not exist: fix or remove it`);
   }
   const info = await stat(real).catch(() => undefined);
   if (!info?.isDirectory()) return 'not-a-folder';
   if (!within(real, realRoot)) {
-    return refuse(
-      'PathOutsideDataRoot',
-      `Dataset folder "${shown}" links to ${real}, outside the data root ${root}: move the data inside the data root, or point dataRoot at a folder that holds both`,
-    );
+    const fix = 'move the data inside the data root, or point dataRoot at a folder that holds both';
+    return refuse('PathOutsideDataRoot', `${shown} links to ${real}, outside the data root ${root}: ${fix}`);
   }
   const parent = above[above.length - 1] ?? realRoot;
   if (above.includes(real) || within(parent, real)) {
-    return refuse('SymlinkLoop', `Dataset folder "${shown}" links to ${real}, a folder it is itself inside of (a loop): point the link at a dataset folder`);
+    const fix = 'point the link at a dataset folder';
+    return refuse('SymlinkLoop', `${shown} links to ${real}, a folder it is itself inside of (a loop): ${fix}`);
   }
   return { real };
 }

@@ -51,8 +51,10 @@ export async function prepareRun(input: { spec: unknown; week?: string; defaultW
   const week = input.week ?? spec.week ?? input.defaultWeek;
   const root = path.resolve(spec.dataRoot);
   // Listed entries are checked against the root first: one outside it is a mistake in the spec.
-  const listed = 'list' in spec.datasets ? { list: spec.datasets.list.map((d) => path.relative(root, insideRoot(root, d, 'Dataset'))) } : undefined;
-  const { folders, refused } = await discoverDatasets(root, listed ?? spec.datasets);
+  const listed = 'list' in spec.datasets
+    ? { list: spec.datasets.list.map((d) => path.relative(root, insideRoot(root, d, 'Dataset'))) }
+    : spec.datasets;
+  const { folders, refused } = await discoverDatasets(root, listed);
   if (folders.length === 0 && refused.length === 0) {
     const how = 'glob' in spec.datasets ? `glob "${spec.datasets.glob}"` : 'list';
     throw ApplicationFailure.nonRetryable(`The dataset ${how} matched no folders under ${root}`, 'NoDatasets');

@@ -145,10 +145,14 @@ async function dataChecks(spec: PipelineSpec): Promise<{ checks: Check[]; inputB
     }
   }
   const what = 'glob' in spec.datasets ? `glob "${spec.datasets.glob}"` : 'list';
-  const refusals = refused.length > 0 ? `; ${refused.length} refused, each reported as a failed dataset: ${refused.map((r) => `${r.type}: ${r.message}`).join('; ')}` : '';
-  if (folders.length === 0 && refused.length === 0) checks.push(problem('datasets', `the ${what} matches no folder under ${root}: fix datasets in the spec, or check the data landed`));
-  else if (missing.length > 0 && !spec.availability) {
-    checks.push(problem('datasets', `${folders.length} found, but ${missing.length} input file(s) missing (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}): those datasets would fail; add the files, or an availability rule to wait for them${refusals}`));
+  const refusals = refused.length === 0
+    ? ''
+    : `; ${refused.length} refused, each reported as a failed dataset: ` + refused.map((r) => `${r.type}: ${r.message}`).join('; ');
+  if (folders.length === 0 && refused.length === 0) {
+    checks.push(problem('datasets', `the ${what} matches no folder under ${root}: fix datasets in the spec, or check the data landed`));
+  } else if (missing.length > 0 && !spec.availability) {
+    checks.push(problem('datasets', `${folders.length} found, but ${missing.length} input file(s) missing (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}): those datasets would fail; add the files, or an availability rule to wait for them` +
+      refusals));
   } else {
     const waiting = missing.length > 0 ? `; ${missing.length} input file(s) not there yet, which the availability rule waits for` : '';
     const detail = `${folders.length} found (${formatBytes(inputBytes)} of input)${waiting}${refusals}`;

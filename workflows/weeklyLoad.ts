@@ -110,7 +110,8 @@ export async function weeklyLoad(input: WeeklyLoadInput): Promise<RunReport> {
   if (!input.resume) Object.assign(progress, { phase: 'running', total: plan.folders.length, pending: plan.folders.length });
   // Refused folders fail at once, in the first part of the run only (later parts carry the same plan).
   // Plans recorded before links were followed have none, so `patched` is only asked when there are.
-  const refused = !input.resume && plan.refused?.length && patched('refused-datasets') ? plan.refused.map(refusedSummary) : [];
+  const refused =
+    !input.resume && plan.refused?.length && patched('refused-datasets') ? plan.refused.map(refusedSummary) : [];
   progress.total += refused.length;
 
   const parentId = workflowInfo().workflowId;
