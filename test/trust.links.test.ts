@@ -7,9 +7,11 @@
 import { existsSync } from 'node:fs';
 import { cp, mkdir, rename, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { discoverDatasets } from '../activities/discover';
+import type { RunReport } from '../common/report';
 import { runChecks } from '../cli/doctor';
 import { rerun } from '../cli/rerun';
 import { generateRetailWeek, type Manifest } from '../datagen';
@@ -137,4 +139,20 @@ describe('a run over a data root with links', () => {
     const outcome = Object.fromEntries(report.datasets.map((d) => [d.dataset, d.error?.type ?? d.status]));
     expect(outcome).toEqual({ ...REFUSED, gone: 'succeeded' });
   });
+
+  it('with onFailure: failFast, a refused dataset stops the run before any other starts', async () => {
+    const out = path.join(await tempDir('tributary-links-failfast-'), 'out');
+    const spec = specFor(root, out, { onFailure: 'failFast' });
+    const err = await runWeekly(env, 'links failfast', { spec, week: SIZE.week }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause.type).toBe('RunFailed');
+    expect(cause.message).toMatch(/^Stopped at the first failure \(onFailure: failFast\): (cycle|gone|loop|outside): Dataset folder "/);
+    const report = cause.details?.[0] as RunReport;
+    // The rerun test above fixed one link: count from the discovery as it is now.
+    const found = await discoverDatasets(root, { glob: 'sales/*' });
+    expect(found.refused.length).toBeGreaterThan(0);
+    expect(report.totals).toMatchObject({ datasets: 7, failed: found.refused.length, cancelled: found.folders.length, succeeded: 0 });
+  });
 });
+
