@@ -2,13 +2,14 @@
  * The resolve stage: validate the spec (runs may be started by any client, so the worker checks
  * too), find the datasets under the data root, and return the run's plan: references only.
  */
-import { realpath, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { ReferenceRef } from '../common/types';
 import { InvalidSpecError, parseSpec } from '../spec/schema';
 import type { PipelineSpec } from '../spec/types';
-import { globFolders } from './glob';
+import { discoverDatasets } from './discover';
+import type { RefusedFolder } from './links';
 
 /**
  * Datasets travel as folder names relative to the data root (the workflow rebuilds each DatasetRef,
@@ -22,6 +23,11 @@ export interface RunPlan {
   /** Input bytes of each dataset (both files), for batching small ones together. */
   bytes: number[];
   reference: ReferenceRef;
+  /**
+   * Folders the datasets matched but the link policy refused (activities/links.ts): the run reports
+   * each as a failed dataset. Absent in plans made before links were followed.
+   */
+  refused?: RefusedFolder[];
 }
 
 /** Resolves `relative` under `root`, refusing anything that lands outside it. */
@@ -44,16 +50,18 @@ export async function prepareRun(input: { spec: unknown; week?: string; defaultW
   }
   const week = input.week ?? spec.week ?? input.defaultWeek;
   const root = path.resolve(spec.dataRoot);
-  const folders =
-    'glob' in spec.datasets
-      ? await globFolders(root, spec.datasets.glob)
-      : spec.datasets.list.map((d) => path.relative(root, insideRoot(root, d, 'Dataset')));
-  if (folders.length === 0) {
+  // Listed entries are checked against the root first: one outside it is a mistake in the spec.
+  const listed = 'list' in spec.datasets
+    ? { list: spec.datasets.list.map((d) => path.relative(root, insideRoot(root, d, 'Dataset'))) }
+    : spec.datasets;
+  const { folders, refused } = await discoverDatasets(root, listed);
+  if (folders.length === 0 && refused.length === 0) {
     const how = 'glob' in spec.datasets ? `glob "${spec.datasets.glob}"` : 'list';
     throw ApplicationFailure.nonRetryable(`The dataset ${how} matched no folders under ${root}`, 'NoDatasets');
   }
   const names = folders.map((f) => path.basename(f));
-  const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+  const all = [...names, ...refused.map((r) => r.dataset)];
+  const duplicate = all.find((n, i) => all.indexOf(n) !== i);
   if (duplicate) {
     throw ApplicationFailure.nonRetryable(`Two dataset folders are both named "${duplicate}"; names must be unique`, 'InvalidSpec');
   }
@@ -68,14 +76,6 @@ export async function prepareRun(input: { spec: unknown; week?: string; defaultW
       },
     };
   });
-  // A symlink inside the data root may point outside it: check where each folder really is.
-  const realRoot = await realpath(root).catch(() => root);
-  for (const dataset of datasets) {
-    const real = await realpath(dataset.dir).catch(() => dataset.dir);
-    if (real !== realRoot && !real.startsWith(realRoot + path.sep)) {
-      throw ApplicationFailure.nonRetryable(`Dataset "${dataset.name}" (${dataset.dir}) links to ${real}, outside the data root ${root}`, 'PathOutsideDataRoot');
-    }
-  }
   const reference = {
     products: insideRoot(root, spec.reference.products, 'Reference dataset'),
     substitutes: insideRoot(root, spec.reference.substitutes, 'Reference dataset'),
@@ -85,8 +85,9 @@ export async function prepareRun(input: { spec: unknown; week?: string; defaultW
   return {
     spec: { ...spec, dataRoot: root, output: { ...spec.output, root: path.resolve(spec.output.root) } },
     week,
-    folders: folders.map((f) => f.split(path.sep).join('/')),
+    folders,
     bytes,
     reference,
+    ...(refused.length > 0 ? { refused } : {}),
   };
 }

@@ -1,6 +1,6 @@
 /** The `tributary` command: one function per sub-command, dispatched by name. */
 import { loadSettings } from '../runtime/settings';
-import { installRuntime } from '../runtime/telemetry';
+import { installRuntime, logLine } from '../runtime/telemetry';
 import { ensureTemporalCli } from '../runtime/temporalCli';
 import { runServerForeground, stopBackgroundServer } from '../runtime/devServer';
 import { datagen } from './datagen';
@@ -13,9 +13,8 @@ import { run } from './run';
 import { schedule } from './schedule';
 import { worker } from './worker';
 
-const log = (line: string): void => {
-  process.stderr.write(`${line}\n`);
-};
+/** The commands' messages on stderr: text, or one JSON object per line with TRIBUTARY_LOG_FORMAT=json. */
+const log = (line: string): void => logLine(line);
 
 const USAGE = `Usage: tributary <command>
 
@@ -44,8 +43,9 @@ Commands:
 
 Environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default),
 TRIBUTARY_TASK_QUEUE (tributary), TRIBUTARY_HOME (.tributary), TEMPORAL_CLI_PATH,
-TRIBUTARY_LOG_LEVEL (WARN; INFO for the worker command), TRIBUTARY_LOG_FORMAT=json,
-TRIBUTARY_METRICS_PORT (Prometheus /metrics of the worker runtime).`;
+TRIBUTARY_LOG_LEVEL (WARN; INFO for the worker command), TRIBUTARY_LOG_FORMAT=json (every
+log line one JSON object), TRIBUTARY_METRICS_PORT (Prometheus /metrics of the worker runtime),
+TRIBUTARY_METRICS_HOST (address it binds: 127.0.0.1; 0.0.0.0 to be scraped from elsewhere).`;
 
 export async function main(argv: string[]): Promise<number> {
   try {

@@ -15,7 +15,7 @@ import {
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { globFolders } from '../activities/glob';
+import { discoverDatasets } from '../activities/discover';
 import type { RunReport } from '../common/report';
 // Through the connection module: with TLS or an API key it never starts a local dev server.
 import { ensureServer } from '../runtime/connection';
@@ -159,11 +159,14 @@ async function earlierReport(
 
 /**
  * Dataset folders (relative to dataRoot) of the named datasets. A dataset's name is its folder's
- * basename, so the original glob or list, resolved again, leads back to the folders.
+ * (or link's) basename, so the original glob or list, discovered again as the run does, leads back
+ * to the folders. A folder the run refused (a link outside the data root, a loop) is named too: the
+ * new run checks it again, and reports it again unless it was fixed.
  */
 async function datasetFolders(dataRoot: string, datasets: { glob: string } | { list: string[] }, names: string[]): Promise<string[]> {
   const root = path.resolve(dataRoot);
-  const all = 'glob' in datasets ? await globFolders(root, datasets.glob) : datasets.list.map((d) => path.relative(root, path.resolve(root, d)));
+  const found = await discoverDatasets(root, datasets);
+  const all = [...found.folders, ...found.refused.map((r) => r.folder)];
   const folders = all.filter((f) => names.includes(path.basename(f)));
   const missing = names.filter((n) => !folders.some((f) => path.basename(f) === n));
   if (missing.length > 0) throw new Refused(`No folder under ${root} for dataset(s) ${missing.join(', ')} any more; nothing was started.`);

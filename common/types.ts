@@ -45,7 +45,8 @@ export interface DatasetSummary {
   rowsIn?: { transactions: number; stock: number };
   outputs: OutputFile[];
   stages: Partial<Record<DatasetStage, StageRun>>;
-  error?: { stage: DatasetStage | 'run'; type: string; message: string };
+  /** resolve: refused while planning (a link outside the data root, a loop); run: the dataset's run as a whole. */
+  error?: { stage: DatasetStage | 'resolve' | 'run'; type: string; message: string };
   /** Why a dataset was late or skipped, in words. */
   note?: string;
 }
