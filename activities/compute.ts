@@ -7,6 +7,7 @@ import { mkdir, rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import pl from 'nodejs-polars';
+import { checkWorkDir, outputFile } from '../common/paths';
 import type { DatasetRef, ReferenceRef } from '../common/types';
 import { METRICS, type MetricName } from '../metrics';
 import { estimateFootprint, formatBytes, type MemoryAdmission } from './admission';
@@ -28,9 +29,9 @@ export interface StagedTable {
   rows: number;
 }
 
+/** The final file of one output table; throws unless it is inside the output root (common/paths.ts). */
 export function renderOutputPath(output: ComputeInput['output'], vars: { week: string; dataset: string; table: string }): string {
-  const relative = output.path.replace(/\{(week|dataset|table)\}/g, (_, key: keyof typeof vars) => vars[key]);
-  return path.join(output.root, relative);
+  return outputFile(output, vars);
 }
 
 /** What a compute attempt has staged so far: sent with its heartbeats, read back by a retry. */
@@ -106,7 +107,8 @@ async function computeAdmitted(
   // can never overwrite the files of the attempt that publishes. An attempt that fails, is
   // cancelled, or learns (through its heartbeat) that it timed out removes its folder itself.
   const ctx = Context.current();
-  const attemptDir = path.join(input.stagingDir, `attempt-${ctx.info.attempt}`);
+  // The staging folder comes from the workflow: proved to be <output root>/.staging/<name> before anything is removed in it.
+  const attemptDir = path.join(checkWorkDir(input.stagingDir, '.staging', input.output.root), `attempt-${ctx.info.attempt}`);
   const stopIfCancelled = () => {
     if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`Compute of ${dataset.name} cancelled (${String(ctx.cancellationSignal.reason ?? 'cancelled')})`);
   };
@@ -122,13 +124,14 @@ async function computeAdmitted(
         if (tables.some((t) => t.table === table)) continue; // resumed from a previous attempt
         stopIfCancelled();
         const staging = path.join(attemptDir, `${table}.parquet`);
+        const final = renderOutputPath(input.output, { week, dataset: dataset.name, table }); // proved inside the root first
         try {
           await frame.sinkParquet(staging).collect();
         } catch (err) {
           throw unreadable(`${dataset.files.transactions} / ${dataset.files.stock} (dataset ${dataset.name}, table ${table})`, err);
         }
         const rows = await countRows(pl.scanParquet(staging));
-        tables.push({ table, staging, final: renderOutputPath(input.output, { week, dataset: dataset.name, table }), rows });
+        tables.push({ table, staging, final, rows });
         progress({ staged: [...tables] } satisfies ComputeProgress);
       }
     }

@@ -72,3 +72,31 @@ describe('tributary run --week', () => {
     expect(started).toBe(false);
   });
 });
+
+describe('other flags that become paths or dates', () => {
+  /** A spec whose data and output roots exist nowhere: these refusals come before any of them is touched. */
+  async function cli(args: string[]) {
+    const base = await tempDir('tributary-trust-flags-');
+    const spec = path.join(base, 'spec.json');
+    await writeFile(spec, JSON.stringify(specFor(path.join(base, 'data'), path.join(base, 'out'), { name: 'trust-flags' })));
+    const env = { ...process.env, TRIBUTARY_HOME: home, TEMPORAL_ADDRESS: server.address, TRIBUTARY_TASK_QUEUE: taskQueueFor(args.join(' ')) };
+    const result = await run(process.execPath, [BIN, ...args.map((a) => (a === '<spec>' ? spec : a))], { env, timeout: 60_000 }).then(
+      (r) => ({ code: 0, stderr: r.stderr }),
+      (err: { code: number; stderr: string }) => err,
+    );
+    return { ...result, files: await filesUnder(base) };
+  }
+
+  it('refuses a --workflow-id that would name the run folder ".." (the output root itself)', async () => {
+    const result = await cli(['run', '<spec>', '--week', '2026-11-16', '--workflow-id', '..']);
+    expect(result.stderr).toContain(`--workflow-id ".." cannot name the run's folder: choose another id\nNothing was started.`);
+    expect(result.code).toBe(2);
+    expect(result.files).toEqual(['spec.json']);
+  });
+
+  it('refuses a backfill --from that is not a real date, in the words of --week', async () => {
+    const result = await cli(['schedule', 'backfill', '<spec>', '--from', '2026-02-30', '--to', '2026-03-09']);
+    expect(result.stderr).toContain('--from "2026-02-30" is not a real date: give the Monday of the week as YYYY-MM-DD');
+    expect(result.code).toBe(2);
+  });
+});
