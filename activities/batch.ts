@@ -87,7 +87,8 @@ export async function processBatch(
       if (previous?.unchanged) {
         done.push({ dataset: dataset.name, status: 'skipped', rowsIn: data.rowsIn, outputs: previous.outputs, stages: {}, note: `unchanged: inputs, reference data and metric code as in ${previous.workflowId}` });
       } else {
-        ready.push({ dataset, rowsIn: data.rowsIn, key, stagingDir: stagingDir(input.output.root, dataset.name, runId) });
+        const staging = stagingDir(input.output.root, dataset.name, runId);
+        ready.push({ dataset, rowsIn: data.rowsIn, key, stagingDir: staging });
       }
     } catch (err) {
       if (!(err instanceof ApplicationFailure && err.nonRetryable)) throw err;

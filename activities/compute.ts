@@ -107,8 +107,10 @@ async function computeAdmitted(
   // can never overwrite the files of the attempt that publishes. An attempt that fails, is
   // cancelled, or learns (through its heartbeat) that it timed out removes its folder itself.
   const ctx = Context.current();
-  // The staging folder comes from the workflow: proved to be <output root>/.staging/<name> before anything is removed in it.
-  const attemptDir = path.join(checkWorkDir(input.stagingDir, '.staging', input.output.root), `attempt-${ctx.info.attempt}`);
+  // The staging folder comes from the workflow: proved to be <output root>/.staging/<name> before
+  // anything is removed in it.
+  const stagingDir = checkWorkDir(input.stagingDir, '.staging', input.output.root);
+  const attemptDir = path.join(stagingDir, `attempt-${ctx.info.attempt}`);
   const stopIfCancelled = () => {
     if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`Compute of ${dataset.name} cancelled (${String(ctx.cancellationSignal.reason ?? 'cancelled')})`);
   };
@@ -124,7 +126,8 @@ async function computeAdmitted(
         if (tables.some((t) => t.table === table)) continue; // resumed from a previous attempt
         stopIfCancelled();
         const staging = path.join(attemptDir, `${table}.parquet`);
-        const final = renderOutputPath(input.output, { week, dataset: dataset.name, table }); // proved inside the root first
+        // Proved inside the output root before anything is written.
+        const final = renderOutputPath(input.output, { week, dataset: dataset.name, table });
         try {
           await frame.sinkParquet(staging).collect();
         } catch (err) {

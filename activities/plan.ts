@@ -27,7 +27,8 @@ export interface RunPlan {
 }
 
 /** Resolves `relative` under the data root, refusing anything that lands outside it (common/paths.ts). */
-const insideRoot = (root: string, relative: string, what: string, setting: string) => inside(root, relative, 'data root', { what, setting });
+const insideRoot = (root: string, relative: string, what: string, setting: string) =>
+  inside(root, relative, 'data root', { what, setting });
 
 /**
  * `week`: given for this run; `defaultWeek`: used when neither the run nor the spec names one.
@@ -35,7 +36,10 @@ const insideRoot = (root: string, relative: string, what: string, setting: strin
  * the week (as the spec checks its own), dataset names, and the run's id (`workflowId`), which
  * names its folder under <output root>/.runs.
  */
-export async function prepareRun(input: { spec: unknown; week?: string; defaultWeek: string }, workflowId?: string): Promise<RunPlan> {
+export async function prepareRun(
+  input: { spec: unknown; week?: string; defaultWeek: string },
+  workflowId?: string,
+): Promise<RunPlan> {
   if (input.week !== undefined) checkWeekInput(input.week, 'week');
   checkWeekInput(input.defaultWeek, 'defaultWeek');
   if (workflowId !== undefined) checkRunId(workflowId);
@@ -56,9 +60,10 @@ export async function prepareRun(input: { spec: unknown; week?: string; defaultW
     const how = 'glob' in spec.datasets ? `glob "${spec.datasets.glob}"` : 'list';
     throw ApplicationFailure.nonRetryable(`The dataset ${how} matched no folders under ${root}`, 'NoDatasets');
   }
-  const names = folders.map((f) =>
-    checkName(path.basename(f), { what: 'Dataset name', setting: `the dataset folder ${quoted(f.split(path.sep).join('/'))}` }, 'rename the folder'),
-  );
+  const names = folders.map((f) => {
+    const origin = { what: 'Dataset name', setting: `the dataset folder ${quoted(f.split(path.sep).join('/'))}` };
+    return checkName(path.basename(f), origin, 'rename the folder');
+  });
   const duplicate = names.find((n, i) => names.indexOf(n) !== i);
   if (duplicate) {
     throw ApplicationFailure.nonRetryable(`Two dataset folders are both named "${duplicate}"; names must be unique`, 'InvalidSpec');

@@ -51,7 +51,9 @@ export class InvalidFlagError extends Error {}
 
 /** A workflow id names the run's folder under <output root>/.runs: "." and ".." cannot. */
 function checkWorkflowId(id: string): string {
-  if (nameProblem(runDirName(id))) throw new InvalidFlagError(`--workflow-id ${quoted(id)} cannot name the run's folder: choose another id`);
+  if (nameProblem(runDirName(id))) {
+    throw new InvalidFlagError(`--workflow-id ${quoted(id)} cannot name the run's folder: choose another id`);
+  }
   return id;
 }
 

@@ -213,7 +213,9 @@ async function trigger(client: Client, settings: Settings, handle: ScheduleHandl
  * refused in the words `run --week` uses; any other day stands for its week, said in a notice.
  */
 function backfillWeeks(from: string | undefined, to: string | undefined, log: Log): string[] {
-  if (from === undefined || to === undefined) throw new BadArguments('backfill needs --from YYYY-MM-DD and --to YYYY-MM-DD (weeks of data).');
+  if (from === undefined || to === undefined) {
+    throw new BadArguments('backfill needs --from YYYY-MM-DD and --to YYYY-MM-DD (weeks of data).');
+  }
   const monday = (flag: string, date: string) => {
     const problem = dateProblem(date);
     if (problem) throw new BadArguments(`${flag} ${problem}`);

@@ -9,7 +9,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { quoted, weekProblem } from './week';
 
 export type RootName = 'data root' | 'output root';
-const OUTSIDE: Record<RootName, string> = { 'data root': 'PathOutsideDataRoot', 'output root': 'PathOutsideOutputRoot' };
+const OUTSIDE: Record<RootName, string> = {
+  'data root': 'PathOutsideDataRoot',
+  'output root': 'PathOutsideOutputRoot',
+};
 
 /** What a value is and the setting it came from, for messages: `Dataset "x" (from datasets.list)`. */
 export interface Origin {
@@ -35,7 +38,6 @@ export function inside(root: string, relative: string, rootName: RootName, origi
 export function nameProblem(name: string): string | undefined {
   if (name === '' || name === '.' || name === '..') return 'is not a name';
   if (/[/\\]/.test(name)) return 'holds a path separator';
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) return 'holds a control character';
   return undefined;
 }
@@ -43,7 +45,10 @@ export function nameProblem(name: string): string | undefined {
 /** `name` if it can be one folder or file name; else a non-retryable InvalidName naming it and its origin. */
 export function checkName(name: string, origin: Origin, fix: string): string {
   const problem = nameProblem(name);
-  if (problem) throw ApplicationFailure.nonRetryable(`${origin.what} ${quoted(name)} (from ${origin.setting}) ${problem}: ${fix}`, 'InvalidName');
+  if (problem) {
+    const message = `${origin.what} ${quoted(name)} (from ${origin.setting}) ${problem}: ${fix}`;
+    throw ApplicationFailure.nonRetryable(message, 'InvalidName');
+  }
   return name;
 }
 
@@ -54,15 +59,23 @@ export function checkWeekInput(week: string, setting = 'week'): string {
   return week;
 }
 
-const datasetName = (name: string) => checkName(name, { what: 'Dataset name', setting: 'the dataset folder' }, 'rename the folder');
+const datasetName = (name: string) =>
+  checkName(name, { what: 'Dataset name', setting: 'the dataset folder' }, 'rename the folder');
+
+export interface OutputVars {
+  week: string;
+  dataset: string;
+  table: string;
+}
 
 /** The file of one output table: the template under the output root, with {week}, {dataset}, {table} filled in. */
-export function outputFile(output: { root: string; path: string }, vars: { week: string; dataset: string; table: string }): string {
+export function outputFile(output: { root: string; path: string }, vars: OutputVars): string {
   checkWeekInput(vars.week);
   datasetName(vars.dataset);
   checkName(vars.table, { what: 'Table', setting: 'the metric' }, 'a metric must name its tables plainly');
-  const relative = output.path.replace(/\{(week|dataset|table)\}/g, (_, key: keyof typeof vars) => vars[key]);
-  return inside(output.root, relative, 'output root', { what: 'Output path', setting: `output.path ${quoted(output.path)}` });
+  const relative = output.path.replace(/\{(week|dataset|table)\}/g, (_, key: keyof OutputVars) => vars[key]);
+  const origin = { what: 'Output path', setting: `output.path ${quoted(output.path)}` };
+  return inside(output.root, relative, 'output root', origin);
 }
 
 /** `<output root>/<week>`: where a week's report files go. */
@@ -83,13 +96,15 @@ export function runDirName(workflowId: string): string {
 
 /** A run's folder for its workflow id is a name of its own (never "." or ".."); else InvalidName. */
 export function checkRunId(workflowId: string): string {
-  return checkName(runDirName(workflowId), { what: 'Run folder', setting: `workflow id ${quoted(workflowId)}` }, 'start the run with another workflow id');
+  const origin = { what: 'Run folder', setting: `workflow id ${quoted(workflowId)}` };
+  return checkName(runDirName(workflowId), origin, 'start the run with another workflow id');
 }
 
 /** `<output root>/.staging/<dataset>-<run id>`: one dataset's staging folder. */
 export function stagingDir(outputRoot: string, dataset: string, runId: string): string {
-  const name = checkName(`${datasetName(dataset)}-${runId}`, { what: 'Staging folder', setting: 'dataset and run id' }, 'this is a bug');
-  return inside(outputRoot, path.join('.staging', name), 'output root', { what: 'Staging folder', setting: 'dataset and run id' });
+  const origin = { what: 'Staging folder', setting: 'dataset and run id' };
+  const name = checkName(`${datasetName(dataset)}-${runId}`, origin, 'this is a bug');
+  return inside(outputRoot, path.join('.staging', name), 'output root', origin);
 }
 
 /**
@@ -101,8 +116,12 @@ export function checkWorkDir(dir: string, area: '.staging' | '.runs', outputRoot
   const parts = dir.split(/[/\\]/);
   const name = parts[parts.length - 1] ?? '';
   const outside = () =>
-    ApplicationFailure.nonRetryable(`Work folder ${quoted(dir)} is not a folder directly under <output root>/${area}`, OUTSIDE['output root']);
-  if (parts[parts.length - 2] !== area || parts.includes('..') || parts.includes('.') || nameProblem(name)) throw outside();
+    ApplicationFailure.nonRetryable(
+      `Work folder ${quoted(dir)} is not a folder directly under <output root>/${area}`,
+      OUTSIDE['output root'],
+    );
+  const dotted = parts.includes('..') || parts.includes('.');
+  if (parts[parts.length - 2] !== area || dotted || nameProblem(name)) throw outside();
   if (outputRoot !== undefined) {
     const resolved = inside(outputRoot, dir, 'output root', { what: 'Work folder', setting: area });
     if (path.dirname(resolved) !== path.join(path.resolve(outputRoot), area)) throw outside();
@@ -114,7 +133,8 @@ export function checkWorkDir(dir: string, area: '.staging' | '.runs', outputRoot
 export function checkInsideDir(dir: string, file: string, what: string): string {
   const rel = path.relative(path.resolve(dir), path.resolve(file));
   if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
-    throw ApplicationFailure.nonRetryable(`${what} ${quoted(file)} is outside its folder ${dir}`, OUTSIDE['output root']);
+    const message = `${what} ${quoted(file)} is outside its folder ${dir}`;
+    throw ApplicationFailure.nonRetryable(message, OUTSIDE['output root']);
   }
   return file;
 }

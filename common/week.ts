@@ -22,7 +22,8 @@ export function dayOf(date: string): number | undefined {
   const ms = Date.UTC(year, month - 1, day);
   const back = new Date(ms);
   // Date.UTC rolls 2026-02-30 over to March 2: a real date reads back unchanged.
-  return back.getUTCFullYear() === year && back.getUTCMonth() === month - 1 && back.getUTCDate() === day ? ms : undefined;
+  const same = back.getUTCFullYear() === year && back.getUTCMonth() === month - 1 && back.getUTCDate() === day;
+  return same ? ms : undefined;
 }
 
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -36,7 +37,9 @@ export function mondayOf(date: string): string {
 
 /** What is wrong with `value` as a date (YYYY-MM-DD, real), or undefined. */
 export function dateProblem(value: unknown): string | undefined {
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return `${quoted(value)} is not a date: ${HOW}, e.g. 2026-11-16`;
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    return `${quoted(value)} is not a date: ${HOW}, e.g. 2026-11-16`;
+  }
   if (dayOf(value) === undefined) return `${quoted(value)} is not a real date: ${HOW}`;
   return undefined;
 }
@@ -50,7 +53,8 @@ export function weekProblem(value: unknown): string | undefined {
   if (problem) return problem;
   const date = value as string;
   const weekday = new Date(dayOf(date)!).getUTCDay();
-  return weekday === 1 ? undefined : `${quoted(date)} is a ${DAY_NAMES[weekday]}: weeks start on Monday; use ${mondayOf(date)}`;
+  if (weekday === 1) return undefined;
+  return `${quoted(date)} is a ${DAY_NAMES[weekday]}: weeks start on Monday; use ${mondayOf(date)}`;
 }
 
 /** A week (or date) refused where it came in; `setting` names where, e.g. `--week` or `week`. */

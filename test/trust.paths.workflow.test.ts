@@ -8,8 +8,10 @@ import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@tempo
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateRetailWeek } from '../datagen';
+import { createWorker } from '../workers/worker';
+import type { weeklyLoad } from '../workflows';
 import { tempDir } from './helpers/parquet';
-import { startTestServer } from './helpers/temporal';
+import { startTestServer, taskQueueFor, workflowBundle } from './helpers/temporal';
 import { filesUnder, runWeekly, specFor } from './helpers/weekly';
 
 const SIZE = { regions: 1, stores: 2, products: 10, days: 7, seed: 9, week: '2026-11-16', substitutionShare: 0.6, stockoutRate: 0.15 };
@@ -54,4 +56,27 @@ describe('weeklyLoad started directly with a bad week', () => {
     expect((failure as ApplicationFailure).message).toContain(says);
     expect(stages).toEqual(['resolve']);
   });
+});
+
+it('a run whose workflow id would name its folder ".." (the output root itself) fails at planning', async () => {
+  const base = await tempDir('tributary-trust-wf-id-');
+  await generateRetailWeek({ out: path.join(base, 'data'), ...SIZE });
+  const before = await filesUnder(base);
+  const taskQueue = taskQueueFor('workflow id dot dot');
+  const worker = await createWorker({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle() });
+  const spec = specFor(path.join(base, 'data'), path.join(base, 'out'));
+
+  const err = await worker.runUntil(
+    env.client.workflow.execute<typeof weeklyLoad>('weeklyLoad', { taskQueue, workflowId: '..', args: [{ spec, week: SIZE.week }] }),
+  ).then(() => undefined, (e: unknown) => e);
+
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  const cause = (err as WorkflowFailedError).cause;
+  const failure = cause instanceof ActivityFailure ? cause.cause : cause;
+  expect(failure).toMatchObject({
+    type: 'InvalidName',
+    nonRetryable: true,
+    message: 'Run folder ".." (from workflow id "..") is not a name: start the run with another workflow id',
+  });
+  expect(await filesUnder(base)).toEqual(before);
 });
