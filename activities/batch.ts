@@ -12,6 +12,7 @@
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type pl from 'nodejs-polars';
+import { stagingDir } from '../common/paths';
 import type { DatasetRef, DatasetStage, DatasetSummary, ReferenceRef } from '../common/types';
 import type { MemoryAdmission } from './admission';
 import { computeBatch } from './batchCompute';
@@ -87,7 +88,8 @@ export async function processBatch(
       if (previous?.unchanged) {
         done.push({ dataset: dataset.name, status: 'skipped', rowsIn: data.rowsIn, outputs: previous.outputs, stages: {}, note: `unchanged: inputs, reference data and metric code as in ${previous.workflowId}` });
       } else {
-        ready.push({ dataset, rowsIn: data.rowsIn, key, stagingDir: `${input.output.root}/.staging/${dataset.name}-${runId}` });
+        const staging = stagingDir(input.output.root, dataset.name, runId);
+        ready.push({ dataset, rowsIn: data.rowsIn, key, stagingDir: staging });
       }
     } catch (err) {
       if (!(err instanceof ApplicationFailure && err.nonRetryable)) throw err;

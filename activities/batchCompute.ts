@@ -73,12 +73,14 @@ export async function computeBatch(input: BatchComputeInput, load: (file: string
     for (const [i, { dataset }] of input.datasets.entries()) {
       const part = parts.get(i) ?? empty;
       const file = path.join(dirs[i]!, `${table}.parquet`);
+      // Proved inside the output root before anything is written.
+      const final = renderOutputPath(input.output, { week: input.week, dataset: dataset.name, table });
       // A synchronous write, on purpose: batched datasets are small by definition (batching.maxBytes),
       // so each part takes about a millisecond, against ~10 ms of overhead for an async sink. Yield
       // between parts so heartbeats still flow.
       await writingOutput(file, async () => part.writeParquet(file));
       await new Promise((resolve) => setImmediate(resolve));
-      staged[i]!.push({ table, staging: file, final: renderOutputPath(input.output, { week: input.week, dataset: dataset.name, table }), rows: part.height });
+      staged[i]!.push({ table, staging: file, final, rows: part.height });
     }
   }
   return staged;

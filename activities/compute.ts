@@ -7,6 +7,7 @@ import { rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import pl from 'nodejs-polars';
+import { checkWorkDir, outputFile } from '../common/paths';
 import type { DatasetRef, ReferenceRef } from '../common/types';
 import { METRICS, type MetricName } from '../metrics';
 import { estimateFootprint, formatBytes, type MemoryAdmission } from './admission';
@@ -30,9 +31,9 @@ export interface StagedTable {
   rows: number;
 }
 
+/** The final file of one output table; throws unless it is inside the output root (common/paths.ts). */
 export function renderOutputPath(output: ComputeInput['output'], vars: { week: string; dataset: string; table: string }): string {
-  const relative = output.path.replace(/\{(week|dataset|table)\}/g, (_, key: keyof typeof vars) => vars[key]);
-  return path.join(output.root, relative);
+  return outputFile(output, vars);
 }
 
 /** What a compute attempt has staged so far: sent with its heartbeats, read back by a retry. */
@@ -111,7 +112,10 @@ async function computeAdmitted(
   // can never overwrite the files of the attempt that publishes. An attempt that fails, is
   // cancelled, or learns (through its heartbeat) that it timed out removes its folder itself.
   const ctx = Context.current();
-  const attemptDir = path.join(input.stagingDir, `attempt-${ctx.info.attempt}`);
+  // The staging folder comes from the workflow: proved to be <output root>/.staging/<name> before
+  // anything is removed in it.
+  const stagingDir = checkWorkDir(input.stagingDir, '.staging', input.output.root);
+  const attemptDir = path.join(stagingDir, `attempt-${ctx.info.attempt}`);
   const stopIfCancelled = () => {
     if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`Compute of ${dataset.name} cancelled (${String(ctx.cancellationSignal.reason ?? 'cancelled')})`);
   };
@@ -130,6 +134,8 @@ async function computeAdmitted(
         if (tables.some((t) => t.table === table)) continue; // resumed from a previous attempt
         stopIfCancelled();
         const staging = path.join(attemptDir, `${table}.parquet`);
+        // Proved inside the output root before anything is written.
+        const final = renderOutputPath(input.output, { week, dataset: dataset.name, table });
         try {
           await frame.sinkParquet(staging).collect();
         } catch (err) {
@@ -143,7 +149,7 @@ async function computeAdmitted(
           );
         }
         const rows = await countRows(pl.scanParquet(staging));
-        tables.push({ table, staging, final: renderOutputPath(input.output, { week, dataset: dataset.name, table }), rows });
+        tables.push({ table, staging, final, rows });
         staged();
       }
     }

@@ -47,7 +47,8 @@ export function createActivities(deps: ActivityDeps = {}) {
       return { file, ...(await scanSummary(file)) };
     },
     /** Validates the spec and finds the datasets: the run's plan. */
-    prepareRun: (input: { spec: unknown; week?: string; defaultWeek: string }) => runStage('resolve', '*', hooks, () => prepareRun(input)),
+    prepareRun: (input: { spec: unknown; week?: string; defaultWeek: string }) =>
+      runStage('resolve', '*', hooks, () => prepareRun(input, Context.current().info.workflowExecution?.workflowId)),
     /** Checks one dataset's files against their schemas and counts the week's rows. */
     readDataset: (dataset: DatasetRef, week: string) =>
       runStage('read', dataset.name, hooks, () => readDataset(dataset, week)),

@@ -6,11 +6,15 @@ import { existsSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
+import { checkInsideDir, checkWorkDir } from '../common/paths';
 import type { OutputFile } from '../common/types';
 import type { StagedTable } from './compute';
 import { makeOutputDir, writingOutput } from './outputFaults';
 
 export async function publishOutputs(tables: StagedTable[], stagingDir: string): Promise<{ outputs: OutputFile[] }> {
+  // Both come from the workflow: the folder this removes must be a staging folder, the files it moves must be in it.
+  checkWorkDir(stagingDir, '.staging');
+  for (const t of tables) checkInsideDir(stagingDir, t.staging, `Staged table ${t.table}`);
   for (const t of tables) {
     await makeOutputDir(path.dirname(t.final));
     if (existsSync(t.staging)) await writingOutput(t.final, () => rename(t.staging, t.final));
@@ -25,5 +29,6 @@ export async function publishOutputs(tables: StagedTable[], stagingDir: string):
 
 /** Removes a dataset's staging folder after a failure or cancellation, so nothing partial remains. */
 export async function discardStaging(stagingDir: string): Promise<void> {
+  checkWorkDir(stagingDir, '.staging');
   await rm(stagingDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 }

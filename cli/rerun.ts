@@ -16,14 +16,16 @@ import {
 } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { discoverDatasets } from '../activities/discover';
+import { reportDir } from '../common/paths';
 import type { RunReport } from '../common/report';
+import { checkWeek, InvalidWeekError } from '../common/week';
 // Through the connection module: with TLS or an API key it never starts a local dev server.
 import { ensureServer } from '../runtime/connection';
 import { workflowUrl, type Settings } from '../runtime/settings';
 import { InvalidSpecError, parseSpec } from '../spec/schema';
 import { lastWeek, type WeeklyLoadInput } from '../workflows/weeklyLoad';
 import { connectClient } from './client';
-import { runSpec } from './run';
+import { InvalidFlagError, runSpec } from './run';
 
 type Log = (line: string) => void;
 
@@ -63,6 +65,10 @@ export async function rerun(settings: Settings, argv: string[], log: Log): Promi
     }
     if (err instanceof InvalidSpecError) {
       log(`The spec of ${id} does not validate any more:\n${err.problems.map((p) => `  - ${p}`).join('\n')}\nNothing was started.`);
+      return 2;
+    }
+    if (err instanceof InvalidWeekError || err instanceof InvalidFlagError) {
+      log(`Cannot re-run ${id}: ${err.message}\nNothing was started.`);
       return 2;
     }
     throw err;
@@ -145,8 +151,9 @@ async function earlierReport(
   }
   // The week as the workflow chose it: given, else the spec's, else the week before its (scheduled) start.
   const when = described.typedSearchAttributes.get(SCHEDULED_START) ?? described.startTime;
-  const week = input.week ?? parsed.week ?? lastWeek(when);
-  const file = path.join(path.resolve(parsed.output.root), week, '_report.json');
+  // A run started by another client may carry any week: it names a folder here, so check it first.
+  const week = checkWeek('week', input.week ?? parsed.week ?? lastWeek(when));
+  const file = path.join(reportDir(parsed.output.root, week), '_report.json');
   const report = (await readFile(file, 'utf8').then(JSON.parse, () => undefined)) as RunReport | undefined;
   if (report?.workflowId !== id) {
     throw new Refused(

@@ -3,6 +3,7 @@
  * defaults from one place (DEFAULTS here, DEFAULT_POLICIES in policy.ts).
  */
 import { z } from 'zod';
+import { weekProblem } from '../common/week';
 import { METRIC_NAMES } from '../metrics';
 import { parseBytes } from './bytes';
 import { parseDuration } from './duration';
@@ -72,9 +73,17 @@ const specSchema = z.strictObject({
       .refine((p) => p.includes('{dataset}') && p.includes('{table}'), 'must contain {dataset} and {table}')
       .refine((p) => p.endsWith('.parquet'), 'must end with .parquet')
       .refine((p) => !p.split(/[\\/]/).includes('..'), 'must not contain ".."')
+      .refine((p) => !/^[\\/]/.test(p), 'must be relative to output.root')
       .optional(),
   }),
-  week: z.iso.date().optional(),
+  /** The Monday of the week, as every entry point checks it (common/week.ts). */
+  week: z
+    .string()
+    .superRefine((week, ctx) => {
+      const problem = weekProblem(week);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   parallelism: z.strictObject({ datasets: z.number().int().min(1).max(2_000).optional() }).optional(),
   stages: z.partialRecord(z.enum(STAGES), stagePolicy).optional(),
   onFailure: z.enum(['continue', 'failFast']).optional(),
