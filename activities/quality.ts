@@ -32,42 +32,107 @@ export function broken(rules: QualityRules, rule: QualityRule, message: string):
 /** Columns whose week's values must not be negative: the figures the metrics sum. */
 export const NON_NEGATIVE: Partial<Record<InputName, readonly string[]>> = { transactions: ['units', 'revenue'] };
 
-/** Rows (of those `within` selects) whose key appears more than once; every copy is counted, as polars' isDuplicated does. */
-export function duplicatedRows(key: readonly string[], within?: pl.Expr): pl.Expr {
-  const keys = pl.struct(key.map((c) => pl.col(c)));
-  return (within ? keys.filter(within) : keys).isDuplicated().cast(pl.UInt32).sum();
-}
-
-const SAMPLE_ROWS = '__rows';
+/** A key column as a whole number: a date as its day number (a free reinterpretation in polars). */
+const asInteger = (column: string) => (column === 'date' ? pl.col(column).cast(pl.Int32) : pl.col(column));
+const low = (c: string) => `__key_min_${c}`;
+const high = (c: string) => `__key_max_${c}`;
 
 /**
- * The smallest duplicated key of a frame (a second, small pass, only when the main one found
- * duplicates), as `col=value` pairs, and how many rows hold it.
+ * The smallest and largest value of each key column over the whole file, for the pass that reads
+ * it anyway: they let the duplicate check pack the key into one number. (Bounds of the file hold
+ * for the week's rows too; filtering each expression by the week would cost more than it saves.)
  */
-export async function duplicateSample(lf: pl.LazyDataFrame, key: readonly string[]): Promise<string> {
-  const rows = await lf
-    .groupBy([...key])
-    .agg(pl.len().alias(SAMPLE_ROWS))
-    .filter(pl.col(SAMPLE_ROWS).gt(1))
-    .sort([...key])
-    .head(1)
-    .select(...key.map((c) => pl.col(c).cast(pl.Utf8)), SAMPLE_ROWS)
-    .collect();
-  const sample = rows.toRecords()[0];
-  if (!sample) return 'no sample found';
-  return `${key.map((c) => `${c}=${String(sample[c])}`).join(', ')} (${Number(sample[SAMPLE_ROWS])} rows)`;
+export function keyBounds(key: readonly string[]): pl.Expr[] {
+  return key.flatMap((c) => [asInteger(c).min().alias(low(c)), asInteger(c).max().alias(high(c))]);
 }
 
-export function duplicateKeysMessage(at: string, input: InputName, count: number, sample: string, week?: string): string {
+/** Packed keys stay exact below this (Float64 and Int64 alike). */
+const PACKABLE = 2 ** 53;
+
+/**
+ * The key packed into one Int64 (mixed radix over each column's range), or undefined when the
+ * ranges are unknown or too wide. Counting distinct packed numbers is an order of magnitude
+ * faster in polars than hashing a struct of the columns.
+ */
+function packedKey(key: readonly string[], bounds: Record<string, unknown>): pl.Expr | undefined {
+  let packed: pl.Expr | undefined;
+  let span = 1;
+  for (const c of key) {
+    const [min, max] = [Number(bounds[low(c)]), Number(bounds[high(c)])];
+    if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max)) return undefined;
+    const range = max - min + 1;
+    span *= range;
+    if (span > PACKABLE) return undefined;
+    const digit = asInteger(c).cast(pl.Int64).sub(pl.lit(min).cast(pl.Int64));
+    packed = packed === undefined ? digit : packed.mul(pl.lit(range).cast(pl.Int64)).add(digit);
+  }
+  return packed;
+}
+
+const DISTINCT = '__distinct';
+const COPIES = '__copies';
+
+export interface Duplicates {
+  /** Rows whose key appears more than once, every copy counted (as polars' isDuplicated does). */
+  rows: number;
+  /** The smallest such key, as `column=value` pairs, and how many rows hold it. */
+  sample: string;
+}
+
+/**
+ * The duplicated keys of `lf` (already restricted to the rows checked), given its row count and
+ * the key bounds measured in the main pass: one small pass over the key columns counts distinct
+ * keys; only when some key repeats does a group-by find the exact count and a sample.
+ */
+export async function findDuplicates(lf: pl.LazyDataFrame, key: readonly string[], rows: number, bounds: Record<string, unknown>): Promise<Duplicates | undefined> {
+  if (rows < 2) return undefined;
+  const packed = packedKey(key, bounds);
+  if (packed) {
+    const distinct = Number((await lf.select(packed.nUnique().alias(DISTINCT)).collect()).getColumn(DISTINCT).get(0));
+    if (distinct === rows) return undefined;
+  }
+  const repeated = await lf
+    .groupBy([...key])
+    .agg(pl.len().alias(COPIES))
+    .filter(pl.col(COPIES).gt(1))
+    .sort([...key])
+    .select(...key.map((c) => pl.col(c).cast(pl.Utf8)), COPIES)
+    .collect();
+  if (repeated.height === 0) return undefined;
+  const first = repeated.head(1).toRecords()[0]!;
+  return {
+    rows: Number(repeated.getColumn(COPIES).sum()),
+    sample: `${key.map((c) => `${c}=${String(first[c])}`).join(', ')} (${Number(first[COPIES])} rows)`,
+  };
+}
+
+export function duplicateKeysMessage(at: string, input: InputName, found: Duplicates, week?: string): string {
   const key = keyOf(input);
   const columns = key.length === 1 ? `column "${key[0]}" has` : `columns (${key.join(', ')}) have`;
   return (
-    `${at}: ${columns} ${count} rows with duplicate keys${week ? ` in the week of ${week}` : ''}, e.g. ${sample}; ` +
+    `${at}: ${columns} ${found.rows} rows with duplicate keys${week ? ` in the week of ${week}` : ''}, e.g. ${found.sample}; ` +
     'each key must appear once, or the metrics count its row more than once'
   );
 }
 
-export function negativeValuesMessage(at: string, week: string, found: { column: string; rows: number; smallest: number }[]): string {
+export interface Negatives {
+  column: string;
+  rows: number;
+  smallest: number;
+}
+
+/** Negative values per column of `lf` (the week's rows): a second pass, only for columns whose file minimum is negative. */
+export async function negativesInWeek(lf: pl.LazyDataFrame, columns: readonly string[]): Promise<Negatives[]> {
+  const counted = await lf
+    .select(...columns.flatMap((c) => [pl.col(c).lt(0).cast(pl.UInt32).sum().alias(`${c}_rows`), pl.col(c).min().alias(`${c}_min`)]))
+    .collect();
+  const row = counted.toRecords()[0] ?? {};
+  return columns
+    .map((c) => ({ column: c, rows: Number(row[`${c}_rows`] ?? 0), smallest: Number(row[`${c}_min`] ?? 0) }))
+    .filter((n) => n.rows > 0);
+}
+
+export function negativeValuesMessage(at: string, week: string, found: Negatives[]): string {
   const list = found.map((f) => `column "${f.column}" has ${f.rows} negative ${f.rows === 1 ? 'row' : 'rows'} in the week of ${week} (smallest ${f.smallest})`);
   return (
     `${at}: ${list.join('; ')}; the metrics would subtract them from the week's sales. ` +

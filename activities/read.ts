@@ -12,7 +12,7 @@ import type { QualityRules } from '../spec/types';
 import { assertReadable, fileSchema, inWeek, unreadable } from './parquet';
 import { footerNullCounts } from './parquetFooter';
 import {
-  broken, duplicatedRows, duplicateKeysMessage, duplicateSample, emptyInputMessage, emptyWeekMessage, negativeValuesMessage, NON_NEGATIVE, rulesOf,
+  broken, duplicateKeysMessage, emptyInputMessage, findDuplicates, keyBounds, negativesInWeek, emptyWeekMessage, negativeValuesMessage, NON_NEGATIVE, rulesOf,
 } from './quality';
 
 function columnFailure(where: string, file: string, input: InputName, problems: ColumnProblem[], type: string) {
@@ -55,8 +55,6 @@ const WEEK_ROWS = '__week_rows';
 const ALL_ROWS = '__rows';
 const FIRST_DAY = '__first_day';
 const LAST_DAY = '__last_day';
-const DUPLICATED = '__duplicated';
-const negatives = (c: string) => `__negative_${c}`;
 const smallest = (c: string) => `__smallest_${c}`;
 
 interface Inspected {
@@ -68,9 +66,9 @@ interface Inspected {
  * The week's rows of a file whose schema is checked, with the NullValues check and the quality
  * rules, in one lazy pass. Nulls are counted over the whole file: a null date belongs to no week,
  * so a week filter would hide it. Null counts the file's footer statistics already hold are taken
- * from there. Keys, negative values and the date range are measured on the columns they need
- * only, and only for the rules not set to `ignore`; a duplicated key's sample takes a second pass,
- * only when there is one.
+ * from there. Negative values, the date range and the key columns' bounds are measured in the
+ * same pass, only for the rules not set to `ignore`; duplicate keys take one small extra pass over
+ * the week's key columns (see findDuplicates).
  */
 async function inspect(file: string, input: InputName, where: string, week: string, rules: QualityRules): Promise<Inspected> {
   const at = `${where}, file ${file} (${input})`;
@@ -82,20 +80,18 @@ async function inspect(file: string, input: InputName, where: string, week: stri
   const inThisWeek = inWeek(week);
   const day = pl.col('date').cast(pl.Int32);
   const lf = () => pl.scanParquet(file);
+  let row: Record<string, unknown>;
   try {
-    const row = (
+    row = (
       await lf()
         .select(
           inThisWeek.cast(pl.UInt32).sum().alias(WEEK_ROWS),
           pl.len().alias(ALL_ROWS),
           day.min().alias(FIRST_DAY),
           day.max().alias(LAST_DAY),
-          // Filtered inside each expression: the pass as a whole still sees every row, for the nulls.
-          ...(key.length > 0 ? [duplicatedRows(key, inThisWeek).alias(DUPLICATED)] : []),
-          ...positive.flatMap((c) => [
-            inThisWeek.and(pl.col(c).lt(0)).cast(pl.UInt32).sum().alias(negatives(c)),
-            pl.col(c).filter(inThisWeek).min().alias(smallest(c)),
-          ]),
+          ...keyBounds(key),
+          // The smallest value of the whole file: when it is not negative, no row of the week is.
+          ...positive.map((c) => pl.col(c).min().alias(smallest(c))),
           ...columns.filter((c) => !known.has(c)).map((c) => pl.col(c).nullCount().alias(c)),
         )
         .collect()
@@ -112,13 +108,18 @@ async function inspect(file: string, input: InputName, where: string, week: stri
     return { weekRows, warnings: broken(rules, 'emptyWeek', emptyWeekMessage(at, week, rows, counts[FIRST_DAY] ?? 0, counts[LAST_DAY] ?? 0)) };
   }
   const warnings: DatasetWarning[] = [];
-  const duplicated = counts[DUPLICATED] ?? 0;
-  if (duplicated > 0) {
-    const sample = await duplicateSample(lf().filter(inThisWeek), key).catch((err: unknown) => Promise.reject(inDataset(where, unreadable(file, err))));
-    warnings.push(...broken(rules, 'duplicateKeys', duplicateKeysMessage(at, input, duplicated, sample, week)));
+  if (key.length > 0) {
+    // A file that holds this week only (the usual weekly export) needs no filter.
+    const onlyThisWeek = weekRows === rows;
+    const keysInWeek = (onlyThisWeek ? lf() : lf().filter(inThisWeek)).select(...key);
+    const duplicates = await findDuplicates(keysInWeek, key, weekRows, row).catch((err: unknown) => Promise.reject(inDataset(where, unreadable(file, err))));
+    if (duplicates) warnings.push(...broken(rules, 'duplicateKeys', duplicateKeysMessage(at, input, duplicates, week)));
   }
-  const negative = positive.filter((c) => (counts[negatives(c)] ?? 0) > 0).map((c) => ({ column: c, rows: counts[negatives(c)]!, smallest: counts[smallest(c)]! }));
-  if (negative.length > 0) warnings.push(...broken(rules, 'negativeValues', negativeValuesMessage(at, week, negative)));
+  const suspect = positive.filter((c) => (counts[smallest(c)] ?? 0) < 0);
+  if (suspect.length > 0) {
+    const negative = await negativesInWeek(lf().filter(inThisWeek), suspect).catch((err: unknown) => Promise.reject(inDataset(where, unreadable(file, err))));
+    if (negative.length > 0) warnings.push(...broken(rules, 'negativeValues', negativeValuesMessage(at, week, negative)));
+  }
   return { weekRows, warnings };
 }
 
@@ -197,11 +198,11 @@ export async function readReferenceFiles(
 async function checkKeys(frame: pl.DataFrame, file: string, input: InputName, rules: QualityRules): Promise<DatasetWarning[]> {
   const key = keyOf(input);
   if (rules.duplicateKeys === 'ignore' || key.length === 0) return [];
-  const counted = await frame.lazy().select(duplicatedRows(key).alias('duplicated')).collect();
-  const duplicated = Number(counted.getColumn('duplicated').get(0));
-  if (duplicated === 0) return [];
-  const at = `Reference data, file ${file} (${input})`;
-  return broken(rules, 'duplicateKeys', duplicateKeysMessage(at, input, duplicated, await duplicateSample(frame.lazy(), key)));
+  const keys = frame.lazy().select(...key);
+  const bounds = (await keys.select(...keyBounds(key)).collect()).toRecords()[0] ?? {};
+  const duplicates = await findDuplicates(keys, key, frame.height, bounds);
+  if (!duplicates) return [];
+  return broken(rules, 'duplicateKeys', duplicateKeysMessage(`Reference data, file ${file} (${input})`, input, duplicates));
 }
 
 async function checkReferenceFiles(reference: ReferenceRef, load: (file: string) => Promise<pl.DataFrame>, rules: QualityRules): Promise<Omit<ReferenceCheck, 'fingerprint'>> {

@@ -11,7 +11,7 @@ export interface RunReport {
   status: 'succeeded' | 'partial' | 'failed';
   totals: {
     datasets: number; succeeded: number; failed: number; cancelled: number; late: number; skipped: number; rowsIn: number; rowsOut: number;
-    /** Datasets with data-quality warnings (they count among succeeded, skipped or failed as well). Absent in older reports. */
+    /** Datasets with data-quality warnings (counted among succeeded, skipped or failed as well); absent when none. */
     warnings?: number;
   };
   datasets: DatasetSummary[];
@@ -39,7 +39,8 @@ export interface WeekChange {
 export function buildReport(run: Omit<RunReport, 'status' | 'totals'>): RunReport {
   const count = (status: DatasetSummary['status']) => run.datasets.filter((d) => d.status === status).length;
   const succeeded = count('succeeded');
-  const totals = {
+  const warned = run.datasets.filter((d) => (d.warnings?.length ?? 0) > 0).length;
+  const totals: RunReport['totals'] = {
     datasets: run.datasets.length,
     succeeded,
     failed: count('failed'),
@@ -48,7 +49,8 @@ export function buildReport(run: Omit<RunReport, 'status' | 'totals'>): RunRepor
     skipped: count('skipped'),
     rowsIn: run.datasets.reduce((n, d) => n + (d.rowsIn?.transactions ?? 0) + (d.rowsIn?.stock ?? 0), 0),
     rowsOut: run.datasets.reduce((n, d) => n + d.outputs.reduce((m, o) => m + o.rows, 0), 0),
-    warnings: run.datasets.filter((d) => (d.warnings?.length ?? 0) > 0).length,
+    // Only when there are some: the totals of a clean run read as they always have.
+    ...(warned > 0 ? { warnings: warned } : {}),
   };
   const ok = succeeded + totals.skipped;
   const status = ok === totals.datasets ? 'succeeded' : ok === 0 ? 'failed' : 'partial';
