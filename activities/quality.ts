@@ -84,7 +84,12 @@ export interface Duplicates {
  * the key bounds measured in the main pass: one small pass over the key columns counts distinct
  * keys; only when some key repeats does a group-by find the exact count and a sample.
  */
-export async function findDuplicates(lf: pl.LazyDataFrame, key: readonly string[], rows: number, bounds: Record<string, unknown>): Promise<Duplicates | undefined> {
+export async function findDuplicates(
+  lf: pl.LazyDataFrame,
+  key: readonly string[],
+  rows: number,
+  bounds: Record<string, unknown>,
+): Promise<Duplicates | undefined> {
   if (rows < 2) return undefined;
   const packed = packedKey(key, bounds);
   if (packed) {
@@ -110,7 +115,8 @@ export function duplicateKeysMessage(at: string, input: InputName, found: Duplic
   const key = keyOf(input);
   const columns = key.length === 1 ? `column "${key[0]}" has` : `columns (${key.join(', ')}) have`;
   return (
-    `${at}: ${columns} ${found.rows} rows with duplicate keys${week ? ` in the week of ${week}` : ''}, e.g. ${found.sample}; ` +
+    `${at}: ${columns} ${found.rows} rows with duplicate keys${week ? ` in the week of ${week}` : ''}, ` +
+    `e.g. ${found.sample}; ` +
     'each key must appear once, or the metrics count its row more than once'
   );
 }
@@ -121,10 +127,18 @@ export interface Negatives {
   smallest: number;
 }
 
-/** Negative values per column of `lf` (the week's rows): a second pass, only for columns whose file minimum is negative. */
+/**
+ * Negative values per column of `lf` (the week's rows): a second pass, only for the columns whose
+ * minimum over the whole file is negative.
+ */
 export async function negativesInWeek(lf: pl.LazyDataFrame, columns: readonly string[]): Promise<Negatives[]> {
   const counted = await lf
-    .select(...columns.flatMap((c) => [pl.col(c).lt(0).cast(pl.UInt32).sum().alias(`${c}_rows`), pl.col(c).min().alias(`${c}_min`)]))
+    .select(
+      ...columns.flatMap((c) => [
+        pl.col(c).lt(0).cast(pl.UInt32).sum().alias(`${c}_rows`),
+        pl.col(c).min().alias(`${c}_min`),
+      ]),
+    )
     .collect();
   const row = counted.toRecords()[0] ?? {};
   return columns
@@ -133,7 +147,10 @@ export async function negativesInWeek(lf: pl.LazyDataFrame, columns: readonly st
 }
 
 export function negativeValuesMessage(at: string, week: string, found: Negatives[]): string {
-  const list = found.map((f) => `column "${f.column}" has ${f.rows} negative ${f.rows === 1 ? 'row' : 'rows'} in the week of ${week} (smallest ${f.smallest})`);
+  const list = found.map((f) => {
+    const rows = `${f.rows} negative ${f.rows === 1 ? 'row' : 'rows'}`;
+    return `column "${f.column}" has ${rows} in the week of ${week} (smallest ${f.smallest})`;
+  });
   return (
     `${at}: ${list.join('; ')}; the metrics would subtract them from the week's sales. ` +
     'Net returns and corrections out before loading, or set quality.negativeValues to "warn" or "ignore"'
@@ -152,7 +169,8 @@ export function emptyWeekMessage(at: string, week: string, rows: number, firstDa
   const run = mondayOf(firstDay) === suggestion ? 'Run that week with' : 'Run a week it holds, e.g. with';
   return (
     `${at}: none of its ${rows} rows is in the week of ${week} (${isoDay(start)} to ${isoDay(start + 6)}); ` +
-    `it holds dates ${isoDay(firstDay)} to ${isoDay(lastDay)}. ${run} --week ${isoDay(suggestion)} (or "week" in the spec), or check the export`
+    `it holds dates ${isoDay(firstDay)} to ${isoDay(lastDay)}. ` +
+    `${run} --week ${isoDay(suggestion)} (or "week" in the spec), or check the export`
   );
 }
 

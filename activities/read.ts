@@ -7,12 +7,15 @@ import { stat } from 'node:fs/promises';
 import { ApplicationFailure } from '@temporalio/activity';
 import pl from 'nodejs-polars';
 import type { DatasetRef, DatasetWarning, ReferenceRef } from '../common/types';
-import { type ColumnProblem, INPUT_SCHEMAS, type InputName, keyOf, nonNullableColumns, nullProblems, schemaProblems } from '../metrics/schemas';
+import {
+  type ColumnProblem, INPUT_SCHEMAS, type InputName, keyOf, nonNullableColumns, nullProblems, schemaProblems,
+} from '../metrics/schemas';
 import type { QualityRules } from '../spec/types';
 import { assertReadable, fileSchema, inWeek, unreadable } from './parquet';
 import { footerNullCounts } from './parquetFooter';
 import {
-  broken, duplicateKeysMessage, emptyInputMessage, findDuplicates, keyBounds, negativesInWeek, emptyWeekMessage, negativeValuesMessage, NON_NEGATIVE, rulesOf,
+  broken, duplicateKeysMessage, emptyInputMessage, emptyWeekMessage, findDuplicates, keyBounds, negativesInWeek,
+  negativeValuesMessage, NON_NEGATIVE, rulesOf,
 } from './quality';
 
 function columnFailure(where: string, file: string, input: InputName, problems: ColumnProblem[], type: string) {
@@ -70,7 +73,13 @@ interface Inspected {
  * same pass, only for the rules not set to `ignore`; duplicate keys take one small extra pass over
  * the week's key columns (see findDuplicates).
  */
-async function inspect(file: string, input: InputName, where: string, week: string, rules: QualityRules): Promise<Inspected> {
+async function inspect(
+  file: string,
+  input: InputName,
+  where: string,
+  week: string,
+  rules: QualityRules,
+): Promise<Inspected> {
   const at = `${where}, file ${file} (${input})`;
   const columns = nonNullableColumns(INPUT_SCHEMAS[input]);
   const key = rules.duplicateKeys === 'ignore' ? [] : keyOf(input);
@@ -105,20 +114,24 @@ async function inspect(file: string, input: InputName, where: string, week: stri
   const rows = counts[ALL_ROWS] ?? 0;
   if (rows === 0) return { weekRows, warnings: broken(rules, 'emptyInput', emptyInputMessage(at, input)) };
   if (weekRows === 0) {
-    return { weekRows, warnings: broken(rules, 'emptyWeek', emptyWeekMessage(at, week, rows, counts[FIRST_DAY] ?? 0, counts[LAST_DAY] ?? 0)) };
+    const message = emptyWeekMessage(at, week, rows, counts[FIRST_DAY] ?? 0, counts[LAST_DAY] ?? 0);
+    return { weekRows, warnings: broken(rules, 'emptyWeek', message) };
   }
   const warnings: DatasetWarning[] = [];
+  const failedRead = (err: unknown) => Promise.reject(inDataset(where, unreadable(file, err)));
   if (key.length > 0) {
     // A file that holds this week only (the usual weekly export) needs no filter.
     const onlyThisWeek = weekRows === rows;
     const keysInWeek = (onlyThisWeek ? lf() : lf().filter(inThisWeek)).select(...key);
-    const duplicates = await findDuplicates(keysInWeek, key, weekRows, row).catch((err: unknown) => Promise.reject(inDataset(where, unreadable(file, err))));
+    const duplicates = await findDuplicates(keysInWeek, key, weekRows, row).catch(failedRead);
     if (duplicates) warnings.push(...broken(rules, 'duplicateKeys', duplicateKeysMessage(at, input, duplicates, week)));
   }
   const suspect = positive.filter((c) => (counts[smallest(c)] ?? 0) < 0);
   if (suspect.length > 0) {
-    const negative = await negativesInWeek(lf().filter(inThisWeek), suspect).catch((err: unknown) => Promise.reject(inDataset(where, unreadable(file, err))));
-    if (negative.length > 0) warnings.push(...broken(rules, 'negativeValues', negativeValuesMessage(at, week, negative)));
+    const negative = await negativesInWeek(lf().filter(inThisWeek), suspect).catch(failedRead);
+    if (negative.length > 0) {
+      warnings.push(...broken(rules, 'negativeValues', negativeValuesMessage(at, week, negative)));
+    }
   }
   return { weekRows, warnings };
 }
@@ -195,17 +208,27 @@ export async function readReferenceFiles(
 }
 
 /** A reference table's duplicated keys (the frame is small and in memory: one pass, eagerly planned). */
-async function checkKeys(frame: pl.DataFrame, file: string, input: InputName, rules: QualityRules): Promise<DatasetWarning[]> {
+async function checkKeys(
+  frame: pl.DataFrame,
+  file: string,
+  input: InputName,
+  rules: QualityRules,
+): Promise<DatasetWarning[]> {
   const key = keyOf(input);
   if (rules.duplicateKeys === 'ignore' || key.length === 0) return [];
   const keys = frame.lazy().select(...key);
   const bounds = (await keys.select(...keyBounds(key)).collect()).toRecords()[0] ?? {};
   const duplicates = await findDuplicates(keys, key, frame.height, bounds);
   if (!duplicates) return [];
-  return broken(rules, 'duplicateKeys', duplicateKeysMessage(`Reference data, file ${file} (${input})`, input, duplicates));
+  const at = `Reference data, file ${file} (${input})`;
+  return broken(rules, 'duplicateKeys', duplicateKeysMessage(at, input, duplicates));
 }
 
-async function checkReferenceFiles(reference: ReferenceRef, load: (file: string) => Promise<pl.DataFrame>, rules: QualityRules): Promise<Omit<ReferenceCheck, 'fingerprint'>> {
+async function checkReferenceFiles(
+  reference: ReferenceRef,
+  load: (file: string) => Promise<pl.DataFrame>,
+  rules: QualityRules,
+): Promise<Omit<ReferenceCheck, 'fingerprint'>> {
   const where = 'Reference data';
   await allInOrder([checkSchema(reference.products, 'products', where), checkSchema(reference.substitutes, 'substitutes', where)]);
   const products = await load(reference.products);

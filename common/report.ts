@@ -10,7 +10,8 @@ export interface RunReport {
   /** succeeded: every dataset succeeded (or was skipped, unchanged); partial: some did not; failed: none did. */
   status: 'succeeded' | 'partial' | 'failed';
   totals: {
-    datasets: number; succeeded: number; failed: number; cancelled: number; late: number; skipped: number; rowsIn: number; rowsOut: number;
+    datasets: number; succeeded: number; failed: number; cancelled: number; late: number; skipped: number;
+    rowsIn: number; rowsOut: number;
     /** Datasets with data-quality warnings (counted among succeeded, skipped or failed as well); absent when none. */
     warnings?: number;
   };
@@ -78,7 +79,9 @@ export function renderMarkdown(report: RunReport): string {
     const rowsOut = d.outputs.reduce((n, o) => n + o.rows, 0);
     const attempts = (['read', 'compute', 'write'] as const).map((s) => d.stages[s]?.attempts ?? '-').join('/');
     const warned = d.warnings?.length ? `⚠ ${d.warnings.map((w) => w.rule).join(', ')} (see Warnings)` : '';
-    const error = [d.error ? cell(`${d.error.stage}: ${d.error.type}: ${d.error.message}`) : d.note ? cell(d.note) : '', warned].filter(Boolean).join(' ');
+    const failure = d.error ? `${d.error.stage}: ${d.error.type}: ${d.error.message}` : d.note;
+    const problem = failure ? cell(failure) : '';
+    const error = [problem, warned].filter(Boolean).join(' ');
     lines.push(
       `| ${d.dataset} | ${d.status} | ${rowsIn} | ${d.status === 'succeeded' ? rowsOut : ''} | ${seconds(d.stages.read?.durationMs)} | ` +
         `${seconds(d.stages.compute?.durationMs)} | ${seconds(d.stages.write?.durationMs)} | ${attempts} | ${error} |`,
@@ -86,8 +89,11 @@ export function renderMarkdown(report: RunReport): string {
   }
   const warned = report.datasets.filter((d) => d.warnings?.length);
   if (warned.length > 0) {
-    lines.push('', '## Warnings', '', 'Data-quality rules set to `warn` in the spec\'s `quality` section; these datasets are not failed, but check them:', '');
-    for (const d of warned) for (const w of d.warnings ?? []) lines.push(`- ${d.dataset}: ${w.rule}: ${w.message.replace(/\n/g, ' ')}`);
+    const why = "Data-quality rules set to `warn` in the spec's `quality` section: not failed, but check them.";
+    lines.push('', '## Warnings', '', why, '');
+    for (const d of warned) {
+      for (const w of d.warnings ?? []) lines.push(`- ${d.dataset}: ${w.rule}: ${w.message.replace(/\n/g, ' ')}`);
+    }
   }
   if (report.weekOverWeek) lines.push('', ...renderWeekOverWeek(report.weekOverWeek));
   return `${lines.join('\n')}\n`;

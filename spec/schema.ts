@@ -18,7 +18,10 @@ export const DEFAULTS = {
   availability: { checkEvery: 10 * 60_000, deadline: 24 * 3_600_000 },
   batching: { maxDatasets: 50, maxBytes: 16 * 1024 ** 2 },
   continueAsNewAfter: 500,
-  quality: { duplicateKeys: 'fail', negativeValues: 'fail', emptyWeek: 'fail', emptyInput: 'warn' } satisfies QualityRules,
+  /** Strict where a figure would otherwise be silently wrong; an empty file may be a quiet week. */
+  quality: {
+    duplicateKeys: 'fail', negativeValues: 'fail', emptyWeek: 'fail', emptyInput: 'warn',
+  } satisfies QualityRules,
 } as const;
 
 const bytes = z.union([z.string(), z.number()]).transform((value, ctx) => {

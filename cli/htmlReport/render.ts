@@ -162,7 +162,8 @@ function datasetRow(d: DatasetSummary): string {
   const rowsOut = d.outputs.reduce((n, o) => n + o.rows, 0);
   const problem = d.error ? `${d.error.stage}: ${d.error.type}: ${d.error.message}` : (d.note ?? '');
   const warnings = d.warnings?.length
-    ? `<ul class="warnings">${d.warnings.map((w) => `<li data-rule="${esc(w.rule)}">⚠ ${esc(w.rule)}: ${esc(w.message)}</li>`).join('')}</ul>`
+    ? `<ul class="warnings">${d.warnings.map((w) => `<li data-rule="${esc(w.rule)}">⚠ ${esc(w.rule)}: ${esc(w.message)}</li>`).join('')}` +
+      '</ul>'
     : '';
   return (
     `<tr data-dataset="${esc(d.dataset)}"><td>${esc(d.dataset)}</td><td><span class="badge ${esc(d.status)}">${esc(d.status)}</span></td>` +
