@@ -120,6 +120,9 @@ export async function weeklyLoad(input: WeeklyLoadInput): Promise<RunReport> {
   // One deadline for the whole run, counted from its start.
   const availableBy = input.resume?.availableBy ?? (spec.availability ? Date.now() + spec.availability.deadlineMs : undefined);
   const arrival = spec.availability ? { availability: spec.availability, availableBy } : {};
+  // Data-quality rules go to the read stage; a plan made before the spec had them has none (the
+  // activities then apply the defaults). Only activity and child inputs change, not the commands.
+  const quality = spec.quality ? { quality: spec.quality } : {};
   // A `datasetArrived` signal to the run wakes that dataset's check (or every dataset's) at once.
   const waiting = new Set<string>();
   setHandler(datasetArrivedSignal, async (name?: string) => {
@@ -155,7 +158,7 @@ export async function weeklyLoad(input: WeeklyLoadInput): Promise<RunReport> {
         workflowId: `${parentId}/${dataset.name}`,
         // If this run is terminated, its children are asked to cancel, so they clean up too.
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-        args: [{ dataset, reference: plan.reference, week, metrics: spec.metrics, output: spec.output, stages: spec.stages, ...arrival, ...(input.force ? { force: true } : {}) }],
+        args: [{ dataset, reference: plan.reference, week, metrics: spec.metrics, output: spec.output, stages: spec.stages, ...arrival, ...(input.force ? { force: true } : {}), ...quality }],
       });
       count(summary);
       return summary;
@@ -176,7 +179,7 @@ export async function weeklyLoad(input: WeeklyLoadInput): Promise<RunReport> {
   const runBatch = async (from: number, to: number): Promise<DatasetSummary[]> => {
     const datasets = plan.folders.slice(from, to).map((folder) => datasetRef(spec, folder));
     try {
-      const { summaries } = await processBatch({ datasets, reference: plan.reference, week, metrics: spec.metrics, output: spec.output, ...(input.force ? { force: true } : {}) });
+      const { summaries } = await processBatch({ datasets, reference: plan.reference, week, metrics: spec.metrics, output: spec.output, ...(input.force ? { force: true } : {}), ...quality });
       summaries.forEach(count);
       return summaries;
     } catch (err) {
