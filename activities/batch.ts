@@ -12,11 +12,14 @@
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type pl from 'nodejs-polars';
-import type { DatasetRef, DatasetStage, DatasetSummary, ReferenceRef } from '../common/types';
+import { stagingDir } from '../common/paths';
+import type { DatasetRef, DatasetStage, DatasetSummary, DatasetWarning, ReferenceRef } from '../common/types';
+import type { QualityRules } from '../spec/types';
 import type { MemoryAdmission } from './admission';
 import { computeBatch } from './batchCompute';
 import { computeMetrics, type StagedTable } from './compute';
 import { findUnchanged, recordOutputs, type OutputKey } from './fingerprints';
+import { isOutputUnwritable } from './outputFaults';
 import { discardStaging, publishOutputs } from './publish';
 import { readDataset, readReferenceFiles } from './read';
 
@@ -27,6 +30,8 @@ export interface BatchInput {
   metrics: string[];
   output: { root: string; path: string };
   force?: boolean;
+  /** The spec's data-quality rules (absent in runs started before the spec had them: the defaults). */
+  quality?: QualityRules;
 }
 
 interface BatchProgress {
@@ -39,6 +44,7 @@ const CHECK_CONCURRENCY = 8;
 interface Ready {
   dataset: DatasetRef;
   rowsIn: DatasetSummary['rowsIn'];
+  warnings: DatasetWarning[];
   key: OutputKey;
   stagingDir: string;
 }
@@ -71,7 +77,7 @@ export async function processBatch(
   };
 
   // 1. Checks. The reference data is checked once for the whole batch.
-  const reference = readReferenceFiles(input.reference, load);
+  const reference = readReferenceFiles(input.reference, load, input.quality);
   reference.catch(() => undefined); // observed below, per dataset
   const ready: Ready[] = [];
   await inPool(input.datasets.filter((d) => !done.some((s) => s.dataset === d.name)), CHECK_CONCURRENCY, async (dataset) => {
@@ -80,13 +86,15 @@ export async function processBatch(
     try {
       const ref = await reference;
       stage = 'read';
-      const data = await readDataset(dataset, input.week);
+      const data = await readDataset(dataset, input.week, input.quality);
+      const warnings = [...ref.warnings, ...data.warnings];
       const key = { dataset: dataset.name, week: input.week, outputRoot: input.output.root, inputs: data.fingerprint, reference: ref.fingerprint, metrics: input.metrics, outputPath: input.output.path };
       const previous = input.force ? undefined : await findUnchanged(key);
       if (previous?.unchanged) {
-        done.push({ dataset: dataset.name, status: 'skipped', rowsIn: data.rowsIn, outputs: previous.outputs, stages: {}, note: `unchanged: inputs, reference data and metric code as in ${previous.workflowId}` });
+        done.push({ dataset: dataset.name, status: 'skipped', rowsIn: data.rowsIn, outputs: previous.outputs, stages: {}, note: `unchanged: inputs, reference data and metric code as in ${previous.workflowId}`, ...withWarnings(warnings) });
       } else {
-        ready.push({ dataset, rowsIn: data.rowsIn, key, stagingDir: `${input.output.root}/.staging/${dataset.name}-${runId}` });
+        const staging = stagingDir(input.output.root, dataset.name, runId);
+        ready.push({ dataset, rowsIn: data.rowsIn, warnings, key, stagingDir: staging });
       }
     } catch (err) {
       if (!(err instanceof ApplicationFailure && err.nonRetryable)) throw err;
@@ -101,7 +109,8 @@ export async function processBatch(
   let staged: (StagedTable[] | ApplicationFailure)[];
   try {
     staged = await computeBatch({ datasets: ready, reference: input.reference, week: input.week, metrics: input.metrics, output: input.output, attempt: ctx.info.attempt }, load);
-  } catch {
+  } catch (err) {
+    if (isOutputUnwritable(err)) throw err; // computing alone would only hit the same disk
     staged = [];
     for (const r of ready) {
       stopIfCancelled();
@@ -120,16 +129,19 @@ export async function processBatch(
     const tables = staged[i]!;
     if (tables instanceof ApplicationFailure) {
       await discardStaging(r.stagingDir);
-      done.push({ ...failure(r.dataset.name, 'compute', tables), rowsIn: r.rowsIn });
+      done.push({ ...failure(r.dataset.name, 'compute', tables), rowsIn: r.rowsIn, ...withWarnings(r.warnings) });
       continue;
     }
     const published = await publishOutputs(tables, r.stagingDir);
     await recordOutputs(r.key, published.outputs, ctx.info.workflowExecution?.workflowId ?? '');
-    done.push({ dataset: r.dataset.name, status: 'succeeded', rowsIn: r.rowsIn, outputs: published.outputs, stages: { compute: attempts } });
+    done.push({ dataset: r.dataset.name, status: 'succeeded', rowsIn: r.rowsIn, outputs: published.outputs, stages: { compute: attempts }, ...withWarnings(r.warnings) });
   }
   report();
   return { summaries: ordered(input.datasets, done) };
 }
+
+/** Warnings go in a summary only when there are some: summaries stay as they were for clean data. */
+const withWarnings = (warnings: DatasetWarning[]) => (warnings.length > 0 ? { warnings } : {});
 
 function ordered(datasets: DatasetRef[], done: DatasetSummary[]): DatasetSummary[] {
   return datasets.map((d) => done.find((s) => s.dataset === d.name)!);

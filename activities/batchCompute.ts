@@ -7,13 +7,14 @@
  * results are split back into one staged file per dataset and table, with exactly the columns and
  * types a dataset computed alone would have (test/batch.activity.test.ts compares them).
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import pl from 'nodejs-polars';
 import type { DatasetRef, ReferenceRef } from '../common/types';
 import { hierarchySales } from '../metrics/hierarchySales';
 import { lostSalesByCategory, lostSalesDetail } from '../metrics/lostSales';
 import { renderOutputPath, type StagedTable } from './compute';
+import { makeOutputDir, writingOutput } from './outputFaults';
 import { inWeek } from './parquet';
 
 const INDEX = '__dataset';
@@ -61,8 +62,8 @@ export async function computeBatch(input: BatchComputeInput, load: (file: string
   const staged: StagedTable[][] = input.datasets.map(() => []);
   const dirs = input.datasets.map((d) => path.join(d.stagingDir, `attempt-${input.attempt}`));
   await Promise.all(dirs.map(async (dir) => {
-    await rm(dir, { recursive: true, force: true });
-    await mkdir(dir, { recursive: true });
+    await writingOutput(dir, () => rm(dir, { recursive: true, force: true }));
+    await makeOutputDir(dir);
   }));
   for (const [table, plan] of Object.entries(plans(input, products.lazy(), substitutes.lazy()))) {
     const all = await plan.collect();
@@ -72,12 +73,14 @@ export async function computeBatch(input: BatchComputeInput, load: (file: string
     for (const [i, { dataset }] of input.datasets.entries()) {
       const part = parts.get(i) ?? empty;
       const file = path.join(dirs[i]!, `${table}.parquet`);
+      // Proved inside the output root before anything is written.
+      const final = renderOutputPath(input.output, { week: input.week, dataset: dataset.name, table });
       // A synchronous write, on purpose: batched datasets are small by definition (batching.maxBytes),
       // so each part takes about a millisecond, against ~10 ms of overhead for an async sink. Yield
       // between parts so heartbeats still flow.
-      part.writeParquet(file);
+      await writingOutput(file, async () => part.writeParquet(file));
       await new Promise((resolve) => setImmediate(resolve));
-      staged[i]!.push({ table, staging: file, final: renderOutputPath(input.output, { week: input.week, dataset: dataset.name, table }), rows: part.height });
+      staged[i]!.push({ table, staging: file, final, rows: part.height });
     }
   }
   return staged;

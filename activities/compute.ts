@@ -3,13 +3,16 @@
  * (lazy scan, async sink) into the dataset's staging folder. Nothing is published here: the write
  * stage moves staged files into place, so a failed or retried compute never leaves a half output.
  */
-import { mkdir, rename, rm, rmdir } from 'node:fs/promises';
+import { rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import pl from 'nodejs-polars';
+import { checkWorkDir, outputFile } from '../common/paths';
 import type { DatasetRef, ReferenceRef } from '../common/types';
 import { METRICS, type MetricName } from '../metrics';
 import { estimateFootprint, formatBytes, type MemoryAdmission } from './admission';
+import { changedInput, inputSnapshot } from './inputChange';
+import { makeOutputDir, outputUnwritable, writingOutput } from './outputFaults';
 import { countRows, inWeek, unreadable } from './parquet';
 import { discardEarlierStaging } from './publish';
 
@@ -29,23 +32,26 @@ export interface StagedTable {
   rows: number;
 }
 
+/** The final file of one output table; throws unless it is inside the output root (common/paths.ts). */
 export function renderOutputPath(output: ComputeInput['output'], vars: { week: string; dataset: string; table: string }): string {
-  const relative = output.path.replace(/\{(week|dataset|table)\}/g, (_, key: keyof typeof vars) => vars[key]);
-  return path.join(output.root, relative);
+  return outputFile(output, vars);
 }
 
 /** What a compute attempt has staged so far: sent with its heartbeats, read back by a retry. */
 export interface ComputeProgress {
   staged: StagedTable[];
+  /** The inputs the tables were computed from (size, time, inode): a retry resumes only if unchanged. */
+  inputs?: string;
 }
 
 /**
  * Tables a previous attempt finished (from its last heartbeat), moved into this attempt's folder.
  * A rename either takes the whole file or fails (the stale attempt already deleted it): then the
- * table is simply computed again.
+ * table is simply computed again. Tables of inputs that have changed since are computed again too.
  */
-async function resumeStaged(previous: unknown, attemptDir: string): Promise<StagedTable[]> {
-  const staged = (previous as Partial<ComputeProgress> | undefined)?.staged ?? [];
+async function resumeStaged(previous: unknown, attemptDir: string, inputs: string): Promise<StagedTable[]> {
+  const progress = previous as Partial<ComputeProgress> | undefined;
+  const staged = progress?.inputs === undefined || progress.inputs === inputs ? (progress?.staged ?? []) : [];
   const resumed: StagedTable[] = [];
   for (const table of staged) {
     const target = path.join(attemptDir, `${table.table}.parquet`);
@@ -107,34 +113,52 @@ async function computeAdmitted(
   // can never overwrite the files of the attempt that publishes. An attempt that fails, is
   // cancelled, or learns (through its heartbeat) that it timed out removes its folder itself.
   const ctx = Context.current();
-  const attemptDir = path.join(input.stagingDir, `attempt-${ctx.info.attempt}`);
+  // The staging folder comes from the workflow: proved to be <output root>/.staging/<name> before
+  // anything is removed in it.
+  const stagingDir = checkWorkDir(input.stagingDir, '.staging', input.output.root);
+  const attemptDir = path.join(stagingDir, `attempt-${ctx.info.attempt}`);
   const stopIfCancelled = () => {
     if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`Compute of ${dataset.name} cancelled (${String(ctx.cancellationSignal.reason ?? 'cancelled')})`);
   };
   const tables: StagedTable[] = [];
+  const files = [dataset.files.transactions, dataset.files.stock];
+  const before = await inputSnapshot(files);
+  const staged = () => progress({ staged: [...tables], inputs: before } satisfies ComputeProgress);
   try {
     stopIfCancelled();
     await discardEarlierStaging(input.stagingDir);
-    await rm(attemptDir, { recursive: true, force: true });
-    await mkdir(attemptDir, { recursive: true });
-    tables.push(...(await resumeStaged(ctx.info.heartbeatDetails, attemptDir)));
-    if (tables.length > 0) progress({ staged: [...tables] } satisfies ComputeProgress); // a further retry resumes them too
+    await writingOutput(attemptDir, () => rm(attemptDir, { recursive: true, force: true }));
+    await makeOutputDir(attemptDir);
+    tables.push(...(await resumeStaged(ctx.info.heartbeatDetails, attemptDir, before)));
+    if (tables.length > 0) staged(); // a further retry resumes them too
     for (const metric of input.metrics) {
       for (const [table, frame] of Object.entries(METRICS[metric as MetricName](inputs))) {
         if (tables.some((t) => t.table === table)) continue; // resumed from a previous attempt
         stopIfCancelled();
         const staging = path.join(attemptDir, `${table}.parquet`);
+        // Proved inside the output root before anything is written.
+        const final = renderOutputPath(input.output, { week, dataset: dataset.name, table });
         try {
           await frame.sinkParquet(staging).collect();
         } catch (err) {
-          throw unreadable(`${dataset.files.transactions} / ${dataset.files.stock} (dataset ${dataset.name}, table ${table})`, err);
+          // A full or read-only disk is the output's fault; a file replaced meanwhile is retried; only
+          // what remains is an input polars cannot read.
+          const where = `Dataset ${dataset.name}, table ${table}`;
+          throw (
+            outputUnwritable(staging, err) ??
+            (await changedInput(where, files, before, err)) ??
+            unreadable(`${files.join(' / ')} (dataset ${dataset.name}, table ${table})`, err)
+          );
         }
         const rows = await countRows(pl.scanParquet(staging));
-        tables.push({ table, staging, final: renderOutputPath(input.output, { week, dataset: dataset.name, table }), rows });
-        progress({ staged: [...tables] } satisfies ComputeProgress);
+        tables.push({ table, staging, final, rows });
+        staged();
       }
     }
     stopIfCancelled();
+    // Tables computed from an input that changed meanwhile may mix two versions of it: start again.
+    const changed = await changedInput(`Dataset ${dataset.name}`, files, before);
+    if (changed) throw changed;
   } catch (err) {
     await rm(attemptDir, { recursive: true, force: true, maxRetries: 3 });
     await rmdir(input.stagingDir).catch(() => undefined); // only if now empty

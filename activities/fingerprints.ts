@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { fingerprintFile } from '../common/paths';
 import type { OutputFile } from '../common/types';
 import { METRICS_VERSION } from '../metrics/version';
 import { writeAtomically } from './report';
@@ -32,7 +32,7 @@ export function keyOf(k: OutputKey): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
-const recordFile = (k: OutputKey) => path.join(k.outputRoot, '.fingerprints', k.week, `${k.dataset}.json`);
+const recordFile = (k: OutputKey) => fingerprintFile(k.outputRoot, k.week, k.dataset);
 
 /** The outputs of an earlier run with the same key, if all of them are still there unchanged in size. */
 export async function findUnchanged(k: OutputKey): Promise<{ unchanged: false } | { unchanged: true; outputs: OutputFile[]; workflowId: string }> {

@@ -1,32 +1,57 @@
-/** A small glob over folders: `*` and `?` within one path segment, `**` for any depth. */
+/**
+ * A small glob over folders: `*` and `?` within one path segment, `**` for any depth. Symbolic links
+ * it reaches follow the policy of activities/links.ts: followed inside the data root, else reported.
+ */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { resolveLink, type RefusedFolder } from './links';
 
 function segmentRegex(segment: string): RegExp {
   const body = segment.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
   return new RegExp(`^${body}$`);
 }
 
-/** Folders under `root` matching `pattern`, as paths relative to `root`, sorted. */
-export async function globFolders(root: string, pattern: string): Promise<string[]> {
+/** Folders a glob matched (relative to the root, sorted) and the links it reached but refused. */
+export interface GlobResult {
+  folders: string[];
+  refused: RefusedFolder[];
+}
+
+/**
+ * Folders under `root` matching `pattern`, as paths relative to `root`, sorted. `realRoot`: the
+ * root's real path (links must resolve below it). Hidden folders (`.staging`, …) are skipped.
+ */
+export async function globFolders(root: string, pattern: string, realRoot: string = root): Promise<GlobResult> {
   const segments = pattern.split('/').filter((s) => s !== '' && s !== '.');
   const found = new Set<string>();
-  const walk = async (relative: string, rest: string[]): Promise<void> => {
+  const refused = new Map<string, RefusedFolder>();
+  /** `above`: real paths of the folders walked to reach `relative`, the last being its own. */
+  const walk = async (relative: string, rest: string[], above: string[]): Promise<void> => {
     const [head, ...tail] = rest;
     if (head === undefined) {
       if (relative) found.add(relative);
       return;
     }
+    const here = above[above.length - 1] ?? realRoot;
     const entries = await readdir(path.join(root, relative), { withFileTypes: true }).catch(() => []);
-    const folders = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
-    if (head === '**') {
-      await walk(relative, tail);
-      await Promise.all(folders.map((f) => walk(path.join(relative, f), rest)));
-      return;
-    }
-    const re = segmentRegex(head);
-    await Promise.all(folders.filter((f) => re.test(f)).map((f) => walk(path.join(relative, f), tail)));
+    const visible = entries.filter((e) => (e.isDirectory() || e.isSymbolicLink()) && !e.name.startsWith('.'));
+    if (head === '**') await walk(relative, tail, above);
+    const re = head === '**' ? undefined : segmentRegex(head);
+    const next = head === '**' ? rest : tail;
+    await Promise.all(
+      visible
+        .filter((e) => !re || re.test(e.name))
+        .map(async (e) => {
+          const folder = path.join(relative, e.name);
+          if (e.isDirectory()) return walk(folder, next, [...above, path.join(here, e.name)]);
+          const link = await resolveLink(root, realRoot, folder, above);
+          if (link === 'not-a-folder') return;
+          if ('real' in link) return walk(folder, next, [...above, link.real]);
+          refused.set(folder, { dataset: e.name, folder: folder.split(path.sep).join('/'), ...link.refused });
+        }),
+    );
   };
-  await walk('', segments);
-  return [...found].sort();
+  await walk('', segments, [realRoot]);
+  const byFolder = (a: RefusedFolder, b: RefusedFolder) => a.folder.localeCompare(b.folder);
+  return { folders: [...found].sort(), refused: [...refused.values()].sort(byFolder) };
 }

@@ -7,7 +7,7 @@ import { Context } from '@temporalio/activity';
 import pl from 'nodejs-polars';
 import type { RunReport } from '../common/report';
 import type { DatasetRef, DatasetSummary, FileScan, ReferenceRef } from '../common/types';
-import type { AvailabilityRule } from '../spec/types';
+import type { AvailabilityRule, QualityRules } from '../spec/types';
 import { checkAvailability } from './availability';
 import { processBatch, type BatchInput } from './batch';
 import { findUnchanged, recordOutputs, type OutputKey } from './fingerprints';
@@ -47,13 +47,14 @@ export function createActivities(deps: ActivityDeps = {}) {
       return { file, ...(await scanSummary(file)) };
     },
     /** Validates the spec and finds the datasets: the run's plan. */
-    prepareRun: (input: { spec: unknown; week?: string; defaultWeek: string }) => runStage('resolve', '*', hooks, () => prepareRun(input)),
+    prepareRun: (input: { spec: unknown; week?: string; defaultWeek: string }) =>
+      runStage('resolve', '*', hooks, () => prepareRun(input, Context.current().info.workflowExecution?.workflowId)),
     /** Checks one dataset's files against their schemas and counts the week's rows. */
-    readDataset: (dataset: DatasetRef, week: string) =>
-      runStage('read', dataset.name, hooks, () => readDataset(dataset, week)),
+    readDataset: (dataset: DatasetRef, week: string, quality?: QualityRules) =>
+      runStage('read', dataset.name, hooks, () => readDataset(dataset, week, quality)),
     /** Checks the reference data and loads it into this worker's cache. */
-    readReference: (reference: ReferenceRef, dataset: string) =>
-      runStage('readReference', dataset, hooks, () => readReferenceFiles(reference, loadReference)),
+    readReference: (reference: ReferenceRef, dataset: string, quality?: QualityRules) =>
+      runStage('readReference', dataset, hooks, () => readReferenceFiles(reference, loadReference, quality)),
     /** Computes the metrics of one dataset into its staging folder. */
     computeMetrics: (input: ComputeInput) =>
       runStage('compute', input.dataset.name, hooks, (progress) => computeMetrics(input, loadReference, progress, admission)),

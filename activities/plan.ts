@@ -2,13 +2,16 @@
  * The resolve stage: validate the spec (runs may be started by any client, so the worker checks
  * too), find the datasets under the data root, and return the run's plan: references only.
  */
-import { realpath, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
+import { checkName, checkRunId, checkWeekInput, inside } from '../common/paths';
+import { quoted } from '../common/week';
 import type { ReferenceRef } from '../common/types';
 import { InvalidSpecError, parseSpec } from '../spec/schema';
 import type { PipelineSpec } from '../spec/types';
-import { globFolders } from './glob';
+import { discoverDatasets } from './discover';
+import type { RefusedFolder } from './links';
 
 /**
  * Datasets travel as folder names relative to the data root (the workflow rebuilds each DatasetRef,
@@ -22,19 +25,30 @@ export interface RunPlan {
   /** Input bytes of each dataset (both files), for batching small ones together. */
   bytes: number[];
   reference: ReferenceRef;
+  /**
+   * Folders the datasets matched but the link policy refused (activities/links.ts): the run reports
+   * each as a failed dataset. Absent in plans made before links were followed.
+   */
+  refused?: RefusedFolder[];
 }
 
-/** Resolves `relative` under `root`, refusing anything that lands outside it. */
-export function insideRoot(root: string, relative: string, what: string): string {
-  const resolved = path.resolve(root, relative);
-  if (resolved !== root && !resolved.startsWith(root + path.sep)) {
-    throw ApplicationFailure.nonRetryable(`${what} "${relative}" is outside the data root ${root}`, 'PathOutsideDataRoot');
-  }
-  return resolved;
-}
+/** Resolves `relative` under the data root, refusing anything that lands outside it (common/paths.ts). */
+const insideRoot = (root: string, relative: string, what: string, setting: string) =>
+  inside(root, relative, 'data root', { what, setting });
 
-/** `week`: given for this run; `defaultWeek`: used when neither the run nor the spec names one. */
-export async function prepareRun(input: { spec: unknown; week?: string; defaultWeek: string }): Promise<RunPlan> {
+/**
+ * `week`: given for this run; `defaultWeek`: used when neither the run nor the spec names one.
+ * Any client may start a run, so every input that becomes a path or a date is checked here:
+ * the week (as the spec checks its own), dataset names, and the run's id (`workflowId`), which
+ * names its folder under <output root>/.runs.
+ */
+export async function prepareRun(
+  input: { spec: unknown; week?: string; defaultWeek: string },
+  workflowId?: string,
+): Promise<RunPlan> {
+  if (input.week !== undefined) checkWeekInput(input.week, 'week');
+  checkWeekInput(input.defaultWeek, 'defaultWeek');
+  if (workflowId !== undefined) checkRunId(workflowId);
   let spec: PipelineSpec;
   try {
     spec = parseSpec(input.spec);
@@ -44,49 +58,47 @@ export async function prepareRun(input: { spec: unknown; week?: string; defaultW
   }
   const week = input.week ?? spec.week ?? input.defaultWeek;
   const root = path.resolve(spec.dataRoot);
-  const folders =
-    'glob' in spec.datasets
-      ? await globFolders(root, spec.datasets.glob)
-      : spec.datasets.list.map((d) => path.relative(root, insideRoot(root, d, 'Dataset')));
-  if (folders.length === 0) {
+  // Listed entries are checked against the root first: one outside it is a mistake in the spec.
+  const listed = 'list' in spec.datasets
+    ? { list: spec.datasets.list.map((d) => path.relative(root, insideRoot(root, d, 'Dataset', 'datasets.list'))) }
+    : spec.datasets;
+  const { folders, refused } = await discoverDatasets(root, listed);
+  if (folders.length === 0 && refused.length === 0) {
     const how = 'glob' in spec.datasets ? `glob "${spec.datasets.glob}"` : 'list';
     throw ApplicationFailure.nonRetryable(`The dataset ${how} matched no folders under ${root}`, 'NoDatasets');
   }
-  const names = folders.map((f) => path.basename(f));
-  const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+  const names = folders.map((f) => {
+    const origin = { what: 'Dataset name', setting: `the dataset folder ${quoted(f.split(path.sep).join('/'))}` };
+    return checkName(path.basename(f), origin, 'rename the folder');
+  });
+  const all = [...names, ...refused.map((r) => r.dataset)];
+  const duplicate = all.find((n, i) => all.indexOf(n) !== i);
   if (duplicate) {
     throw ApplicationFailure.nonRetryable(`Two dataset folders are both named "${duplicate}"; names must be unique`, 'InvalidSpec');
   }
   const datasets = folders.map((folder, i) => {
-    const dir = insideRoot(root, folder, 'Dataset');
+    const dir = insideRoot(root, folder, 'Dataset', 'datasets');
     return {
       name: names[i] as string,
       dir,
       files: {
-        transactions: insideRoot(root, path.join(folder, spec.inputs.transactions), 'Input'),
-        stock: insideRoot(root, path.join(folder, spec.inputs.stock), 'Input'),
+        transactions: insideRoot(root, path.join(folder, spec.inputs.transactions), 'Input', 'inputs.transactions'),
+        stock: insideRoot(root, path.join(folder, spec.inputs.stock), 'Input', 'inputs.stock'),
       },
     };
   });
-  // A symlink inside the data root may point outside it: check where each folder really is.
-  const realRoot = await realpath(root).catch(() => root);
-  for (const dataset of datasets) {
-    const real = await realpath(dataset.dir).catch(() => dataset.dir);
-    if (real !== realRoot && !real.startsWith(realRoot + path.sep)) {
-      throw ApplicationFailure.nonRetryable(`Dataset "${dataset.name}" (${dataset.dir}) links to ${real}, outside the data root ${root}`, 'PathOutsideDataRoot');
-    }
-  }
   const reference = {
-    products: insideRoot(root, spec.reference.products, 'Reference dataset'),
-    substitutes: insideRoot(root, spec.reference.substitutes, 'Reference dataset'),
+    products: insideRoot(root, spec.reference.products, 'Reference dataset', 'reference.products'),
+    substitutes: insideRoot(root, spec.reference.substitutes, 'Reference dataset', 'reference.substitutes'),
   };
   const size = (file: string) => stat(file).then((s) => s.size, () => 0);
   const bytes = await Promise.all(datasets.map(async (d) => (await size(d.files.transactions)) + (await size(d.files.stock))));
   return {
     spec: { ...spec, dataRoot: root, output: { ...spec.output, root: path.resolve(spec.output.root) } },
     week,
-    folders: folders.map((f) => f.split(path.sep).join('/')),
+    folders,
     bytes,
     reference,
+    ...(refused.length > 0 ? { refused } : {}),
   };
 }

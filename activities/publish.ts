@@ -6,14 +6,19 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
+import { checkInsideDir, checkWorkDir } from '../common/paths';
 import { earlierExecutions } from '../common/staging';
 import type { OutputFile } from '../common/types';
 import type { StagedTable } from './compute';
+import { makeOutputDir, writingOutput } from './outputFaults';
 
 export async function publishOutputs(tables: StagedTable[], stagingDir: string): Promise<{ outputs: OutputFile[] }> {
+  // Both come from the workflow: the folder this removes must be a staging folder, the files it moves must be in it.
+  checkWorkDir(stagingDir, '.staging');
+  for (const t of tables) checkInsideDir(stagingDir, t.staging, `Staged table ${t.table}`);
   for (const t of tables) {
-    await mkdir(path.dirname(t.final), { recursive: true });
-    if (existsSync(t.staging)) await rename(t.staging, t.final);
+    await makeOutputDir(path.dirname(t.final));
+    if (existsSync(t.staging)) await writingOutput(t.final, () => rename(t.staging, t.final));
     else if (!existsSync(t.final)) {
       throw ApplicationFailure.nonRetryable(`Staged output ${t.staging} for ${t.final} is missing`, 'StagingMissing');
     }
@@ -25,6 +30,7 @@ export async function publishOutputs(tables: StagedTable[], stagingDir: string):
 
 /** Removes a dataset's staging folder after a failure or cancellation, so nothing partial remains. */
 export async function discardStaging(stagingDir: string): Promise<void> {
+  checkWorkDir(stagingDir, '.staging');
   await rm(stagingDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 }
 

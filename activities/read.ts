@@ -6,12 +6,18 @@
 import { stat } from 'node:fs/promises';
 import { ApplicationFailure } from '@temporalio/activity';
 import pl from 'nodejs-polars';
-import type { DatasetRef, ReferenceRef } from '../common/types';
-import { type ColumnProblem, INPUT_SCHEMAS, nonNullableColumns, nullProblems, schemaProblems } from '../metrics/schemas';
+import type { DatasetRef, DatasetWarning, ReferenceRef } from '../common/types';
+import {
+  type ColumnProblem, INPUT_SCHEMAS, type InputName, keyOf, nonNullableColumns, nullProblems, schemaProblems,
+} from '../metrics/schemas';
+import type { QualityRules } from '../spec/types';
+import { readingUnchanged } from './inputChange';
 import { assertReadable, fileSchema, inWeek, unreadable } from './parquet';
 import { footerNullCounts } from './parquetFooter';
-
-type InputName = keyof typeof INPUT_SCHEMAS;
+import {
+  broken, duplicateKeysMessage, emptyInputMessage, emptyWeekMessage, findDuplicates, keyBounds, negativesInWeek,
+  negativeValuesMessage, NON_NEGATIVE, rulesOf,
+} from './quality';
 
 function columnFailure(where: string, file: string, input: InputName, problems: ColumnProblem[], type: string) {
   const list = problems.map((p) => `column "${p.column}" ${p.problem}`).join('; ');
@@ -50,29 +56,85 @@ function checkNulls(nullCounts: Record<string, number>, file: string, input: Inp
 }
 
 const WEEK_ROWS = '__week_rows';
+const ALL_ROWS = '__rows';
+const FIRST_DAY = '__first_day';
+const LAST_DAY = '__last_day';
+const smallest = (c: string) => `__smallest_${c}`;
+
+interface Inspected {
+  weekRows: number;
+  warnings: DatasetWarning[];
+}
 
 /**
- * The week's rows of a file whose schema is checked, and a NullValues check, in one lazy pass.
- * Nulls are counted over the whole file: a null date belongs to no week, so a week filter would hide it.
- * Null counts the file's footer statistics already hold are taken from there, so the pass usually
- * reads the date column alone; columns without statistics are counted in the same pass.
+ * The week's rows of a file whose schema is checked, with the NullValues check and the quality
+ * rules, in one lazy pass. Nulls are counted over the whole file: a null date belongs to no week,
+ * so a week filter would hide it. Null counts the file's footer statistics already hold are taken
+ * from there. Negative values, the date range and the key columns' bounds are measured in the
+ * same pass, only for the rules not set to `ignore`; duplicate keys take one small extra pass over
+ * the week's key columns (see findDuplicates).
  */
-async function countChecked(file: string, input: InputName, where: string, week: string): Promise<number> {
+async function inspect(
+  file: string,
+  input: InputName,
+  where: string,
+  week: string,
+  rules: QualityRules,
+): Promise<Inspected> {
+  const at = `${where}, file ${file} (${input})`;
   const columns = nonNullableColumns(INPUT_SCHEMAS[input]);
+  const key = rules.duplicateKeys === 'ignore' ? [] : keyOf(input);
+  const positive = rules.negativeValues === 'ignore' ? [] : (NON_NEGATIVE[input] ?? []);
   const known = (await footerNullCounts(file)) ?? new Map<string, number>();
   const counts: Record<string, number> = Object.fromEntries(columns.filter((c) => known.has(c)).map((c) => [c, known.get(c)!]));
+  const inThisWeek = inWeek(week);
+  const day = pl.col('date').cast(pl.Int32);
+  const lf = () => pl.scanParquet(file);
+  let row: Record<string, unknown>;
   try {
-    const lf = pl.scanParquet(file).select(
-      inWeek(week).cast(pl.UInt32).sum().alias(WEEK_ROWS),
-      ...columns.filter((c) => !known.has(c)).map((c) => pl.col(c).nullCount().alias(c)),
-    );
-    const row = (await lf.collect()).toRecords()[0] ?? {};
+    row = (
+      await lf()
+        .select(
+          inThisWeek.cast(pl.UInt32).sum().alias(WEEK_ROWS),
+          pl.len().alias(ALL_ROWS),
+          day.min().alias(FIRST_DAY),
+          day.max().alias(LAST_DAY),
+          ...keyBounds(key),
+          // The smallest value of the whole file: when it is not negative, no row of the week is.
+          ...positive.map((c) => pl.col(c).min().alias(smallest(c))),
+          ...columns.filter((c) => !known.has(c)).map((c) => pl.col(c).nullCount().alias(c)),
+        )
+        .collect()
+    ).toRecords()[0] ?? {};
     for (const [k, v] of Object.entries(row)) counts[k] = Number(v ?? 0);
   } catch (err) {
     throw inDataset(where, unreadable(file, err));
   }
   checkNulls(counts, file, input, where);
-  return counts[WEEK_ROWS] ?? 0;
+  const weekRows = counts[WEEK_ROWS] ?? 0;
+  const rows = counts[ALL_ROWS] ?? 0;
+  if (rows === 0) return { weekRows, warnings: broken(rules, 'emptyInput', emptyInputMessage(at, input)) };
+  if (weekRows === 0) {
+    const message = emptyWeekMessage(at, week, rows, counts[FIRST_DAY] ?? 0, counts[LAST_DAY] ?? 0);
+    return { weekRows, warnings: broken(rules, 'emptyWeek', message) };
+  }
+  const warnings: DatasetWarning[] = [];
+  const failedRead = (err: unknown) => Promise.reject(inDataset(where, unreadable(file, err)));
+  if (key.length > 0) {
+    // A file that holds this week only (the usual weekly export) needs no filter.
+    const onlyThisWeek = weekRows === rows;
+    const keysInWeek = (onlyThisWeek ? lf() : lf().filter(inThisWeek)).select(...key);
+    const duplicates = await findDuplicates(keysInWeek, key, weekRows, row).catch(failedRead);
+    if (duplicates) warnings.push(...broken(rules, 'duplicateKeys', duplicateKeysMessage(at, input, duplicates, week)));
+  }
+  const suspect = positive.filter((c) => (counts[smallest(c)] ?? 0) < 0);
+  if (suspect.length > 0) {
+    const negative = await negativesInWeek(lf().filter(inThisWeek), suspect).catch(failedRead);
+    if (negative.length > 0) {
+      warnings.push(...broken(rules, 'negativeValues', negativeValuesMessage(at, week, negative)));
+    }
+  }
+  return { weekRows, warnings };
 }
 
 /** Size and modification time of each file: what changes when an input changes. */
@@ -84,15 +146,30 @@ export async function fingerprint(files: string[]): Promise<string> {
   return parts.join('|');
 }
 
-export async function readDataset(dataset: DatasetRef, week: string) {
+/** The read stage of one dataset; a file replaced meanwhile is InputChanged (retried), not blamed as unreadable. */
+export async function readDataset(dataset: DatasetRef, week: string, quality?: Partial<QualityRules>) {
+  const files = [dataset.files.transactions, dataset.files.stock];
+  return readingUnchanged(`Dataset ${dataset.name}`, files, () => checkDataset(dataset, week, quality));
+}
+
+/**
+ * Checks a dataset's files and counts the week's rows. `quality`: the spec's rules (absent in runs
+ * started before it had them: the defaults). Warnings come in file order, transactions first.
+ */
+async function checkDataset(dataset: DatasetRef, week: string, quality?: Partial<QualityRules>) {
   const where = `Dataset ${dataset.name}`;
+  const rules = rulesOf(quality);
   const { transactions, stock } = dataset.files;
   await allInOrder([checkSchema(transactions, 'transactions', where), checkSchema(stock, 'stock', where)]);
-  const [txRows = 0, stockRows = 0] = await allInOrder([
-    countChecked(transactions, 'transactions', where, week),
-    countChecked(stock, 'stock', where, week),
+  const [tx, st] = await allInOrder([
+    inspect(transactions, 'transactions', where, week, rules),
+    inspect(stock, 'stock', where, week, rules),
   ]);
-  return { rowsIn: { transactions: txRows, stock: stockRows }, fingerprint: await fingerprint([transactions, stock]) };
+  return {
+    rowsIn: { transactions: tx?.weekRows ?? 0, stock: st?.weekRows ?? 0 },
+    fingerprint: await fingerprint([transactions, stock]),
+    warnings: [...(tx?.warnings ?? []), ...(st?.warnings ?? [])],
+  };
 }
 
 /** Null counts of a loaded reference frame (reference data is small and already in memory). */
@@ -100,49 +177,72 @@ function nullCountsOf(frame: pl.DataFrame, input: InputName): Record<string, num
   return Object.fromEntries(nonNullableColumns(INPUT_SCHEMAS[input]).map((c) => [c, frame.getColumn(c).nullCount()]));
 }
 
-type ReferenceCheck = { rows: { products: number; substitutes: number }; fingerprint: string };
+type ReferenceRows = { products: number; substitutes: number };
+type ReferenceCheck = { rows: ReferenceRows; fingerprint: string; warnings: DatasetWarning[] };
 
 /**
- * Reference files already checked by this worker, by fingerprint (path, size, mtime), so the
- * datasets of a run sharing them check them once; a changed file has a new fingerprint and is
- * checked again. Concurrent callers share one check; a failed check is not kept.
+ * Reference files already checked by this worker, by fingerprint (path, size, mtime) and the
+ * rules that apply to them, so the datasets of a run sharing them check them once; a changed file
+ * has a new fingerprint and is checked again. Concurrent callers share one check; a failed check
+ * is not kept.
  */
-const checkedReferences = new Map<string, Promise<ReferenceCheck['rows']>>();
+const checkedReferences = new Map<string, Promise<Omit<ReferenceCheck, 'fingerprint'>>>();
 const CHECKED_REFERENCES_KEPT = 16;
 
-export async function readReferenceFiles(reference: ReferenceRef, load: (file: string) => Promise<pl.DataFrame>): Promise<ReferenceCheck> {
+export async function readReferenceFiles(
+  reference: ReferenceRef,
+  load: (file: string) => Promise<pl.DataFrame>,
+  quality?: Partial<QualityRules>,
+): Promise<ReferenceCheck> {
+  const rules = rulesOf(quality);
   const files = [reference.products, reference.substitutes];
   let key: string;
   try {
     key = await fingerprint(files);
   } catch {
     // A missing file: the check says which, clearly.
-    return { rows: await checkReferenceFiles(reference, load), fingerprint: await fingerprint(files) };
+    return { ...(await checkReferenceFiles(reference, load, rules)), fingerprint: await fingerprint(files) };
   }
-  let check = checkedReferences.get(key);
+  const memo = `${key}|duplicateKeys:${rules.duplicateKeys}`;
+  let check = checkedReferences.get(memo);
   if (!check) {
-    check = checkReferenceFiles(reference, load);
-    checkedReferences.set(key, check);
-    check.catch(() => checkedReferences.delete(key));
+    check = checkReferenceFiles(reference, load, rules);
+    checkedReferences.set(memo, check);
+    check.catch(() => checkedReferences.delete(memo));
     if (checkedReferences.size > CHECKED_REFERENCES_KEPT) checkedReferences.delete(checkedReferences.keys().next().value!);
   }
-  return { rows: await check, fingerprint: key };
+  return { ...(await check), fingerprint: key };
 }
 
-async function checkReferenceFiles(reference: ReferenceRef, load: (file: string) => Promise<pl.DataFrame>): Promise<ReferenceCheck['rows']> {
+/** A reference table's duplicated keys (the frame is small and in memory: one pass, eagerly planned). */
+async function checkKeys(
+  frame: pl.DataFrame,
+  file: string,
+  input: InputName,
+  rules: QualityRules,
+): Promise<DatasetWarning[]> {
+  const key = keyOf(input);
+  if (rules.duplicateKeys === 'ignore' || key.length === 0) return [];
+  const keys = frame.lazy().select(...key);
+  const bounds = (await keys.select(...keyBounds(key)).collect()).toRecords()[0] ?? {};
+  const duplicates = await findDuplicates(keys, key, frame.height, bounds);
+  if (!duplicates) return [];
+  const at = `Reference data, file ${file} (${input})`;
+  return broken(rules, 'duplicateKeys', duplicateKeysMessage(at, input, duplicates));
+}
+
+async function checkReferenceFiles(
+  reference: ReferenceRef,
+  load: (file: string) => Promise<pl.DataFrame>,
+  rules: QualityRules,
+): Promise<Omit<ReferenceCheck, 'fingerprint'>> {
   const where = 'Reference data';
   await allInOrder([checkSchema(reference.products, 'products', where), checkSchema(reference.substitutes, 'substitutes', where)]);
   const products = await load(reference.products);
   checkNulls(nullCountsOf(products, 'products'), reference.products, 'products', where);
-  // Cast first: in nodejs-polars 0.24 the sum of a boolean Series is a boolean, not a count.
-  const duplicated = Number(products.getColumn('product_id').isDuplicated().cast(pl.UInt32).sum());
-  if (duplicated > 0) {
-    throw ApplicationFailure.nonRetryable(
-      `${where}, file ${reference.products} (products): column "product_id" has ${duplicated} rows with duplicate keys`,
-      'DuplicateKeys',
-    );
-  }
+  const warnings = await checkKeys(products, reference.products, 'products', rules);
   const substitutes = await load(reference.substitutes);
   checkNulls(nullCountsOf(substitutes, 'substitutes'), reference.substitutes, 'substitutes', where);
-  return { products: products.height, substitutes: substitutes.height };
+  warnings.push(...(await checkKeys(substitutes, reference.substitutes, 'substitutes', rules)));
+  return { rows: { products: products.height, substitutes: substitutes.height }, warnings };
 }

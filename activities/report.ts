@@ -1,8 +1,10 @@
 /** Writes the run report next to the outputs: JSON for tools, Markdown for people; atomically. */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { checkWorkDir, reportDir } from '../common/paths';
 import { buildReport, renderMarkdown, type MetricTotals, type RunReport } from '../common/report';
 import type { DatasetSummary } from '../common/types';
+import { makeOutputDir, writingOutput } from './outputFaults';
 import { compareWeeks, metricTotalsOf, previousTotals, previousWeek } from './weekOverWeek';
 
 /** Adds each dataset's metric totals and, when last week's report is there, the changes. */
@@ -19,10 +21,17 @@ async function withWeekOverWeek(report: RunReport, outputRoot: string): Promise<
 
 /** Writes a small text file under a temporary name, then renames it: readers never see half of it. */
 export async function writeAtomically(file: string, text: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
+  await makeOutputDir(path.dirname(file));
   const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
+  try {
+    await writingOutput(file, async () => {
+      await writeFile(tmp, text);
+      await rename(tmp, file);
+    });
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined); // a full disk leaves no half file behind
+    throw err;
+  }
 }
 
 /** Where the parts of a long run (one per continue-as-new) keep their dataset summaries. */
@@ -34,7 +43,7 @@ export interface SavedParts {
 const partFile = (runDir: string, part: number) => path.join(runDir, `part-${String(part).padStart(5, '0')}.json`);
 
 export async function saveSummaries(runDir: string, part: number, summaries: DatasetSummary[]): Promise<void> {
-  await writeAtomically(partFile(runDir, part), JSON.stringify(summaries));
+  await writeAtomically(partFile(checkWorkDir(runDir, '.runs'), part), JSON.stringify(summaries));
 }
 
 /** Above this many datasets, the run's result carries totals only; the datasets are in the JSON file. */
@@ -49,6 +58,9 @@ export interface WrittenReport {
 
 export async function writeReport(current: RunReport, outputRoot: string, saved?: SavedParts): Promise<WrittenReport> {
   let run = current;
+  // The run's folder is removed below: it must be <output root>/.runs/<run>, never the root or above.
+  if (saved) checkWorkDir(saved.runDir, '.runs', outputRoot);
+  const dir = reportDir(outputRoot, current.week);
   if (saved && saved.parts > 0) {
     const earlier: DatasetSummary[] = [];
     for (let part = 0; part < saved.parts; part++) {
@@ -57,8 +69,7 @@ export async function writeReport(current: RunReport, outputRoot: string, saved?
     run = buildReport({ ...current, datasets: [...earlier, ...current.datasets] });
   }
   const report = await withWeekOverWeek(run, outputRoot);
-  const dir = path.join(outputRoot, report.week);
-  await mkdir(dir, { recursive: true });
+  await makeOutputDir(dir);
   const files = { json: path.join(dir, '_report.json'), markdown: path.join(dir, '_report.md') };
   await writeAtomically(files.json, `${JSON.stringify({ ...report, files }, null, 2)}\n`);
   await writeAtomically(files.markdown, renderMarkdown(report));

@@ -6,6 +6,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import pl from 'nodejs-polars';
+import { reportDir } from '../common/paths';
+import { previousWeekOf } from '../common/week';
 import type { MetricTotals, RunReport, WeekChange } from '../common/report';
 import type { OutputFile } from '../common/types';
 
@@ -76,11 +78,7 @@ export async function metricTotalsOf(datasets: { dataset: string; outputs: Outpu
   return totals;
 }
 
-export function previousWeek(week: string): string {
-  const day = new Date(`${week}T00:00:00Z`);
-  day.setUTCDate(day.getUTCDate() - 7);
-  return day.toISOString().slice(0, 10);
-}
+export const previousWeek = previousWeekOf;
 
 /** Every metric present in both weeks, per dataset, with its relative change and whether it is flagged. */
 export function compareWeeks(current: Record<string, MetricTotals>, previous: Record<string, MetricTotals>): WeekChange[] {
@@ -98,7 +96,7 @@ export function compareWeeks(current: Record<string, MetricTotals>, previous: Re
 
 /** The previous week's totals from its report, if there is one. */
 export async function previousTotals(report: RunReport, outputRoot: string): Promise<Record<string, MetricTotals> | undefined> {
-  const file = path.join(outputRoot, previousWeek(report.week), '_report.json');
+  const file = path.join(reportDir(outputRoot, previousWeek(report.week)), '_report.json');
   try {
     return (JSON.parse(await readFile(file, 'utf8')) as RunReport).metricTotals;
   } catch {

@@ -60,7 +60,7 @@ export async function runBaseline(input: BaselineInput): Promise<BaselineResult>
           week: input.week,
           metrics: input.metrics,
           output: { root: input.outRoot, path: '{week}/{dataset}/{table}.parquet' },
-          stagingDir: path.join(input.outRoot, dataset.name),
+          stagingDir: path.join(input.outRoot, '.staging', dataset.name),
         },
         reference,
       ),

@@ -7,6 +7,9 @@ require('../cli/main.ts')
     process.exitCode = code;
   })
   .catch((err) => {
-    process.stderr.write(`tributary: ${err && err.message ? err.message : err}\n`);
+    const message = `tributary: ${err && err.message ? err.message : err}`;
+    const json = process.env.TRIBUTARY_LOG_FORMAT === 'json';
+    const line = json ? JSON.stringify({ time: new Date().toISOString(), level: 'ERROR', message }) : message;
+    process.stderr.write(`${line}\n`);
     process.exitCode = 1;
   });

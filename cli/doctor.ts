@@ -11,7 +11,7 @@ import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { globFolders } from '../activities/glob';
+import { discoverDatasets } from '../activities/discover';
 import { connectionProblem, isSecured } from '../runtime/connection';
 import type { Settings } from '../runtime/settings';
 import { findTemporalCli, TemporalCliNotFound } from '../runtime/temporalCli';
@@ -133,7 +133,8 @@ async function dataChecks(spec: PipelineSpec): Promise<{ checks: Check[]; inputB
     };
   }
   const checks = [ok('data root', root)];
-  const folders = 'glob' in spec.datasets ? await globFolders(root, spec.datasets.glob) : spec.datasets.list;
+  // The run's own discovery, so the counts here are the run's.
+  const { folders, refused } = await discoverDatasets(root, spec.datasets);
   const missing: string[] = [];
   let inputBytes = 0;
   for (const folder of folders) {
@@ -144,12 +145,18 @@ async function dataChecks(spec: PipelineSpec): Promise<{ checks: Check[]; inputB
     }
   }
   const what = 'glob' in spec.datasets ? `glob "${spec.datasets.glob}"` : 'list';
-  if (folders.length === 0) checks.push(problem('datasets', `the ${what} matches no folder under ${root}: fix datasets in the spec, or check the data landed`));
-  else if (missing.length > 0 && !spec.availability) {
-    checks.push(problem('datasets', `${folders.length} found, but ${missing.length} input file(s) missing (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}): those datasets would fail; add the files, or an availability rule to wait for them`));
+  const refusals = refused.length === 0
+    ? ''
+    : `; ${refused.length} refused, each reported as a failed dataset: ` + refused.map((r) => `${r.type}: ${r.message}`).join('; ');
+  if (folders.length === 0 && refused.length === 0) {
+    checks.push(problem('datasets', `the ${what} matches no folder under ${root}: fix datasets in the spec, or check the data landed`));
+  } else if (missing.length > 0 && !spec.availability) {
+    checks.push(problem('datasets', `${folders.length} found, but ${missing.length} input file(s) missing (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}): those datasets would fail; add the files, or an availability rule to wait for them` +
+      refusals));
   } else {
     const waiting = missing.length > 0 ? `; ${missing.length} input file(s) not there yet, which the availability rule waits for` : '';
-    checks.push(ok('datasets', `${folders.length} found (${formatBytes(inputBytes)} of input)${waiting}`));
+    const detail = `${folders.length} found (${formatBytes(inputBytes)} of input)${waiting}${refusals}`;
+    checks.push(refused.length > 0 ? problem('datasets', detail) : ok('datasets', detail));
   }
   const refs = await Promise.all(Object.values(spec.reference).map(async (f) => [f, await readable(path.resolve(root, f), 'file')] as const));
   const bad = refs.filter(([, p]) => p);

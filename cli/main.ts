@@ -1,21 +1,21 @@
 /** The `tributary` command: one function per sub-command, dispatched by name. */
 import { loadSettings } from '../runtime/settings';
-import { installRuntime } from '../runtime/telemetry';
+import { installRuntime, logLine } from '../runtime/telemetry';
 import { ensureTemporalCli } from '../runtime/temporalCli';
 import { runServerForeground, stopBackgroundServer } from '../runtime/devServer';
 import { cancel } from './cancel';
 import { datagen } from './datagen';
 import { demo } from './demo';
 import { doctor } from './doctor';
+import { explainFailure } from './failure';
 import { report } from './report';
 import { rerun } from './rerun';
 import { run } from './run';
 import { schedule } from './schedule';
 import { worker } from './worker';
 
-const log = (line: string): void => {
-  process.stderr.write(`${line}\n`);
-};
+/** The commands' messages on stderr: text, or one JSON object per line with TRIBUTARY_LOG_FORMAT=json. */
+const log = (line: string): void => logLine(line);
 
 const USAGE = `Usage: tributary <command>
 
@@ -47,10 +47,21 @@ Commands:
 Environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default),
 TRIBUTARY_TASK_QUEUE (tributary), TRIBUTARY_HOME (.tributary), TEMPORAL_CLI_PATH,
 TRIBUTARY_DEV_SERVER (unset: a dev server only at the local default; 1: also at TEMPORAL_ADDRESS; 0: never),
-TRIBUTARY_LOG_LEVEL (WARN; INFO for the worker command), TRIBUTARY_LOG_FORMAT=json,
-TRIBUTARY_METRICS_PORT (Prometheus /metrics of the worker runtime).`;
+TRIBUTARY_LOG_LEVEL (WARN; INFO for the worker command), TRIBUTARY_LOG_FORMAT=json (every
+log line one JSON object), TRIBUTARY_METRICS_PORT (Prometheus /metrics of the worker runtime),
+TRIBUTARY_METRICS_HOST (address it binds: 127.0.0.1; 0.0.0.0 to be scraped from elsewhere).`;
 
 export async function main(argv: string[]): Promise<number> {
+  try {
+    return await dispatch(argv);
+  } catch (err) {
+    // The root cause and what to do, not just "Workflow execution failed".
+    log(`tributary: ${explainFailure(err)}`);
+    return 1;
+  }
+}
+
+async function dispatch(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const settings = loadSettings();
   // An in-process worker (demo, run) logs warnings only, so the progress bar and report stay

@@ -15,15 +15,17 @@ import {
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { globFolders } from '../activities/glob';
+import { discoverDatasets } from '../activities/discover';
+import { reportDir } from '../common/paths';
 import type { RunReport } from '../common/report';
+import { checkWeek, InvalidWeekError } from '../common/week';
 // Through the connection module: with TLS or an API key it never starts a local dev server.
 import { ensureServer } from '../runtime/connection';
 import { workflowUrl, type Settings } from '../runtime/settings';
 import { InvalidSpecError, parseSpec } from '../spec/schema';
 import { lastWeek, type WeeklyLoadInput } from '../workflows/weeklyLoad';
 import { connectClient } from './client';
-import { runSpec } from './run';
+import { InvalidFlagError, runSpec } from './run';
 
 type Log = (line: string) => void;
 
@@ -63,6 +65,10 @@ export async function rerun(settings: Settings, argv: string[], log: Log): Promi
     }
     if (err instanceof InvalidSpecError) {
       log(`The spec of ${id} does not validate any more:\n${err.problems.map((p) => `  - ${p}`).join('\n')}\nNothing was started.`);
+      return 2;
+    }
+    if (err instanceof InvalidWeekError || err instanceof InvalidFlagError) {
+      log(`Cannot re-run ${id}: ${err.message}\nNothing was started.`);
       return 2;
     }
     throw err;
@@ -145,8 +151,9 @@ async function earlierReport(
   }
   // The week as the workflow chose it: given, else the spec's, else the week before its (scheduled) start.
   const when = described.typedSearchAttributes.get(SCHEDULED_START) ?? described.startTime;
-  const week = input.week ?? parsed.week ?? lastWeek(when);
-  const file = path.join(path.resolve(parsed.output.root), week, '_report.json');
+  // A run started by another client may carry any week: it names a folder here, so check it first.
+  const week = checkWeek('week', input.week ?? parsed.week ?? lastWeek(when));
+  const file = path.join(reportDir(parsed.output.root, week), '_report.json');
   const report = (await readFile(file, 'utf8').then(JSON.parse, () => undefined)) as RunReport | undefined;
   if (report?.workflowId !== id) {
     throw new Refused(
@@ -159,11 +166,14 @@ async function earlierReport(
 
 /**
  * Dataset folders (relative to dataRoot) of the named datasets. A dataset's name is its folder's
- * basename, so the original glob or list, resolved again, leads back to the folders.
+ * (or link's) basename, so the original glob or list, discovered again as the run does, leads back
+ * to the folders. A folder the run refused (a link outside the data root, a loop) is named too: the
+ * new run checks it again, and reports it again unless it was fixed.
  */
 async function datasetFolders(dataRoot: string, datasets: { glob: string } | { list: string[] }, names: string[]): Promise<string[]> {
   const root = path.resolve(dataRoot);
-  const all = 'glob' in datasets ? await globFolders(root, datasets.glob) : datasets.list.map((d) => path.relative(root, path.resolve(root, d)));
+  const found = await discoverDatasets(root, datasets);
+  const all = [...found.folders, ...found.refused.map((r) => r.folder)];
   const folders = all.filter((f) => names.includes(path.basename(f)));
   const missing = names.filter((n) => !folders.some((f) => path.basename(f) === n));
   if (missing.length > 0) throw new Refused(`No folder under ${root} for dataset(s) ${missing.join(', ')} any more; nothing was started.`);

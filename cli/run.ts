@@ -6,8 +6,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import { nameProblem, runDirName } from '../common/paths';
 import type { RunReport } from '../common/report';
 import { renderMarkdown } from '../common/report';
+import { checkWeek, InvalidWeekError, quoted } from '../common/week';
 // Through the connection module: with TLS or an API key it never starts a local dev server.
 import { ensureServer } from '../runtime/connection';
 import { workflowUrl, type Settings } from '../runtime/settings';
@@ -16,6 +18,7 @@ import type { weeklyLoad } from '../workflows';
 import { lastWeek } from '../workflows/weeklyLoad';
 import { isCancelledRun } from './cancel';
 import { connectClient, hostWorker, withWorker } from './client';
+import { assertSpecFits, inRun } from './failure';
 import { followRun } from './follow';
 import { writeRunPage } from './htmlReport/load';
 import { resumeNotice, runningRun } from './resume';
@@ -46,15 +49,31 @@ export interface RunOptions {
   force?: boolean;
 }
 
+/** A flag refused before anything starts; the message names the flag and what to do. */
+export class InvalidFlagError extends Error {}
+
+/** A workflow id names the run's folder under <output root>/.runs: "." and ".." cannot. */
+function checkWorkflowId(id: string): string {
+  if (nameProblem(runDirName(id))) {
+    throw new InvalidFlagError(`--workflow-id ${quoted(id)} cannot name the run's folder: choose another id`);
+  }
+  return id;
+}
+
+/**
+ * Validates the spec, the week and the workflow id, then starts the run (and follows it unless
+ * detached). Throws InvalidSpecError, InvalidWeekError or InvalidFlagError before anything starts.
+ */
 export async function runSpec(settings: Settings, spec: Record<string, unknown>, options: RunOptions, log: (l: string) => void): Promise<number> {
   const parsed = parseSpec(spec); // throws InvalidSpecError listing every problem: nothing has started
+  assertSpecFits(spec); // a spec over Temporal's payload limit would be refused at start
+  // One run per pipeline and week at a time: the id is the pipeline and the week, and Temporal
+  // refuses a second run with the id of a running one, so two runs never write the same outputs.
+  const week = options.week !== undefined ? checkWeek('week', options.week) : (parsed.week ?? lastWeek(new Date()));
+  const workflowId = checkWorkflowId(options.workflowId ?? `${parsed.name}-${week}`);
   await ensureServer(settings, log);
   const { client, close } = await connectClient(settings);
   try {
-    // One run per pipeline and week at a time: the id is the pipeline and the week, and Temporal
-    // refuses a second run with the id of a running one, so two runs never write the same outputs.
-    const week = options.week ?? parsed.week ?? lastWeek(new Date());
-    const workflowId = options.workflowId ?? `${parsed.name}-${week}`;
     let handle: WorkflowHandle<typeof weeklyLoad>;
     try {
       handle = await client.workflow.start<typeof weeklyLoad>('weeklyLoad', {
@@ -82,7 +101,7 @@ export async function runSpec(settings: Settings, spec: Record<string, unknown>,
         const follow = () => followRun(running.handle, settings.address, log);
         return await finish(await hostWorker(settings, running.taskQueue, follow));
       } catch (err) {
-        if (!isCancelledRun(err)) throw err;
+        if (!isCancelledRun(err)) return inRun(workflowId, workflowUrl(settings, workflowId))(err);
         log(`Cancelled ${workflowId}: ${err.cause?.message}`);
         return 1;
       }
@@ -95,7 +114,8 @@ export async function runSpec(settings: Settings, spec: Record<string, unknown>,
     }
     log(`Started ${workflowId}\nWatch it: ${url}`);
     const follow = () => followRun(handle, settings.address, log);
-    return await finish(await withWorker(client, settings, log, handle, follow));
+    // A failure is explained with the run's id and page.
+    return await finish(await withWorker(client, settings, log, handle, follow).catch(inRun(workflowId, url)));
   } finally {
     await close();
   }
@@ -127,11 +147,17 @@ export async function run(settings: Settings, argv: string[], log: (l: string) =
     return 2;
   }
   try {
+    // The flag first, in its own name: it becomes an output folder and the week's date filter.
+    if (values.week !== undefined) checkWeek('--week', values.week);
     const spec = await loadSpecFile(file);
     return await runSpec(settings, spec, { week: values.week, detach: values.detach, workflowId: values['workflow-id'], force: values.force }, log);
   } catch (err) {
     if (err instanceof InvalidSpecError) {
       log(`Invalid pipeline spec ${file}:\n${err.problems.map((p) => `  - ${p}`).join('\n')}\nNothing was started.`);
+      return 2;
+    }
+    if (err instanceof InvalidWeekError || err instanceof InvalidFlagError) {
+      log(`${err.message}\nNothing was started.`);
       return 2;
     }
     throw err;

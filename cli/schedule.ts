@@ -19,6 +19,7 @@ import {
 } from '@temporalio/client';
 // Timestamp conversions (Long seconds) for the one raw service call below.
 import { msNumberToTs, tsToDate } from '@temporalio/common';
+import { dateProblem, mondayOf } from '../common/week';
 // Through the connection module: with TLS or an API key it never starts a local dev server.
 import { ensureServer } from '../runtime/connection';
 import { workflowUrl, type Settings } from '../runtime/settings';
@@ -94,7 +95,7 @@ export async function schedule(settings: Settings, argv: string[], log: Log): Pr
     // Validated before the server is touched: a bad spec creates and changes nothing.
     const built = file ? await scheduleFromFile(settings, file, values) : undefined;
     const id = values.id ?? (built?.id as string);
-    const weeks = action === 'backfill' ? backfillWeeks(values.from, values.to) : [];
+    const weeks = action === 'backfill' ? backfillWeeks(values.from, values.to, log) : [];
     await ensureServer(settings, log);
     const { client, close } = await connectClient(settings);
     try {
@@ -207,15 +208,24 @@ async function trigger(client: Client, settings: Settings, handle: ScheduleHandl
   return 0;
 }
 
-const isoDate = (s: string | undefined) => s !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`));
-/** Monday of the week holding `date` (UTC), as the workflow counts weeks. */
-const mondayOf = (date: string) => lastWeek(new Date(Date.parse(`${date}T00:00:00Z`) + 7 * DAY_MS));
-
-/** The weeks of data from --from to --to, each as its Monday. */
-function backfillWeeks(from: string | undefined, to: string | undefined): string[] {
-  if (!isoDate(from) || !isoDate(to)) throw new BadArguments('backfill needs --from YYYY-MM-DD and --to YYYY-MM-DD (weeks of data).');
+/**
+ * The weeks of data from --from to --to, each as its Monday. A date that is not a real date is
+ * refused in the words `run --week` uses; any other day stands for its week, said in a notice.
+ */
+function backfillWeeks(from: string | undefined, to: string | undefined, log: Log): string[] {
+  if (from === undefined || to === undefined) {
+    throw new BadArguments('backfill needs --from YYYY-MM-DD and --to YYYY-MM-DD (weeks of data).');
+  }
+  const monday = (flag: string, date: string) => {
+    const problem = dateProblem(date);
+    if (problem) throw new BadArguments(`${flag} ${problem}`);
+    const week = mondayOf(date);
+    if (week !== date) log(`Note: ${flag} ${date} is in the week of Monday ${week}; backfilling that whole week.`);
+    return week;
+  };
+  const [first, last] = [monday('--from', from), monday('--to', to)];
   const weeks: string[] = [];
-  for (let t = Date.parse(`${mondayOf(from!)}T00:00:00Z`); t <= Date.parse(`${mondayOf(to!)}T00:00:00Z`); t += 7 * DAY_MS) {
+  for (let t = Date.parse(`${first}T00:00:00Z`); t <= Date.parse(`${last}T00:00:00Z`); t += 7 * DAY_MS) {
     weeks.push(new Date(t).toISOString().slice(0, 10));
   }
   if (weeks.length === 0) throw new BadArguments(`--from ${from} is after --to ${to}.`);

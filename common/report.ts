@@ -9,7 +9,12 @@ export interface RunReport {
   finishedAt: string;
   /** succeeded: every dataset succeeded (or was skipped, unchanged); partial: some did not; failed: none did. */
   status: 'succeeded' | 'partial' | 'failed';
-  totals: { datasets: number; succeeded: number; failed: number; cancelled: number; late: number; skipped: number; rowsIn: number; rowsOut: number };
+  totals: {
+    datasets: number; succeeded: number; failed: number; cancelled: number; late: number; skipped: number;
+    rowsIn: number; rowsOut: number;
+    /** Datasets with data-quality warnings (counted among succeeded, skipped or failed as well); absent when none. */
+    warnings?: number;
+  };
   datasets: DatasetSummary[];
   files?: { json: string; markdown: string };
   /** Set when the run had too many datasets to return them all: they are in this JSON file. */
@@ -35,7 +40,8 @@ export interface WeekChange {
 export function buildReport(run: Omit<RunReport, 'status' | 'totals'>): RunReport {
   const count = (status: DatasetSummary['status']) => run.datasets.filter((d) => d.status === status).length;
   const succeeded = count('succeeded');
-  const totals = {
+  const warned = run.datasets.filter((d) => (d.warnings?.length ?? 0) > 0).length;
+  const totals: RunReport['totals'] = {
     datasets: run.datasets.length,
     succeeded,
     failed: count('failed'),
@@ -44,6 +50,8 @@ export function buildReport(run: Omit<RunReport, 'status' | 'totals'>): RunRepor
     skipped: count('skipped'),
     rowsIn: run.datasets.reduce((n, d) => n + (d.rowsIn?.transactions ?? 0) + (d.rowsIn?.stock ?? 0), 0),
     rowsOut: run.datasets.reduce((n, d) => n + d.outputs.reduce((m, o) => m + o.rows, 0), 0),
+    // Only when there are some: the totals of a clean run read as they always have.
+    ...(warned > 0 ? { warnings: warned } : {}),
   };
   const ok = succeeded + totals.skipped;
   const status = ok === totals.datasets ? 'succeeded' : ok === 0 ? 'failed' : 'partial';
@@ -60,7 +68,7 @@ export function renderMarkdown(report: RunReport): string {
     '',
     `Run \`${report.workflowId}\`: **${report.status}**, ${t.succeeded}/${t.datasets} datasets succeeded` +
       `${t.failed ? `, ${t.failed} failed` : ''}${t.late ? `, ${t.late} late` : ''}${t.skipped ? `, ${t.skipped} skipped (unchanged)` : ''}` +
-      `${t.cancelled ? `, ${t.cancelled} cancelled` : ''}; ` +
+      `${t.cancelled ? `, ${t.cancelled} cancelled` : ''}${t.warnings ? `, ${t.warnings} with warnings` : ''}; ` +
       `${t.rowsIn} rows in, ${t.rowsOut} rows out. Started ${report.startedAt}, finished ${report.finishedAt}.`,
     '',
     '| dataset | status | rows in | rows out | read | compute | write | attempts (read/compute/write) | error or note |',
@@ -70,11 +78,22 @@ export function renderMarkdown(report: RunReport): string {
     const rowsIn = d.rowsIn ? d.rowsIn.transactions + d.rowsIn.stock : '';
     const rowsOut = d.outputs.reduce((n, o) => n + o.rows, 0);
     const attempts = (['read', 'compute', 'write'] as const).map((s) => d.stages[s]?.attempts ?? '-').join('/');
-    const error = d.error ? cell(`${d.error.stage}: ${d.error.type}: ${d.error.message}`) : d.note ? cell(d.note) : '';
+    const warned = d.warnings?.length ? `⚠ ${d.warnings.map((w) => w.rule).join(', ')} (see Warnings)` : '';
+    const failure = d.error ? `${d.error.stage}: ${d.error.type}: ${d.error.message}` : d.note;
+    const problem = failure ? cell(failure) : '';
+    const error = [problem, warned].filter(Boolean).join(' ');
     lines.push(
       `| ${d.dataset} | ${d.status} | ${rowsIn} | ${d.status === 'succeeded' ? rowsOut : ''} | ${seconds(d.stages.read?.durationMs)} | ` +
         `${seconds(d.stages.compute?.durationMs)} | ${seconds(d.stages.write?.durationMs)} | ${attempts} | ${error} |`,
     );
+  }
+  const warned = report.datasets.filter((d) => d.warnings?.length);
+  if (warned.length > 0) {
+    const why = "Data-quality rules set to `warn` in the spec's `quality` section: not failed, but check them.";
+    lines.push('', '## Warnings', '', why, '');
+    for (const d of warned) {
+      for (const w of d.warnings ?? []) lines.push(`- ${d.dataset}: ${w.rule}: ${w.message.replace(/\n/g, ' ')}`);
+    }
   }
   if (report.weekOverWeek) lines.push('', ...renderWeekOverWeek(report.weekOverWeek));
   return `${lines.join('\n')}\n`;

@@ -45,9 +45,18 @@ export interface DatasetSummary {
   rowsIn?: { transactions: number; stock: number };
   outputs: OutputFile[];
   stages: Partial<Record<DatasetStage, StageRun>>;
-  error?: { stage: DatasetStage | 'run'; type: string; message: string };
+  /** resolve: refused while planning (a link outside the data root, a loop); run: the dataset's run as a whole. */
+  error?: { stage: DatasetStage | 'resolve' | 'run'; type: string; message: string };
   /** Why a dataset was late or skipped, in words. */
   note?: string;
+  /** Data-quality rules it broke whose outcome is `warn` (spec `quality`): it succeeded, but look. */
+  warnings?: DatasetWarning[];
+}
+
+/** A broken data-quality rule that did not fail the dataset: the rule's name and what was found. */
+export interface DatasetWarning {
+  rule: string;
+  message: string;
 }
 
 /** Live state of a run, answered by the `progress` query. */

@@ -9,6 +9,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pl from 'nodejs-polars';
+import { weekProblem } from '../common/week';
 import { makeCatalog } from './catalog';
 import { seeded } from './random';
 import { makeRegion, revenueOf, type Planted } from './region';
@@ -73,8 +74,9 @@ export function datagenProblems(options: Omit<DatagenOptions, 'out'>): string[] 
     const value = options[name];
     if (!(value >= 0 && value <= 1)) problems.push(`${name} must be between 0 and 1, got ${value}`);
   }
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(options.week) || Number.isNaN(Date.parse(`${options.week}T00:00:00Z`)))
-    problems.push(`week must be a date as YYYY-MM-DD, got ${options.week}`);
+  // The pipeline reads Monday-to-Sunday weeks: sample data starting on another day would be half missed.
+  const week = weekProblem(options.week);
+  if (week) problems.push(`week ${week}`);
   const cells = options.days * options.stores * options.products;
   if (cells > 200_000_000) problems.push(`days x stores x products is ${cells} rows per region; at most 200000000 fit in memory`);
   return problems;

@@ -27,13 +27,57 @@ export type TableSchema = Record<string, ColumnDecl>;
 const kindOf = (decl: ColumnDecl): ColumnKind => (typeof decl === 'string' ? decl : decl.kind);
 const isNullable = (decl: ColumnDecl): boolean => typeof decl !== 'string' && decl.nullable;
 
+/**
+ * A metric input: its columns, and its key, the columns whose values identify one row. The read
+ * stage fails a file in which a key appears more than once (DuplicateKeys): every metric below
+ * joins or sums on these columns, so a repeated key would be counted twice without any error.
+ */
+export interface InputTable<C extends TableSchema = TableSchema> {
+  columns: C;
+  /** Absent: rows are additive facts, and two rows with the same values are two facts. */
+  key?: readonly (keyof C & string)[];
+}
+const table = <C extends TableSchema>(columns: C, key?: readonly (keyof C & string)[]): InputTable<C> =>
+  key ? { columns, key } : { columns };
+
 // No column below allows nulls: each is a key, a figure or a flag some metric or report relies on.
-export const INPUT_SCHEMAS = {
-  transactions: { date: 'date', store_id: 'integer', product_id: 'integer', units: 'integer', revenue: 'float', promo: 'boolean' },
-  stock: { date: 'date', store_id: 'integer', product_id: 'integer', in_stock: 'boolean' },
-  products: { product_id: 'integer', name: 'string', category: 'string', subcategory: 'string', brand: 'string', price: 'float' },
-  substitutes: { product_id: 'integer', substitute_id: 'integer', strength: 'float' },
-} satisfies Record<string, TableSchema>;
+export const INPUT_TABLES = {
+  // No key: sales are additive facts. Both metrics sum units and revenue per (date, store_id,
+  // product_id) or per hierarchy level, so two lines of the same day, store and product (two
+  // receipts, a promo and a full-price line) add up as they should; the generator happens to write
+  // one line per day, store and product, a real till does not.
+  transactions: table({
+    date: 'date', store_id: 'integer', product_id: 'integer', units: 'integer', revenue: 'float', promo: 'boolean',
+  }),
+  // One stock state per day, store and product: lostSales counts each row as one stock-out day
+  // and joins sales onto it, so a repeated row doubles the day and the units expected on it.
+  stock: table(
+    { date: 'date', store_id: 'integer', product_id: 'integer', in_stock: 'boolean' },
+    ['date', 'store_id', 'product_id'],
+  ),
+  // Joined onto every sale and stock-out: a repeated product doubles the rows it joins to.
+  products: table(
+    {
+      product_id: 'integer', name: 'string', category: 'string', subcategory: 'string', brand: 'string', price: 'float',
+    },
+    ['product_id'],
+  ),
+  // A repeated pair doubles its strength and each stock-out's substitution rows.
+  substitutes: table(
+    { product_id: 'integer', substitute_id: 'integer', strength: 'float' },
+    ['product_id', 'substitute_id'],
+  ),
+};
+
+export type InputName = keyof typeof INPUT_TABLES;
+
+/** The declared columns of each input, for the schema and null checks. */
+export const INPUT_SCHEMAS = Object.fromEntries(Object.entries(INPUT_TABLES).map(([name, t]) => [name, t.columns])) as {
+  [N in InputName]: (typeof INPUT_TABLES)[N]['columns'];
+};
+
+/** The key of an input: empty when its rows are additive facts. */
+export const keyOf = (input: InputName): readonly string[] => INPUT_TABLES[input].key ?? [];
 
 export interface ColumnProblem {
   column: string;

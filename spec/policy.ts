@@ -45,11 +45,21 @@ const retry = (maximumAttempts: number): RetrySettings => ({
   nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES],
 });
 
+/**
+ * How the attempt budget is spent. Temporal counts every failed attempt alike, a crash too (its
+ * heartbeat or start-to-close timeout). Data failures are non-retryable: they end the stage on its
+ * first attempt and spend nothing more. So the budget is for infrastructure: worker crashes, a
+ * disk that is full for a while, a file replaced while it is read. Ten attempts take several
+ * crashes plus a few transient errors; the waits between them (1 s, 2 s, 4 s, ... capped at 1 min,
+ * about 4 min in all) bound how long a fault that never clears holds a dataset.
+ */
+export const DEFAULT_ATTEMPTS = 10;
+
 export const DEFAULT_POLICIES: Record<Stage, StagePolicy> = {
-  resolve: { startToCloseTimeout: 60_000, retry: retry(5) },
-  read: { startToCloseTimeout: 5 * 60_000, heartbeatTimeout: 60_000, retry: retry(5) },
-  compute: { startToCloseTimeout: 30 * 60_000, heartbeatTimeout: 60_000, retry: retry(3) },
-  write: { startToCloseTimeout: 5 * 60_000, retry: retry(5) },
+  resolve: { startToCloseTimeout: 60_000, retry: retry(DEFAULT_ATTEMPTS) },
+  read: { startToCloseTimeout: 5 * 60_000, heartbeatTimeout: 60_000, retry: retry(DEFAULT_ATTEMPTS) },
+  compute: { startToCloseTimeout: 30 * 60_000, heartbeatTimeout: 60_000, retry: retry(DEFAULT_ATTEMPTS) },
+  write: { startToCloseTimeout: 5 * 60_000, retry: retry(DEFAULT_ATTEMPTS) },
 };
 
 /** A stage policy as Temporal activity options. The only place this mapping happens. */

@@ -3,12 +3,13 @@
  * defaults from one place (DEFAULTS here, DEFAULT_POLICIES in policy.ts).
  */
 import { z } from 'zod';
+import { weekProblem } from '../common/week';
 import { METRIC_NAMES } from '../metrics';
 import { parseBytes } from './bytes';
 import { parseDuration } from './duration';
 import { DEFAULT_POLICIES, STAGES, type Stage, type StagePolicy } from './policy';
 import { scheduleSchema } from './schedule';
-import type { PipelineSpec } from './types';
+import type { PipelineSpec, QualityRules } from './types';
 
 export const DEFAULTS = {
   inputs: { transactions: 'transactions.parquet', stock: 'stock.parquet' },
@@ -18,6 +19,10 @@ export const DEFAULTS = {
   availability: { checkEvery: 10 * 60_000, deadline: 24 * 3_600_000 },
   batching: { maxDatasets: 50, maxBytes: 16 * 1024 ** 2 },
   continueAsNewAfter: 500,
+  /** Strict where a figure would otherwise be silently wrong; an empty file may be a quiet week. */
+  quality: {
+    duplicateKeys: 'fail', negativeValues: 'fail', emptyWeek: 'fail', emptyInput: 'warn',
+  } satisfies QualityRules,
 } as const;
 
 const bytes = z.union([z.string(), z.number()]).transform((value, ctx) => {
@@ -52,6 +57,19 @@ const stagePolicy = z.strictObject({
   retry: retry.optional(),
 });
 
+const outcome = z.enum(['fail', 'warn', 'ignore']);
+const quality = z.strictObject({
+  duplicateKeys: outcome.optional(),
+  negativeValues: outcome.optional(),
+  emptyWeek: outcome.optional(),
+  emptyInput: outcome.optional(),
+});
+
+/** The spec's quality rules over their defaults. */
+export function qualityRules(given: z.output<typeof quality> | undefined): QualityRules {
+  return { ...DEFAULTS.quality, ...Object.fromEntries(Object.entries(given ?? {}).filter(([, v]) => v !== undefined)) };
+}
+
 const specSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'use 1-64 letters, digits, "-" or "_"'),
   dataRoot: z.string().min(1),
@@ -72,9 +90,17 @@ const specSchema = z.strictObject({
       .refine((p) => p.includes('{dataset}') && p.includes('{table}'), 'must contain {dataset} and {table}')
       .refine((p) => p.endsWith('.parquet'), 'must end with .parquet')
       .refine((p) => !p.split(/[\\/]/).includes('..'), 'must not contain ".."')
+      .refine((p) => !/^[\\/]/.test(p), 'must be relative to output.root')
       .optional(),
   }),
-  week: z.iso.date().optional(),
+  /** The Monday of the week, as every entry point checks it (common/week.ts). */
+  week: z
+    .string()
+    .superRefine((week, ctx) => {
+      const problem = weekProblem(week);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   parallelism: z.strictObject({ datasets: z.number().int().min(1).max(2_000).optional() }).optional(),
   stages: z.partialRecord(z.enum(STAGES), stagePolicy).optional(),
   onFailure: z.enum(['continue', 'failFast']).optional(),
@@ -90,6 +116,7 @@ const specSchema = z.strictObject({
       deadline: duration.optional(),
     })
     .optional(),
+  quality: quality.optional(),
 });
 
 export type SpecInput = z.input<typeof specSchema>;
@@ -152,6 +179,7 @@ export function parseSpec(input: unknown): PipelineSpec {
     stages,
     onFailure: s.onFailure ?? DEFAULTS.onFailure,
     continueAsNewAfter: s.continueAsNewAfter ?? DEFAULTS.continueAsNewAfter,
+    quality: qualityRules(s.quality),
     ...(s.batching
       ? { batching: { maxDatasets: s.batching.maxDatasets ?? DEFAULTS.batching.maxDatasets, maxBytes: s.batching.maxBytes ?? DEFAULTS.batching.maxBytes } }
       : {}),

@@ -36,7 +36,28 @@ export interface PipelineSpec {
   continueAsNewAfter: number;
   /** When set, each dataset waits until its data is there (see AvailabilityRule); else it is read at once. */
   availability?: AvailabilityRule;
+  /** What the read stage does when a data-quality rule is broken (see QualityRules). */
+  quality: QualityRules;
 }
+
+/** A broken rule fails the dataset (non-retryable), succeeds it with a warning in its summary, or is not checked. */
+export type QualityOutcome = 'fail' | 'warn' | 'ignore';
+
+/**
+ * Data-quality rules checked on read, each with its outcome. Defaults (DEFAULTS.quality in
+ * schema.ts) are strict where a figure would otherwise be silently wrong.
+ */
+export interface QualityRules {
+  /** A key (stock: date, store_id, product_id; products: product_id; substitutes: the pair) appears twice. */
+  duplicateKeys: QualityOutcome;
+  /** Negative units or revenue in the week's transactions. */
+  negativeValues: QualityOutcome;
+  /** A file has rows, but none in the week run (usually the wrong --week). */
+  emptyWeek: QualityOutcome;
+  /** A file has no rows at all. */
+  emptyInput: QualityOutcome;
+}
+export type QualityRule = keyof QualityRules;
 
 /**
  * When a dataset counts as arrived: both input files exist, plus the marker file if one is named

@@ -39,7 +39,7 @@ describe('processBatch', () => {
     const alone = await tempDir('tributary-alone-');
     for (const summary of summaries) {
       const single = await new MockActivityEnvironment().run(() =>
-        computeMetrics({ dataset: datasetOf(summary.dataset), reference: ref(), week: WEEK, metrics: METRICS, output: { root: alone, path: '{week}/{dataset}/{table}.parquet' }, stagingDir: path.join(alone, summary.dataset) }, load),
+        computeMetrics({ dataset: datasetOf(summary.dataset), reference: ref(), week: WEEK, metrics: METRICS, output: { root: alone, path: '{week}/{dataset}/{table}.parquet' }, stagingDir: path.join(alone, '.staging', summary.dataset) }, load),
       ) as Awaited<ReturnType<typeof computeMetrics>>;
       expect(summary.outputs.map((o) => o.table).sort()).toEqual(single.tables.map((t) => t.table).sort());
       for (const table of single.tables) {

@@ -63,7 +63,12 @@ describe('docker-compose.yml', () => {
     expect(existsSync(path.join(ROOT, 'Dockerfile'))).toBe(true);
     expect(worker.volumes?.map((v) => [v.source, v.target])).toEqual([['data', '/data']]);
     expect(services.tributary?.volumes?.map((v) => [v.source, v.target])).toEqual([['data', '/data']]);
-    expect(worker.environment).toMatchObject({ TRIBUTARY_TASK_QUEUE: 'tributary', TRIBUTARY_METRICS_PORT: '9464' });
+    // The endpoint binds loopback unless told otherwise: scraped from other containers, it must bind them all.
+    expect(worker.environment).toMatchObject({
+      TRIBUTARY_TASK_QUEUE: 'tributary',
+      TRIBUTARY_METRICS_PORT: '9464',
+      TRIBUTARY_METRICS_HOST: '0.0.0.0',
+    });
     expect(worker.healthcheck?.test.join(' ')).toContain('9464/metrics');
     // The grace period docker gives before SIGKILL must exceed the worker's own shutdown grace.
     expect(worker.stop_grace_period).toBe('1m0s');

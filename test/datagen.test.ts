@@ -76,7 +76,7 @@ describe('datagenProblems', () => {
       'regions must be a whole number from 1 to 10000, got 0',
       'days must be a whole number from 1 to 7, got 9',
       'stockoutRate must be between 0 and 1, got 2',
-      'week must be a date as YYYY-MM-DD, got 16/11/2026',
+      'week "16/11/2026" is not a date: give the Monday of the week as YYYY-MM-DD, e.g. 2026-11-16',
     ]);
     expect(datagenProblems(DATAGEN_DEFAULTS)).toEqual([]);
   });

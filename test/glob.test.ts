@@ -9,8 +9,8 @@ it('matches dataset folders with *, ? and **, skipping hidden ones', async () =>
   for (const dir of ['sales/north', 'sales/south', 'sales/.staging', 'sales/eu/paris', 'reference', 'sales2/x']) {
     await mkdir(path.join(root, dir), { recursive: true });
   }
-  expect(await globFolders(root, 'sales/*')).toEqual(['sales/eu', 'sales/north', 'sales/south']);
-  expect(await globFolders(root, 'sales/?orth')).toEqual(['sales/north']);
-  expect(await globFolders(root, 'sales/**/paris')).toEqual(['sales/eu/paris']);
-  expect(await globFolders(root, 'nothing/*')).toEqual([]);
+  expect((await globFolders(root, 'sales/*')).folders).toEqual(['sales/eu', 'sales/north', 'sales/south']);
+  expect((await globFolders(root, 'sales/?orth')).folders).toEqual(['sales/north']);
+  expect((await globFolders(root, 'sales/**/paris')).folders).toEqual(['sales/eu/paris']);
+  expect(await globFolders(root, 'nothing/*')).toEqual({ folders: [], refused: [] });
 });

@@ -36,7 +36,8 @@ function stock(): pl.DataFrame {
   return pl.DataFrame({
     date: pl.Series('date', ids.map((i) => new Date(day0 + (i % 7) * 86_400_000)), pl.Date),
     store_id: pl.Series('store_id', ids.map((i) => i % 5), pl.Int32),
-    product_id: pl.Series('product_id', ids.map((i) => i % 60), pl.Int32),
+    // With date i % 7 and store i % 5, i / 35 makes each (date, store_id, product_id) appear once: the stock key.
+    product_id: pl.Series('product_id', ids.map((i) => Math.floor(i / 35)), pl.Int32),
     in_stock: pl.Series('in_stock', ids.map(() => true), pl.Bool),
   });
 }

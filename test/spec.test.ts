@@ -38,7 +38,7 @@ describe('parseSpec', () => {
   it('accepts the example spec shipped in the repo', () => {
     const example = JSON.parse(readFileSync(`${__dirname}/../examples/retail-weekly.json`, 'utf8')) as unknown;
     const spec = parseSpec(example);
-    expect(spec.stages.read.retry).toMatchObject({ maximumAttempts: 5, initialInterval: 1_000, maximumInterval: 60_000 });
+    expect(spec.stages.read.retry).toMatchObject({ maximumAttempts: 10, initialInterval: 1_000, maximumInterval: 60_000 });
     expect(spec.stages.compute.retry.nonRetryableErrorTypes).toEqual(['SchemaMismatch']);
     expect(spec.stages.compute.startToCloseTimeout).toBe(30 * 60_000);
   });

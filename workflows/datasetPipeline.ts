@@ -7,7 +7,7 @@ import { ApplicationFailure, CancellationScope, isCancellation, patched, proxyAc
 import type { Activities } from '../activities';
 import type { DatasetRef, DatasetStage, DatasetSummary, ReferenceRef } from '../common/types';
 import { activityOptions, type Stage, type StagePolicy } from '../spec/policy';
-import type { AvailabilityRule } from '../spec/types';
+import type { AvailabilityRule, QualityRules } from '../spec/types';
 import { waitForData } from './arrival';
 import { describeFailure } from './failures';
 import { stagingName } from '../common/staging';
@@ -24,6 +24,8 @@ export interface DatasetPipelineInput {
   availableBy?: number;
   /** Recompute even if the inputs are unchanged since a successful run. */
   force?: boolean;
+  /** The spec's data-quality rules, checked on read (absent in runs started before them: the defaults). */
+  quality?: QualityRules;
 }
 
 const STAGE_POLICY: Record<DatasetStage, Stage> = { read: 'read', readReference: 'read', compute: 'compute', write: 'write' };
@@ -56,10 +58,13 @@ export async function datasetPipeline(input: DatasetPipelineInput): Promise<Data
 
   try {
     const [data, ref] = await Promise.all([
-      read.readDataset(input.dataset, input.week).then((r) => track('read', r), (err: unknown) => Promise.reject(tag('read', err))),
-      read.readReference(input.reference, name).then((r) => track('readReference', r), (err: unknown) => Promise.reject(tag('readReference', err))),
+      read.readDataset(input.dataset, input.week, input.quality).then((r) => track('read', r), (err: unknown) => Promise.reject(tag('read', err))),
+      read.readReference(input.reference, name, input.quality).then((r) => track('readReference', r), (err: unknown) => Promise.reject(tag('readReference', err))),
     ]);
     summary.rowsIn = data.rowsIn;
+    // Broken rules whose outcome is `warn`; results recorded before the rules existed have none.
+    const warnings = [...(ref.warnings ?? []), ...(data.warnings ?? [])];
+    if (warnings.length > 0) summary.warnings = warnings;
     // Incremental runs: outputs keyed by what produced them; unchanged inputs, code and parameters
     // mean the outputs in place are still right.
     const incremental = patched('skip-unchanged');

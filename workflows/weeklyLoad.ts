@@ -87,6 +87,15 @@ function failedSummary(dataset: string, err: unknown): DatasetSummary {
 
 const cancelledSummary = (dataset: string): DatasetSummary => ({ dataset, status: 'cancelled', outputs: [], stages: {} });
 
+/** A folder the plan refused (a link outside the data root, a loop), reported like any failed dataset. */
+const refusedSummary = (r: NonNullable<RunPlan['refused']>[number]): DatasetSummary => ({
+  dataset: r.dataset,
+  status: 'failed',
+  outputs: [],
+  stages: {},
+  error: { stage: 'resolve', type: r.type, message: r.message },
+});
+
 export async function weeklyLoad(input: WeeklyLoadInput): Promise<RunReport> {
   const progress: Progress = input.resume?.progress ?? { phase: 'planning', total: 0, pending: 0, running: 0, succeeded: 0, failed: 0, late: 0, skipped: 0 };
   setHandler(progressQuery, () => progress);
@@ -99,6 +108,11 @@ export async function weeklyLoad(input: WeeklyLoadInput): Promise<RunReport> {
   const { writeReport, saveSummaries } = proxyActivities<Activities>(activityOptions(spec.stages.write));
   const { processBatch } = proxyActivities<Activities>(activityOptions(spec.stages.compute));
   if (!input.resume) Object.assign(progress, { phase: 'running', total: plan.folders.length, pending: plan.folders.length });
+  // Refused folders fail at once, in the first part of the run only (later parts carry the same plan).
+  // Plans recorded before links were followed have none, so `patched` is only asked when there are.
+  const refused =
+    !input.resume && plan.refused?.length && patched('refused-datasets') ? plan.refused.map(refusedSummary) : [];
+  progress.total += refused.length;
 
   const parentId = workflowInfo().workflowId;
   const runDir = `${spec.output.root}/.runs/${parentId.replace(/[^\w.-]/g, '_')}`;
@@ -106,6 +120,9 @@ export async function weeklyLoad(input: WeeklyLoadInput): Promise<RunReport> {
   // One deadline for the whole run, counted from its start.
   const availableBy = input.resume?.availableBy ?? (spec.availability ? Date.now() + spec.availability.deadlineMs : undefined);
   const arrival = spec.availability ? { availability: spec.availability, availableBy } : {};
+  // Data-quality rules go to the read stage; a plan made before the spec had them has none (the
+  // activities then apply the defaults). Only activity and child inputs change, not the commands.
+  const quality = spec.quality ? { quality: spec.quality } : {};
   // A `datasetArrived` signal to the run wakes that dataset's check (or every dataset's) at once.
   const waiting = new Set<string>();
   setHandler(datasetArrivedSignal, async (name?: string) => {
@@ -123,6 +140,9 @@ export async function weeklyLoad(input: WeeklyLoadInput): Promise<RunReport> {
     }
     return err;
   };
+  progress.failed += refused.length;
+  // failFast: a refused dataset is the first failure; nothing has started yet, so none is cancelled.
+  if (refused.length > 0 && spec.onFailure === 'failFast') stopping = true;
   const count = (summary: DatasetSummary) => {
     if (summary.status === 'late') progress.late += 1;
     else if (summary.status === 'skipped') progress.skipped += 1;
@@ -142,7 +162,7 @@ export async function weeklyLoad(input: WeeklyLoadInput): Promise<RunReport> {
         parentClosePolicy: patched('children-close-with-run')
           ? ParentClosePolicy.TERMINATE
           : ParentClosePolicy.REQUEST_CANCEL,
-        args: [{ dataset, reference: plan.reference, week, metrics: spec.metrics, output: spec.output, stages: spec.stages, ...arrival, ...(input.force ? { force: true } : {}) }],
+        args: [{ dataset, reference: plan.reference, week, metrics: spec.metrics, output: spec.output, stages: spec.stages, ...arrival, ...(input.force ? { force: true } : {}), ...quality }],
       });
       count(summary);
       return summary;
@@ -163,7 +183,7 @@ export async function weeklyLoad(input: WeeklyLoadInput): Promise<RunReport> {
   const runBatch = async (from: number, to: number): Promise<DatasetSummary[]> => {
     const datasets = plan.folders.slice(from, to).map((folder) => datasetRef(spec, folder));
     try {
-      const { summaries } = await processBatch({ datasets, reference: plan.reference, week, metrics: spec.metrics, output: spec.output, ...(input.force ? { force: true } : {}) });
+      const { summaries } = await processBatch({ datasets, reference: plan.reference, week, metrics: spec.metrics, output: spec.output, ...(input.force ? { force: true } : {}), ...quality });
       summaries.forEach(count);
       return summaries;
     } catch (err) {
@@ -203,7 +223,7 @@ export async function weeklyLoad(input: WeeklyLoadInput): Promise<RunReport> {
     ? runEnd(units, first, spec.continueAsNewAfter, MAX_DATASETS_PER_RUN)
     : Math.min(units.length, first + spec.continueAsNewAfter);
   const results = await fanOut.run(() => mapBounded(units.slice(first, last), spec.parallelism.datasets, runUnit));
-  const summaries = results.flat();
+  const summaries = [...refused, ...results.flat()];
 
   if (last < units.length && !cancelRequested) {
     // Bounded history: keep this part's summaries on disk and go on in a fresh run.

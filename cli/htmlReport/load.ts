@@ -7,7 +7,9 @@ import path from 'node:path';
 import { decodeHistoryPayloads } from './decode';
 import type { Client } from '@temporalio/client';
 import type { PayloadConverter } from '@temporalio/common';
+import { reportDir } from '../../common/paths';
 import type { RunReport } from '../../common/report';
+import { weekProblem } from '../../common/week';
 import { workflowUrl, type Settings } from '../../runtime/settings';
 import { temporal } from '@temporalio/proto';
 import { childSpans, runBounds, timeOf, type HistoryEvent, type PendingActivity } from './events';
@@ -90,7 +92,8 @@ export function planFromHistory(events: readonly HistoryEvent[], converter: Payl
  */
 export async function loadRunReport(histories: RunHistories, converter: PayloadConverter): Promise<{ report?: RunReport; dir?: string }> {
   const plan = planFromHistory(histories.parent, converter);
-  const dir = plan ? path.join(plan.outputRoot, plan.week) : undefined;
+  // A run from before weeks were checked may carry any week: then the page goes to the current folder.
+  const dir = plan && !weekProblem(plan.week) ? reportDir(plan.outputRoot, plan.week) : undefined;
   const fromHistory = reportFromHistory(histories.parent, converter);
   if (fromHistory) return { report: fromHistory, dir: fromHistory.files ? path.dirname(fromHistory.files.json) : dir };
   if (!dir) return {};

@@ -132,7 +132,7 @@ function timelineHtml(timeline: Timeline, options: PageOptions): string {
 function totalsHtml(report: RunReport | undefined, timeline: Timeline): string {
   if (!report) return `<section id="totals"><p class="sub">No run report yet: the run is ${timeline.outcome === 'running' ? 'still running' : `${timeline.outcome}, without a report`}.</p></section>`;
   // Reports written before a status existed lack its count: read as 0.
-  const t = { ...report.totals, late: report.totals.late ?? 0, skipped: report.totals.skipped ?? 0, cancelled: report.totals.cancelled ?? 0 };
+  const t = { ...report.totals, late: report.totals.late ?? 0, skipped: report.totals.skipped ?? 0, cancelled: report.totals.cancelled ?? 0, warnings: report.totals.warnings ?? 0 };
   const card = (key: string, value: number | string, label: string, bad = false) =>
     `<div class="total${bad ? ' bad' : ''}" data-total="${key}"><b>${esc(value)}</b><span>${esc(label)}</span></div>`;
   return (
@@ -143,6 +143,7 @@ function totalsHtml(report: RunReport | undefined, timeline: Timeline): string {
     card('late', t.late, 'late', t.late > 0) +
     card('skipped', t.skipped, 'skipped (unchanged)') +
     card('cancelled', t.cancelled, 'cancelled', t.cancelled > 0) +
+    card('warnings', t.warnings, 'with warnings', t.warnings > 0) +
     card('rowsIn', t.rowsIn.toLocaleString('en-US'), 'rows in') +
     card('rowsOut', t.rowsOut.toLocaleString('en-US'), 'rows out') +
     card('duration', formatDuration(Date.parse(report.finishedAt) - Date.parse(report.startedAt)), 'run time') +
@@ -160,11 +161,15 @@ function datasetRow(d: DatasetSummary): string {
   const rowsIn = d.rowsIn ? d.rowsIn.transactions + d.rowsIn.stock : undefined;
   const rowsOut = d.outputs.reduce((n, o) => n + o.rows, 0);
   const problem = d.error ? `${d.error.stage}: ${d.error.type}: ${d.error.message}` : (d.note ?? '');
+  const warnings = d.warnings?.length
+    ? `<ul class="warnings">${d.warnings.map((w) => `<li data-rule="${esc(w.rule)}">⚠ ${esc(w.rule)}: ${esc(w.message)}</li>`).join('')}` +
+      '</ul>'
+    : '';
   return (
     `<tr data-dataset="${esc(d.dataset)}"><td>${esc(d.dataset)}</td><td><span class="badge ${esc(d.status)}">${esc(d.status)}</span></td>` +
     `<td class="num">${rowsIn ?? ''}</td><td class="num">${d.status === 'succeeded' ? rowsOut : ''}</td>` +
     STAGES.map((s) => `<td class="num">${stage(s)}</td>`).join('') +
-    `<td class="${d.error ? 'err' : ''}">${esc(problem)}</td></tr>`
+    `<td class="${d.error ? 'err' : ''}">${esc(problem)}${warnings}</td></tr>`
   );
 }
 

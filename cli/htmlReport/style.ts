@@ -61,6 +61,7 @@ table { border-collapse: collapse; width: 100%; font-size: 13px; }
 th, td { border-bottom: 1px solid #eef1f4; padding: 5px 8px; text-align: left; vertical-align: top; }
 th { color: var(--muted); font-weight: 600; } th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.err { color: var(--fail); max-width: 520px; word-break: break-word; }
+ul.warnings { margin: 2px 0 0; padding-left: 0; list-style: none; color: var(--late); max-width: 520px; word-break: break-word; }
 #tip { position: fixed; display: none; max-width: 460px; background: #1f2328; color: #fff; font-size: 12px; padding: 6px 8px; border-radius: 6px;
   white-space: pre-wrap; pointer-events: none; z-index: 10; }
 `;
