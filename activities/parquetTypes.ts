@@ -42,13 +42,16 @@ function polarsType(column: SchemaElement, source: TypeSource): DataType | undef
     case 'INT32':
     case 'INT64': {
       const bits = column.type === 'INT32' ? 32 : 64;
-      if (logical?.type === 'INTEGER') return INTEGERS[`${logical.bitWidth}${logical.isSigned}`];
+      if (logical?.type === 'INTEGER') {
+        return (logical.bitWidth === 64) === (bits === 64) ? INTEGERS[`${logical.bitWidth}${logical.isSigned}`] : undefined;
+      }
       // polars never writes an Arrow Date64; other Arrow writers store it as a parquet DATE too.
       if (logical?.type === 'DATE' && bits === 32) return source === 'otherArrow' ? undefined : pl.Date;
       if (logical?.type === 'TIMESTAMP' && bits === 64) {
         // With an Arrow schema the zone of a UTC-adjusted timestamp is the writer's; without, polars says UTC.
-        if (logical.isAdjustedToUTC) return source === 'parquet' ? pl.Datetime(TIME_UNITS[logical.unit], 'UTC') : undefined;
-        return source === 'otherArrow' ? undefined : pl.Datetime(TIME_UNITS[logical.unit]);
+        const unit = TIME_UNITS[logical.unit];
+        if (logical.isAdjustedToUTC) return source === 'parquet' ? pl.Datetime(unit, 'UTC') : undefined;
+        return source === 'otherArrow' ? undefined : pl.Datetime(unit);
       }
       if (logical || column.converted_type) return undefined;
       // A plain INT64 under an Arrow schema may be a Duration (or, from older writers, a UInt32).

@@ -14,5 +14,7 @@ describe('parseDuration, as Temporal reads durations', () => {
   it.each(['soon', '-5s', '0s', '', 'm5', '5 fortnights', 'x'.repeat(120)])('"%s" is not a duration', (text) =>
     expect(parseDuration(text)).toBeUndefined(),
   );
-  it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY])('%s ms is not a duration', (n) => expect(parseDuration(n)).toBeUndefined());
+  it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY])('%s ms is not a duration', (n) =>
+    expect(parseDuration(n)).toBeUndefined(),
+  );
 });

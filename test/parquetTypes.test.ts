@@ -108,7 +108,7 @@ describe('schema from the footer', () => {
     });
   }
 
-  it('gives the sample data’s sales files their schema and row count from the footer, equal to polars’', async () => {
+  it('gives the sample’s sales files their schema and row count from the footer, equal to polars’', async () => {
     const out = await tempDir('tributary-parquet-types-sample-');
     const manifest = await generateRetailWeek({ ...DATAGEN_DEFAULTS, regions: 1, stores: 6, products: 40, out });
     const sales = manifest.files.sales[manifest.regions[0]!]!;
