@@ -1,12 +1,12 @@
-/** Reading parquet with nodejs-polars: lazy scans, async collects, errors that name the file. */
+/**
+ * Reading parquet: the footer where it answers (row counts, schemas), nodejs-polars for the rest
+ * (lazy scans, async collects), errors that name the file.
+ */
 import { stat } from 'node:fs/promises';
 import { ApplicationFailure } from '@temporalio/activity';
 import pl from 'nodejs-polars';
-
-/** `DataType(Float64)` -> `Float64`: the name users see in polars' docs. */
-export function dtypeName(dtype: unknown): string {
-  return String(dtype).replace(/^DataType\((.*)\)$/, '$1');
-}
+import { footerSummary, localFooter } from './parquetFooter';
+import { dtypeName } from './parquetTypes';
 
 /** Fails without retry when the file is missing: retrying cannot create it. */
 export async function assertReadable(file: string, what = 'Input file'): Promise<void> {
@@ -28,25 +28,40 @@ export function unreadable(file: string, err: unknown): ApplicationFailure {
   return ApplicationFailure.nonRetryable(`Cannot read parquet file ${file}: ${reason}`, 'UnreadableParquet');
 }
 
-/** Row count and schema of one parquet file, read from a lazy scan without materialising rows. */
+/** Column name -> polars type name of a collected frame. */
+function schemaOf(frame: pl.DataFrame): Record<string, string> {
+  return Object.fromEntries(Object.entries(frame.schema).map(([name, dtype]) => [name, dtypeName(dtype)]));
+}
+
+/** Row count and schema from the file's footer, when it tells both exactly as polars would. */
+async function fromFooter(file: string): Promise<{ rows: number; schema: Record<string, string> } | undefined> {
+  const meta = await localFooter(file);
+  return meta && footerSummary(meta);
+}
+
+/**
+ * Row count and schema of one parquet file, without materialising rows: from the footer, or from a
+ * lazy scan when the footer cannot say (see footerSchema), or cannot be read (polars says why).
+ */
 export async function scanSummary(file: string): Promise<{ rows: number; schema: Record<string, string> }> {
   await assertReadable(file);
+  const known = await fromFooter(file);
+  if (known) return known;
   try {
     const lf = pl.scanParquet(file);
     const [counted, empty] = await Promise.all([lf.select(pl.len().alias('rows')).collect(), lf.head(0).collect()]);
-    const rows = Number(counted.getColumn('rows').get(0));
-    const schema = Object.fromEntries(Object.entries(empty.schema).map(([name, dtype]) => [name, dtypeName(dtype)]));
-    return { rows, schema };
+    return { rows: Number(counted.getColumn('rows').get(0)), schema: schemaOf(empty) };
   } catch (err) {
     throw unreadable(file, err);
   }
 }
 
-/** Column name -> polars type name, read from the file's metadata (no rows). */
+/** Column name -> polars type name, read from the file's metadata (no rows): the footer's, else polars'. */
 export async function fileSchema(file: string): Promise<Record<string, string>> {
+  const known = await fromFooter(file);
+  if (known) return known.schema;
   try {
-    const empty = await pl.scanParquet(file).head(0).collect();
-    return Object.fromEntries(Object.entries(empty.schema).map(([name, dtype]) => [name, dtypeName(dtype)]));
+    return schemaOf(await pl.scanParquet(file).head(0).collect());
   } catch (err) {
     throw unreadable(file, err);
   }

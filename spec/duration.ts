@@ -1,18 +1,17 @@
-/** Durations in specs: "30s", "5 minutes", "1h", or a number of milliseconds. Normalised to ms. */
-const UNITS: Record<string, number> = {
-  ms: 1, millisecond: 1, milliseconds: 1,
-  s: 1_000, sec: 1_000, second: 1_000, seconds: 1_000,
-  m: 60_000, min: 60_000, minute: 60_000, minutes: 60_000,
-  h: 3_600_000, hour: 3_600_000, hours: 3_600_000,
-  d: 86_400_000, day: 86_400_000, days: 86_400_000,
-};
+/**
+ * Durations in specs: "30s", "5 minutes", "1h", "2 weeks", or a number of milliseconds, normalised
+ * to ms. Read by Temporal's own parser (the `ms` package behind every Duration its options take):
+ * a spec's timeouts become activity options, so both accept the same strings.
+ */
+import { msToNumber } from '@temporalio/common/lib/time';
 
-/** Milliseconds for a duration, or undefined when it is not one. */
+/** Milliseconds for a duration, or undefined when it is not one (or not above zero). */
 export function parseDuration(value: string | number): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) && value > 0 ? value : undefined;
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(value);
-  const factor = match && UNITS[match[2]!.toLowerCase()];
-  if (!match || !factor) return undefined;
-  const ms = Number(match[1]) * factor;
-  return ms > 0 ? ms : undefined;
+  let ms: number;
+  try {
+    ms = typeof value === 'number' ? value : msToNumber(value as Parameters<typeof msToNumber>[0]);
+  } catch {
+    return undefined; // msToNumber throws on what is not a duration
+  }
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
 }
