@@ -5,6 +5,7 @@
  */
 import { ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { afterRead, failed, newSummary, outputKey, skipped, stagingFolder } from '../common/journey';
 import type { DatasetRef, DatasetStage, DatasetSummary, ReferenceRef } from '../common/types';
 import { activityOptions, type Stage, type StagePolicy } from '../spec/policy';
 import type { AvailabilityRule, QualityRules } from '../spec/types';
@@ -33,8 +34,8 @@ export async function datasetPipeline(input: DatasetPipelineInput): Promise<Data
   const stage = (s: Stage) => proxyActivities<Activities>(activityOptions(input.stages[s]));
   const [read, compute, write] = [stage('read'), stage('compute'), stage('write')];
   const name = input.dataset.name;
-  const stagingDir = `${input.output.root}/.staging/${name}-${workflowInfo().runId}`;
-  const summary: DatasetSummary = { dataset: name, status: 'succeeded', outputs: [], stages: {} };
+  const stagingDir = stagingFolder(input.output.root, name, workflowInfo().runId);
+  let summary = newSummary(name);
   let current: DatasetStage = 'read';
   const track = <T extends { attempt: number; durationMs: number }>(s: DatasetStage, result: T): T => {
     summary.stages[s] = { attempts: result.attempt, durationMs: result.durationMs };
@@ -56,19 +57,15 @@ export async function datasetPipeline(input: DatasetPipelineInput): Promise<Data
       read.readDataset(input.dataset, input.week, input.quality).then((r) => track('read', r), (err: unknown) => Promise.reject(tag('read', err))),
       read.readReference(input.reference, name, input.quality).then((r) => track('readReference', r), (err: unknown) => Promise.reject(tag('readReference', err))),
     ]);
-    summary.rowsIn = data.rowsIn;
     // Broken rules whose outcome is `warn`; results recorded before the rules existed have none.
-    const warnings = [...(ref.warnings ?? []), ...(data.warnings ?? [])];
-    if (warnings.length > 0) summary.warnings = warnings;
+    summary = afterRead(summary, { rowsIn: data.rowsIn, warnings: [...(ref.warnings ?? []), ...(data.warnings ?? [])] });
     // Incremental runs: outputs keyed by what produced them; unchanged inputs, code and parameters
     // mean the outputs in place are still right.
     const incremental = patched('skip-unchanged');
-    const key = incremental
-      ? { dataset: name, week: input.week, outputRoot: input.output.root, inputs: data.fingerprint, reference: ref.fingerprint, metrics: input.metrics, outputPath: input.output.path }
-      : undefined;
+    const key = incremental ? outputKey(input, name, { inputs: data.fingerprint, reference: ref.fingerprint }) : undefined;
     if (key && !input.force) {
       const previous = await write.findUnchanged(key);
-      if (previous.unchanged) return { ...summary, status: 'skipped', outputs: previous.outputs, note: `unchanged: inputs, reference data and metric code as in ${previous.workflowId}` };
+      if (previous.unchanged) return skipped(summary, previous);
     }
     current = 'compute';
     const computed = track('compute', await compute.computeMetrics({ ...input, stagingDir }));
@@ -82,8 +79,8 @@ export async function datasetPipeline(input: DatasetPipelineInput): Promise<Data
     const failedStage = err instanceof StageError ? err.stage : current;
     const info = describeFailure(err instanceof StageError ? err.cause : err, input.stages[STAGE_POLICY[failedStage]].retry.maximumAttempts);
     if (info.attempts !== undefined) summary.stages[failedStage] = { attempts: info.attempts, durationMs: summary.stages[failedStage]?.durationMs ?? 0 };
-    const failed: DatasetSummary = { ...summary, status: 'failed', error: { stage: failedStage, type: info.type, message: info.message } };
-    throw ApplicationFailure.nonRetryable(`Dataset ${name} failed at ${failedStage}: ${info.message}`, 'DatasetFailed', failed);
+    const details = failed(summary, failedStage, info);
+    throw ApplicationFailure.nonRetryable(`Dataset ${name} failed at ${failedStage}: ${info.message}`, 'DatasetFailed', details);
   }
 }
 
