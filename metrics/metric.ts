@@ -53,7 +53,7 @@ export type MergeRule =
     };
 
 export interface OutputTable {
-  /** Columns that identify one row of a dataset's table (sorted on them). */
+  /** Columns that identify one row of a dataset's table. */
   key: readonly string[];
   totals?: TableTotals;
   merge: MergeRule;
