@@ -6,10 +6,12 @@
 import { hierarchySalesMetric } from './hierarchySales';
 import { lostSalesMetric } from './lostSales';
 import type { Metric, OutputTable, TableTotals } from './metric';
+import { shelfAvailabilityMetric } from './shelfAvailability';
 
 const REGISTERED = [
   hierarchySalesMetric,
   lostSalesMetric,
+  shelfAvailabilityMetric,
 ] as const;
 
 type Registered = (typeof REGISTERED)[number];
