@@ -81,7 +81,8 @@ export async function processBatch(
       const ref = await reference;
       stage = 'read';
       const data = await readDataset(dataset, input.week, input.quality);
-      const summary = afterRead(newSummary(dataset.name), { rowsIn: data.rowsIn, warnings: [...ref.warnings, ...data.warnings] });
+      const warnings = [...ref.warnings, ...data.warnings];
+      const summary = afterRead(newSummary(dataset.name), { rowsIn: data.rowsIn, warnings });
       const key = outputKey(input, dataset.name, { inputs: data.fingerprint, reference: ref.fingerprint });
       const previous = input.force ? undefined : await findUnchanged(key);
       if (previous?.unchanged) done.push(skipped(summary, previous));

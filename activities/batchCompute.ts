@@ -39,7 +39,10 @@ function tagged(files: string[], week: string): pl.LazyDataFrame {
 }
 
 /** Batch tables by output table name, with the batch index column still in them. */
-async function plans(input: BatchComputeInput, load: (file: string) => Promise<pl.DataFrame>): Promise<[string, pl.LazyDataFrame][]> {
+async function plans(
+  input: BatchComputeInput,
+  load: (file: string) => Promise<pl.DataFrame>,
+): Promise<[string, pl.LazyDataFrame][]> {
   const metrics = input.metrics.map(metricOf);
   const scan = (name: DatasetInput) => tagged(input.datasets.map((d) => d.dataset.files[name]), input.week);
   const inputs = await metricInputs(metrics, scan, input.reference, load);

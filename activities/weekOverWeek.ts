@@ -39,7 +39,8 @@ export async function queryTotals(output: OutputFile): Promise<MetricTotals> {
   const frame = await (totals.where ? scan.filter(pl.col(totals.where.column).eq(pl.lit(totals.where.equals))) : scan)
     .select(...Object.entries(totals.sums).map(([name, column]) => pl.col(column).cast(pl.Float64).sum().alias(name)))
     .collect();
-  const sums = Object.fromEntries(Object.keys(totals.sums).map((name) => [name, Number(frame.getColumn(name).get(0) ?? 0)]));
+  const sum = (name: string) => Number(frame.getColumn(name).get(0) ?? 0);
+  const sums = Object.fromEntries(Object.keys(totals.sums).map((name) => [name, sum(name)]));
   return withRatios(sums, totals);
 }
 

@@ -71,7 +71,10 @@ export function afterRead(
 }
 
 /** Skipped: the outputs of an earlier run with the same key are still in place. */
-export function skipped(summary: DatasetSummary, previous: { outputs: OutputFile[]; workflowId: string }): DatasetSummary {
+export function skipped(
+  summary: DatasetSummary,
+  previous: { outputs: OutputFile[]; workflowId: string },
+): DatasetSummary {
   const note = `unchanged: inputs, reference data and metric code as in ${previous.workflowId}`;
   return { ...summary, status: 'skipped', outputs: previous.outputs, note };
 }

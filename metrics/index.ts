@@ -42,7 +42,8 @@ export const OUTPUT_TABLES: ReadonlyMap<string, RegisteredTable> = (() => {
   const totals = new Set<string>();
   for (const metric of REGISTERED as readonly Metric[]) {
     for (const [name, table] of Object.entries<OutputTable>(metric.tables)) {
-      if (tables.has(name)) throw new Error(`Metrics ${tables.get(name)?.metric.name} and ${metric.name} both write table ${name}`);
+      const other = tables.get(name);
+      if (other) throw new Error(`Metrics ${other.metric.name} and ${metric.name} both write table ${name}`);
       tables.set(name, { ...table, name, metric });
       // The report keys totals by name alone: two metrics must not give the same name.
       for (const total of totalNames(table.totals)) {

@@ -197,7 +197,14 @@ export const lostSalesMetric = defineMetric({
         shardKey: 'store_id',
         rows: 'combine',
         // products_out counts (store, product) pairs, which never span two store shards.
-        additive: ['products_out', 'stockout_days', 'expected_units', 'substitute_uplift', 'substituted_units', 'lost_units'],
+        additive: [
+          'products_out',
+          'stockout_days',
+          'expected_units',
+          'substitute_uplift',
+          'substituted_units',
+          'lost_units',
+        ],
         ratios: { substitution_share: ['substituted_units', 'expected_units'] },
       },
     },

@@ -11,7 +11,12 @@ import { defineMetric } from './metric';
 type Keys = readonly string[];
 
 /** Each stock row with its product's category and whether the product sold in that store this week. */
-export function shelfDays(stock: pl.LazyDataFrame, transactions: pl.LazyDataFrame, products: pl.LazyDataFrame, keys: Keys = []) {
+export function shelfDays(
+  stock: pl.LazyDataFrame,
+  transactions: pl.LazyDataFrame,
+  products: pl.LazyDataFrame,
+  keys: Keys = [],
+): pl.LazyDataFrame {
   const pair = [...keys, 'store_id', 'product_id'];
   const sells = transactions
     .filter(pl.col('units').gt(0))

@@ -19,27 +19,39 @@ const WEEK = '2026-11-16';
 let data: string;
 let manifest: Manifest;
 const load = (file: string) => pl.scanParquet(file).collect();
-const ref = () => ({ products: path.join(data, 'reference/products.parquet'), substitutes: path.join(data, 'reference/substitutes.parquet') });
+const ref = () => ({
+  products: path.join(data, 'reference/products.parquet'),
+  substitutes: path.join(data, 'reference/substitutes.parquet'),
+});
 const datasetOf = (name: string) => {
   const dir = path.join(data, 'sales', name);
-  return { name, dir, files: { transactions: path.join(dir, 'transactions.parquet'), stock: path.join(dir, 'stock.parquet') } };
+  const files = { transactions: path.join(dir, 'transactions.parquet'), stock: path.join(dir, 'stock.parquet') };
+  return { name, dir, files };
 };
 const OUTPUT = (root: string) => ({ root, path: '{week}/{dataset}/{table}.parquet' });
 /** Rows as plain records, floats rounded to 1e-9: sums in another order differ in the last bits. */
+const rounded = (v: unknown) => (typeof v === 'number' ? Math.round(v * 1e9) / 1e9 : v);
 const rows = (df: pl.DataFrame) =>
-  df.toRecords().map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? Math.round(v * 1e9) / 1e9 : v])));
+  df.toRecords().map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, rounded(v)])));
+type Batch = Awaited<ReturnType<typeof processBatch>>;
+type Alone = Awaited<ReturnType<typeof computeMetrics>>;
 
 beforeAll(async () => {
   data = await tempDir('tributary-registry-data-');
-  manifest = await generateRetailWeek({ out: data, regions: 4, stores: 3, products: 30, days: 7, seed: 31, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.3 });
+  const size = { regions: 4, stores: 3, products: 30, days: 7, seed: 31, substitutionShare: 0.6, stockoutRate: 0.3 };
+  manifest = await generateRetailWeek({ out: data, ...size, week: WEEK });
 });
 
 describe('the metric registry', () => {
   it('has the on-shelf availability metric, and a spec may ask for it', () => {
     expect(METRIC_NAMES).toContain('shelfAvailability');
     const spec = parseSpec({
-      name: 'osa', dataRoot: data, datasets: { glob: 'sales/*' }, reference: { products: 'p.parquet', substitutes: 's.parquet' },
-      metrics: ['shelfAvailability'], output: { root: data },
+      name: 'osa',
+      dataRoot: data,
+      datasets: { glob: 'sales/*' },
+      reference: { products: 'p.parquet', substitutes: 's.parquet' },
+      metrics: ['shelfAvailability'],
+      output: { root: data },
     });
     expect(spec.metrics).toEqual(['shelfAvailability']);
   });
@@ -47,16 +59,19 @@ describe('the metric registry', () => {
   it.each(METRIC_NAMES)('%s: a batch gives each dataset exactly the tables it gets alone', async (name) => {
     const out = await tempDir('tributary-registry-batch-');
     const metrics = [name];
-    const input = { datasets: manifest.regions.map(datasetOf), reference: ref(), week: WEEK, metrics, output: OUTPUT(out) };
+    const datasets = manifest.regions.map(datasetOf);
+    const input = { datasets, reference: ref(), week: WEEK, metrics, output: OUTPUT(out) };
 
-    const { summaries } = (await new MockActivityEnvironment().run(() => processBatch(input, load, () => undefined))) as Awaited<ReturnType<typeof processBatch>>;
+    const batch = new MockActivityEnvironment().run(() => processBatch(input, load, () => undefined));
+    const { summaries } = (await batch) as Batch;
 
     expect(summaries.map((s) => s.status)).toEqual(manifest.regions.map(() => 'succeeded'));
     const alone = await tempDir('tributary-registry-alone-');
     for (const summary of summaries) {
-      const single = (await new MockActivityEnvironment().run(() =>
-        computeMetrics({ dataset: datasetOf(summary.dataset), reference: ref(), week: WEEK, metrics, output: OUTPUT(alone), stagingDir: path.join(alone, '.staging', summary.dataset) }, load),
-      )) as Awaited<ReturnType<typeof computeMetrics>>;
+      const stagingDir = path.join(alone, '.staging', summary.dataset);
+      const dataset = datasetOf(summary.dataset);
+      const one = { dataset, reference: ref(), week: WEEK, metrics, output: OUTPUT(alone), stagingDir };
+      const single = (await new MockActivityEnvironment().run(() => computeMetrics(one, load))) as Alone;
       expect(single.tables.map((t) => t.table)).toEqual(Object.keys(metricOf(name).tables));
       expect(summary.outputs.map((o) => o.table)).toEqual(single.tables.map((t) => t.table));
       for (const table of single.tables) {
@@ -71,7 +86,8 @@ describe('the metric registry', () => {
     }
   });
 
-  it.each(METRIC_NAMES)('%s: its tables, keys, totals and merge rules are what it computes, from its declared inputs only', async (name) => {
+  const declarations = '%s: its tables, keys, totals and merge rules are what it computes, from its declared inputs';
+  it.each(METRIC_NAMES)(declarations, async (name) => {
     const metric = metricOf(name);
     const region = datasetOf(manifest.regions[0]!);
     const all: MetricInputs = {
@@ -98,7 +114,8 @@ describe('the metric registry', () => {
       const rest = df.columns.filter((c) => !decl.key.includes(c)).sort();
       if (decl.merge.rows === 'disjoint') expect(decl.key, table).toContain(decl.merge.shardKey);
       else {
-        const merged = [...decl.merge.additive, ...Object.keys(decl.merge.distinct ?? {}), ...Object.keys(decl.merge.ratios ?? {})];
+        const { additive, distinct, ratios } = decl.merge;
+        const merged = [...additive, ...Object.keys(distinct ?? {}), ...Object.keys(ratios ?? {})];
         expect(merged.sort(), table).toEqual(rest);
       }
       // The report reads columns that are there; a ratio divides two of its sums.
@@ -118,8 +135,8 @@ describe('the metric registry', () => {
     const root = path.resolve(__dirname, '..');
     const found: string[] = [];
     for (const folder of folders) {
-      const files = readdirSync(path.join(root, folder), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
-      for (const file of files) {
+      const files = readdirSync(path.join(root, folder), { recursive: true, encoding: 'utf8' });
+      for (const file of files.filter((f) => f.endsWith('.ts'))) {
         const text = readFileSync(path.join(root, folder, file), 'utf8');
         for (const name of names) if (new RegExp(`\\b${name}\\b`).test(text)) found.push(`${folder}/${file}: ${name}`);
       }

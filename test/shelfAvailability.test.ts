@@ -22,7 +22,11 @@ function stock(pairs: [number, number][], out: [number, number, number][]) {
       product_id: rows.map((r) => r.product),
       in_stock: rows.map((r) => !out.some(([s, p, d]) => s === r.store && p === r.product && d === r.day)),
     })
-    .withColumns(pl.col('date').cast(pl.Int32).cast(pl.Date), pl.col('store_id').cast(pl.Int32), pl.col('product_id').cast(pl.Int32))
+    .withColumns(
+      pl.col('date').cast(pl.Int32).cast(pl.Date),
+      pl.col('store_id').cast(pl.Int32),
+      pl.col('product_id').cast(pl.Int32),
+    )
     .lazy();
 }
 
@@ -30,16 +34,19 @@ function stock(pairs: [number, number][], out: [number, number, number][]) {
 function transactions(rows: [number, number, number][]) {
   return pl
     .DataFrame({ store_id: rows.map((r) => r[0]), product_id: rows.map((r) => r[1]), units: rows.map((r) => r[2]) })
-    .withColumns(pl.col('store_id').cast(pl.Int32), pl.col('product_id').cast(pl.Int32), pl.col('units').cast(pl.Int32))
+    .withColumns(...['store_id', 'product_id', 'units'].map((c) => pl.col(c).cast(pl.Int32)))
     .lazy();
 }
 
 describe('shelfAvailability', () => {
-  it('counts shelf days, in-stock days and lost sales days per category and store; a product nobody buys loses none', async () => {
+  it('counts shelf, in-stock and lost sales days per category and store; an unsold product loses none', async () => {
     // Store 1: product 1 out 2 days and sells; product 3 out 1 day but sold nothing there.
     // Store 2: product 2 out 1 day and sells; product 9 (not in the reference) out 4 days.
     const inputs = {
-      stock: stock([[1, 1], [1, 3], [2, 2], [2, 9]], [[1, 1, 0], [1, 1, 1], [1, 3, 2], [2, 2, 3], [2, 9, 0], [2, 9, 1], [2, 9, 2], [2, 9, 3]]),
+      stock: stock(
+        [[1, 1], [1, 3], [2, 2], [2, 9]],
+        [[1, 1, 0], [1, 1, 1], [1, 3, 2], [2, 2, 3], [2, 9, 0], [2, 9, 1], [2, 9, 2], [2, 9, 3]],
+      ),
       transactions: transactions([[1, 1, 5], [1, 3, 0], [2, 2, 2], [2, 9, 1]]),
       products,
     };
@@ -48,14 +55,19 @@ describe('shelfAvailability', () => {
     const byCategory = (await tables.shelf_availability_by_category.collect()).toRecords();
     const byStore = (await tables.shelf_availability_by_store.collect()).toRecords();
 
-    expect(byCategory).toEqual([
-      { category: '(unknown)', shelf_days: 4, in_stock_days: 0, availability: 0, lost_sales_days: 4, products_with_gaps: 1 },
-      { category: 'Beverages', shelf_days: 8, in_stock_days: 5, availability: 5 / 8, lost_sales_days: 3, products_with_gaps: 2 },
-      { category: 'Household', shelf_days: 4, in_stock_days: 3, availability: 3 / 4, lost_sales_days: 0, products_with_gaps: 1 },
+    // [shelf days, in-stock days, availability, lost sales days, products with gaps]
+    const figures = (r: Record<string, unknown>) =>
+      [r.shelf_days, r.in_stock_days, r.availability, r.lost_sales_days, r.products_with_gaps];
+    expect(byCategory.map((r) => [r.category, ...figures(r)])).toEqual([
+      ['(unknown)', 4, 0, 0, 4, 1],
+      ['Beverages', 8, 5, 5 / 8, 3, 2],
+      ['Household', 4, 3, 3 / 4, 0, 1],
     ]);
-    expect(byStore).toEqual([
-      { store_id: 1, shelf_days: 8, in_stock_days: 5, availability: 5 / 8, lost_sales_days: 2, products_with_gaps: 2 },
-      { store_id: 2, shelf_days: 8, in_stock_days: 3, availability: 3 / 8, lost_sales_days: 5, products_with_gaps: 2 },
+    expect(byStore.map((r) => [r.store_id, ...figures(r)])).toEqual([
+      [1, 8, 5, 5 / 8, 2, 2],
+      [2, 8, 3, 3 / 8, 5, 2],
     ]);
+    const columns = ['shelf_days', 'in_stock_days', 'availability', 'lost_sales_days', 'products_with_gaps'];
+    expect(Object.keys(byCategory[0]!)).toEqual(['category', ...columns]);
   });
 });

@@ -39,11 +39,13 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-const reportOf = async (out: string, week: string) => JSON.parse(await readFile(path.join(out, week, '_report.json'), 'utf8')) as RunReport;
+const reportOf = async (out: string, week: string) =>
+  JSON.parse(await readFile(path.join(out, week, '_report.json'), 'utf8')) as RunReport;
 
 /** Store-product-days of the week and those in stock, straight from a region's stock file. */
 async function stockDays(dataRoot: string, region: string, week: string) {
-  const stock = await pl.scanParquet(path.join(dataRoot, 'sales', region, 'stock.parquet')).filter(inWeek(week)).collect();
+  const file = path.join(dataRoot, 'sales', region, 'stock.parquet');
+  const stock = await pl.scanParquet(file).filter(inWeek(week)).collect();
   return { days: stock.height, inStock: Number(stock.getColumn('in_stock').cast(pl.Int64).sum()) };
 }
 
@@ -71,16 +73,19 @@ describe('a third metric (on-shelf availability)', () => {
 
     // Week two: batched, into the same output root, so it is compared with week one.
     const batching = { maxDatasets: 50 };
-    const two = await runWeekly(env, 'osa batch', { spec: specFor(weekTwo, out, { metrics: METRICS, batching }), week: NEXT });
+    const batched = specFor(weekTwo, out, { metrics: METRICS, batching });
+    const two = await runWeekly(env, 'osa batch', { spec: batched, week: NEXT });
     expect(two.report.status).toBe('succeeded');
     for (const d of two.report.datasets) expect(Object.keys(d.stages), d.dataset).toEqual(['compute']); // the batch's
     const report = await reportOf(out, NEXT);
-    const change = (region: string, total: string) => report.weekOverWeek?.changes.find((c) => c.dataset === region && c.metric === total);
+    const change = (region: string, total: string) =>
+      report.weekOverWeek?.changes.find((c) => c.dataset === region && c.metric === total);
     for (const region of manifest.regions) {
       const { days, inStock } = await stockDays(weekTwo, region, NEXT);
       expect(report.metricTotals![region]).toMatchObject({ shelf_days: days, in_stock_days: inStock });
       expect(change(region, 'availability')!.change).toBeLessThan(0);
-      expect(change(region, 'lost_sales_days')).toMatchObject({ flagged: true, previous: totalsOne[region]!.lost_sales_days });
+      const previous = totalsOne[region]!.lost_sales_days;
+      expect(change(region, 'lost_sales_days')).toMatchObject({ flagged: true, previous });
       expect(change(region, 'lost_sales_days')!.change).toBeGreaterThan(1);
     }
 

@@ -58,11 +58,13 @@ export async function datasetPipeline(input: DatasetPipelineInput): Promise<Data
       read.readReference(input.reference, name, input.quality).then((r) => track('readReference', r), (err: unknown) => Promise.reject(tag('readReference', err))),
     ]);
     // Broken rules whose outcome is `warn`; results recorded before the rules existed have none.
-    summary = afterRead(summary, { rowsIn: data.rowsIn, warnings: [...(ref.warnings ?? []), ...(data.warnings ?? [])] });
+    const warnings = [...(ref.warnings ?? []), ...(data.warnings ?? [])];
+    summary = afterRead(summary, { rowsIn: data.rowsIn, warnings });
     // Incremental runs: outputs keyed by what produced them; unchanged inputs, code and parameters
     // mean the outputs in place are still right.
     const incremental = patched('skip-unchanged');
-    const key = incremental ? outputKey(input, name, { inputs: data.fingerprint, reference: ref.fingerprint }) : undefined;
+    const found = { inputs: data.fingerprint, reference: ref.fingerprint };
+    const key = incremental ? outputKey(input, name, found) : undefined;
     if (key && !input.force) {
       const previous = await write.findUnchanged(key);
       if (previous.unchanged) return skipped(summary, previous);
@@ -80,7 +82,8 @@ export async function datasetPipeline(input: DatasetPipelineInput): Promise<Data
     const info = describeFailure(err instanceof StageError ? err.cause : err, input.stages[STAGE_POLICY[failedStage]].retry.maximumAttempts);
     if (info.attempts !== undefined) summary.stages[failedStage] = { attempts: info.attempts, durationMs: summary.stages[failedStage]?.durationMs ?? 0 };
     const details = failed(summary, failedStage, info);
-    throw ApplicationFailure.nonRetryable(`Dataset ${name} failed at ${failedStage}: ${info.message}`, 'DatasetFailed', details);
+    const message = `Dataset ${name} failed at ${failedStage}: ${info.message}`;
+    throw ApplicationFailure.nonRetryable(message, 'DatasetFailed', details);
   }
 }
 

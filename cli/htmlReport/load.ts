@@ -106,7 +106,11 @@ export async function loadRunReport(histories: RunHistories, converter: PayloadC
   if (fromHistory) {
     const written = fromHistory.files ? await writtenReport(fromHistory.files.json, histories.workflowId) : undefined;
     const { metricTotals, weekOverWeek } = written ?? {};
-    const report = { ...fromHistory, ...(metricTotals ? { metricTotals } : {}), ...(weekOverWeek ? { weekOverWeek } : {}) };
+    const report = {
+      ...fromHistory,
+      ...(metricTotals ? { metricTotals } : {}),
+      ...(weekOverWeek ? { weekOverWeek } : {}),
+    };
     return { report, dir: fromHistory.files ? path.dirname(fromHistory.files.json) : dir };
   }
   if (!dir) return {};

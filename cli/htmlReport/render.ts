@@ -199,14 +199,14 @@ function metricTotalsHtml(report: RunReport | undefined): string {
   if (shown.length === 0) return '';
   const value = (v: number | undefined, ratio: boolean) =>
     v === undefined ? '' : ratio ? `${(v * 100).toFixed(1)}%` : v.toLocaleString('en-US', { maximumFractionDigits: 2 });
-  const groups = shown.map((m) => `<th colspan="${m.totals.length}" data-metric="${esc(m.metric.name)}">${esc(m.metric.title)}</th>`);
-  const names = shown.flatMap((m) => m.totals.map((t) => `<th class="num">${esc(t.name.replace(/_/g, ' '))}</th>`));
-  const rows = datasets.map(
-    (d) =>
-      `<tr data-dataset="${esc(d)}"><td>${esc(d)}</td>` +
-      shown.flatMap((m) => m.totals.map((t) => `<td class="num" data-total="${esc(t.name)}">${value(totals[d]?.[t.name], t.ratio)}</td>`)).join('') +
-      '</tr>',
+  const groups = shown.map(
+    (m) => `<th colspan="${m.totals.length}" data-metric="${esc(m.metric.name)}">${esc(m.metric.title)}</th>`,
   );
+  const names = shown.flatMap((m) => m.totals.map((t) => `<th class="num">${esc(t.name.replace(/_/g, ' '))}</th>`));
+  const cell = (d: string, t: { name: string; ratio: boolean }) =>
+    `<td class="num" data-total="${esc(t.name)}">${value(totals[d]?.[t.name], t.ratio)}</td>`;
+  const cells = (d: string) => shown.flatMap((m) => m.totals.map((t) => cell(d, t))).join('');
+  const rows = datasets.map((d) => `<tr data-dataset="${esc(d)}"><td>${esc(d)}</td>${cells(d)}</tr>`);
   return (
     '<section id="metric-totals"><h2>Metric totals</h2><table><thead>' +
     `<tr><th rowspan="2">dataset</th>${groups.join('')}</tr><tr>${names.join('')}</tr>` +
