@@ -12,13 +12,15 @@
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type pl from 'nodejs-polars';
+import { afterRead, failed, newSummary, outputKey, skipped, type OutputKey } from '../common/journey';
 import { stagingDir } from '../common/paths';
-import type { DatasetRef, DatasetStage, DatasetSummary, DatasetWarning, ReferenceRef } from '../common/types';
+import type { DatasetRef, DatasetStage, DatasetSummary, ReferenceRef } from '../common/types';
+import { mapBounded } from '../common/window';
 import type { QualityRules } from '../spec/types';
 import type { MemoryAdmission } from './admission';
 import { computeBatch } from './batchCompute';
 import { computeMetrics, type StagedTable } from './compute';
-import { findUnchanged, recordOutputs, type OutputKey } from './fingerprints';
+import { findUnchanged, recordOutputs } from './fingerprints';
 import { isOutputUnwritable } from './outputFaults';
 import { discardStaging, publishOutputs } from './publish';
 import { readDataset, readReferenceFiles } from './read';
@@ -41,25 +43,16 @@ interface BatchProgress {
 /** Datasets checked at once: small files are latency-bound, not CPU-bound. */
 const CHECK_CONCURRENCY = 8;
 
+/** A dataset that passed its checks and is to be computed: its summary so far, key and staging folder. */
 interface Ready {
   dataset: DatasetRef;
-  rowsIn: DatasetSummary['rowsIn'];
-  warnings: DatasetWarning[];
+  summary: DatasetSummary;
   key: OutputKey;
   stagingDir: string;
 }
 
-async function inPool<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: width }, lane));
-}
-
-const failure = (dataset: string, stage: DatasetStage, err: ApplicationFailure): DatasetSummary => ({
-  dataset, status: 'failed', outputs: [], stages: {}, error: { stage, type: err.type ?? 'Error', message: err.message },
-});
+const failure = (summary: DatasetSummary, stage: DatasetStage, err: ApplicationFailure): DatasetSummary =>
+  failed(summary, stage, { type: err.type ?? 'Error', message: err.message });
 
 export async function processBatch(
   input: BatchInput,
@@ -80,7 +73,8 @@ export async function processBatch(
   const reference = readReferenceFiles(input.reference, load, input.quality);
   reference.catch(() => undefined); // observed below, per dataset
   const ready: Ready[] = [];
-  await inPool(input.datasets.filter((d) => !done.some((s) => s.dataset === d.name)), CHECK_CONCURRENCY, async (dataset) => {
+  const todo = input.datasets.filter((d) => !done.some((s) => s.dataset === d.name));
+  await mapBounded(todo, CHECK_CONCURRENCY, async (dataset) => {
     stopIfCancelled();
     let stage: DatasetStage = 'readReference';
     try {
@@ -88,17 +82,14 @@ export async function processBatch(
       stage = 'read';
       const data = await readDataset(dataset, input.week, input.quality);
       const warnings = [...ref.warnings, ...data.warnings];
-      const key = { dataset: dataset.name, week: input.week, outputRoot: input.output.root, inputs: data.fingerprint, reference: ref.fingerprint, metrics: input.metrics, outputPath: input.output.path };
+      const summary = afterRead(newSummary(dataset.name), { rowsIn: data.rowsIn, warnings });
+      const key = outputKey(input, dataset.name, { inputs: data.fingerprint, reference: ref.fingerprint });
       const previous = input.force ? undefined : await findUnchanged(key);
-      if (previous?.unchanged) {
-        done.push({ dataset: dataset.name, status: 'skipped', rowsIn: data.rowsIn, outputs: previous.outputs, stages: {}, note: `unchanged: inputs, reference data and metric code as in ${previous.workflowId}`, ...withWarnings(warnings) });
-      } else {
-        const staging = stagingDir(input.output.root, dataset.name, runId);
-        ready.push({ dataset, rowsIn: data.rowsIn, warnings, key, stagingDir: staging });
-      }
+      if (previous?.unchanged) done.push(skipped(summary, previous));
+      else ready.push({ dataset, summary, key, stagingDir: stagingDir(input.output.root, dataset.name, runId) });
     } catch (err) {
       if (!(err instanceof ApplicationFailure && err.nonRetryable)) throw err;
-      done.push(failure(dataset.name, stage, err));
+      done.push(failure(newSummary(dataset.name), stage, err));
     }
   });
   report();
@@ -129,19 +120,16 @@ export async function processBatch(
     const tables = staged[i]!;
     if (tables instanceof ApplicationFailure) {
       await discardStaging(r.stagingDir);
-      done.push({ ...failure(r.dataset.name, 'compute', tables), rowsIn: r.rowsIn, ...withWarnings(r.warnings) });
+      done.push(failure(r.summary, 'compute', tables));
       continue;
     }
     const published = await publishOutputs(tables, r.stagingDir);
     await recordOutputs(r.key, published.outputs, ctx.info.workflowExecution?.workflowId ?? '');
-    done.push({ dataset: r.dataset.name, status: 'succeeded', rowsIn: r.rowsIn, outputs: published.outputs, stages: { compute: attempts }, ...withWarnings(r.warnings) });
+    done.push({ ...r.summary, outputs: published.outputs, stages: { compute: attempts } });
   }
   report();
   return { summaries: ordered(input.datasets, done) };
 }
-
-/** Warnings go in a summary only when there are some: summaries stay as they were for clean data. */
-const withWarnings = (warnings: DatasetWarning[]) => (warnings.length > 0 ? { warnings } : {});
 
 function ordered(datasets: DatasetRef[], done: DatasetSummary[]): DatasetSummary[] {
   return datasets.map((d) => done.find((s) => s.dataset === d.name)!);

@@ -9,7 +9,8 @@ import { CancelledFailure, Context } from '@temporalio/activity';
 import pl from 'nodejs-polars';
 import { checkWorkDir, outputFile } from '../common/paths';
 import type { DatasetRef, ReferenceRef } from '../common/types';
-import { METRICS, type MetricName } from '../metrics';
+import { metricOf, type Metric, type MetricInputs } from '../metrics';
+import { DATASET_INPUTS, type DatasetInput, type MetricInput, type ReferenceInput } from '../metrics/metric';
 import { estimateFootprint, formatBytes, type MemoryAdmission } from './admission';
 import { changedInput, inputSnapshot } from './inputChange';
 import { makeOutputDir, outputUnwritable, writingOutput } from './outputFaults';
@@ -35,6 +36,26 @@ export interface StagedTable {
 /** The final file of one output table; throws unless it is inside the output root (common/paths.ts). */
 export function renderOutputPath(output: ComputeInput['output'], vars: { week: string; dataset: string; table: string }): string {
   return outputFile(output, vars);
+}
+
+/**
+ * The inputs the metrics declare, and only those: a dataset input is `scanDataset`'s lazy scan, a
+ * reference input is loaded through `load` (the worker's cache) and shared by every metric.
+ */
+export async function metricInputs(
+  metrics: readonly Metric[],
+  scanDataset: (input: DatasetInput) => pl.LazyDataFrame,
+  reference: ReferenceRef,
+  load: (file: string) => Promise<pl.DataFrame>,
+): Promise<MetricInputs> {
+  const wanted = [...new Set(metrics.flatMap((m) => m.inputs))];
+  const frames = await Promise.all(
+    wanted.map(async (name: MetricInput) =>
+      DATASET_INPUTS[name] ? scanDataset(name as DatasetInput) : (await load(reference[name as ReferenceInput])).lazy(),
+    ),
+  );
+  // Only the declared inputs are there; a metric's type lets it read no other.
+  return Object.fromEntries(wanted.map((name, i) => [name, frames[i]])) as MetricInputs;
 }
 
 /** What a compute attempt has staged so far: sent with its heartbeats, read back by a retry. */
@@ -101,14 +122,9 @@ async function computeAdmitted(
   progress: (update: Record<string, unknown>) => void,
 ) {
   const { dataset, week } = input;
-  const scan = (file: string) => pl.scanParquet(file).filter(inWeek(week));
-  const [products, substitutes] = await Promise.all([reference(input.reference.products), reference(input.reference.substitutes)]);
-  const inputs = {
-    transactions: scan(dataset.files.transactions),
-    stock: scan(dataset.files.stock),
-    products: products.lazy(),
-    substitutes: substitutes.lazy(),
-  };
+  const metrics = input.metrics.map(metricOf);
+  const scan = (name: DatasetInput) => pl.scanParquet(dataset.files[name]).filter(inWeek(week));
+  const inputs = await metricInputs(metrics, scan, input.reference, reference);
   // Each attempt stages into its own folder: an attempt that timed out but still runs (a zombie)
   // can never overwrite the files of the attempt that publishes. An attempt that fails, is
   // cancelled, or learns (through its heartbeat) that it timed out removes its folder itself.
@@ -131,8 +147,8 @@ async function computeAdmitted(
     await makeOutputDir(attemptDir);
     tables.push(...(await resumeStaged(ctx.info.heartbeatDetails, attemptDir, before)));
     if (tables.length > 0) staged(); // a further retry resumes them too
-    for (const metric of input.metrics) {
-      for (const [table, frame] of Object.entries(METRICS[metric as MetricName](inputs))) {
+    for (const metric of metrics) {
+      for (const [table, frame] of Object.entries(metric.compute(inputs))) {
         if (tables.some((t) => t.table === table)) continue; // resumed from a previous attempt
         stopIfCancelled();
         const staging = path.join(attemptDir, `${table}.parquet`);

@@ -7,19 +7,12 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { fingerprintFile } from '../common/paths';
+import type { OutputKey } from '../common/journey';
 import type { OutputFile } from '../common/types';
 import { METRICS_VERSION } from '../metrics/version';
 import { writeAtomically } from './report';
 
-export interface OutputKey {
-  dataset: string;
-  week: string;
-  outputRoot: string;
-  inputs: string;
-  reference: string;
-  metrics: string[];
-  outputPath: string;
-}
+export type { OutputKey };
 
 interface Record {
   key: string;

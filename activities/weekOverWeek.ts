@@ -10,28 +10,38 @@ import { reportDir } from '../common/paths';
 import { previousWeekOf } from '../common/week';
 import type { MetricTotals, RunReport, WeekChange } from '../common/report';
 import type { OutputFile } from '../common/types';
+import { OUTPUT_TABLES } from '../metrics';
+import type { TableTotals } from '../metrics/metric';
 
 /** Relative change (either way) above which a total is flagged. */
 export const CHANGE_FLAG = 0.25;
 
-/** What each table's totals sum, over which rows (`where`: only rows whose column equals the value). */
-const SUMS: Record<string, { where?: { column: string; equals: string }; columns: Record<string, string> }> = {
-  hierarchy_sales: { where: { column: 'level', equals: 'category' }, columns: { units: 'units', revenue: 'revenue' } },
-  lost_sales_by_category: { columns: { expected_units: 'expected_units', substituted_units: 'substituted_units', lost_units: 'lost_units' } },
-};
+/** What a table's totals read, as its metric declares it (metrics/): undefined for a table without totals. */
+const totalsOf = (table: string): TableTotals | undefined => OUTPUT_TABLES.get(table)?.totals;
+
+/** The declared ratios of the sums; one whose denominator is 0 is left out (there is nothing to compare). */
+function withRatios(sums: MetricTotals, totals: TableTotals): MetricTotals {
+  const ratios = Object.entries(totals.ratios ?? {}).flatMap(([name, [numerator, denominator]]) => {
+    const below = sums[denominator] ?? 0;
+    return below === 0 ? [] : [[name, (sums[numerator] ?? 0) / below] as const];
+  });
+  return { ...sums, ...Object.fromEntries(ratios) };
+}
 
 /** Output files up to this size are read whole and summed in JS; bigger ones are summed by a polars query. */
 const SMALL_OUTPUT_BYTES = 1 << 20;
 
 /** The totals of one output file, summed by a lazy polars query (async, any size). */
 export async function queryTotals(output: OutputFile): Promise<MetricTotals> {
-  const sums = SUMS[output.table];
-  if (!sums) return {};
+  const totals = totalsOf(output.table);
+  if (!totals) return {};
   const scan = pl.scanParquet(output.path);
-  const frame = await (sums.where ? scan.filter(pl.col(sums.where.column).eq(pl.lit(sums.where.equals))) : scan)
-    .select(...Object.entries(sums.columns).map(([name, column]) => pl.col(column).cast(pl.Float64).sum().alias(name)))
+  const frame = await (totals.where ? scan.filter(pl.col(totals.where.column).eq(pl.lit(totals.where.equals))) : scan)
+    .select(...Object.entries(totals.sums).map(([name, column]) => pl.col(column).cast(pl.Float64).sum().alias(name)))
     .collect();
-  return Object.fromEntries(Object.keys(sums.columns).map((name) => [name, Number(frame.getColumn(name).get(0) ?? 0)]));
+  const sum = (name: string) => Number(frame.getColumn(name).get(0) ?? 0);
+  const sums = Object.fromEntries(Object.keys(totals.sums).map((name) => [name, sum(name)]));
+  return withRatios(sums, totals);
 }
 
 /**
@@ -40,27 +50,27 @@ export async function queryTotals(output: OutputFile): Promise<MetricTotals> {
  * milliseconds per file whatever its size, which at 10,000 datasets was minutes of the report.
  */
 function readTotals(output: OutputFile): MetricTotals {
-  const sums = SUMS[output.table];
-  if (!sums) return {};
-  const where = sums.where;
-  const columns = Object.values(sums.columns);
+  const totals = totalsOf(output.table);
+  if (!totals) return {};
+  const where = totals.where;
+  const columns = [...new Set(Object.values(totals.sums))];
   const frame = pl.readParquet(output.path, { columns: where ? [where.column, ...columns] : columns });
   const keep = where ? frame.getColumn(where.column).toArray().map((value) => value === where.equals) : undefined;
-  const totals: MetricTotals = {};
-  for (const [name, column] of Object.entries(sums.columns)) {
+  const sums: MetricTotals = {};
+  for (const [name, column] of Object.entries(totals.sums)) {
     const values = frame.getColumn(column).toArray();
     let total = 0;
     for (let i = 0; i < values.length; i++) if (!keep || keep[i]) total += Number(values[i] ?? 0);
-    totals[name] = total;
+    sums[name] = total;
   }
-  return totals;
+  return withRatios(sums, totals);
 }
 
-/** The headline totals of one dataset's outputs (units, revenue, expected/substituted/lost units). */
+/** The headline totals of one dataset's outputs, as each table's metric declares them. */
 export async function metricTotals(outputs: OutputFile[]): Promise<MetricTotals> {
   const totals: MetricTotals = {};
   for (const output of outputs) {
-    if (!SUMS[output.table]) continue;
+    if (!totalsOf(output.table)) continue;
     const small = (await stat(output.path)).size <= SMALL_OUTPUT_BYTES;
     Object.assign(totals, small ? readTotals(output) : await queryTotals(output));
   }

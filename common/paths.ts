@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
+import { stagingName } from './journey';
 import { quoted, weekProblem } from './week';
 
 export type RootName = 'data root' | 'output root';
@@ -103,7 +104,7 @@ export function checkRunId(workflowId: string): string {
 /** `<output root>/.staging/<dataset>-<run id>`: one dataset's staging folder. */
 export function stagingDir(outputRoot: string, dataset: string, runId: string): string {
   const origin = { what: 'Staging folder', setting: 'dataset and run id' };
-  const name = checkName(`${datasetName(dataset)}-${runId}`, origin, 'this is a bug');
+  const name = checkName(stagingName(datasetName(dataset), runId), origin, 'this is a bug');
   return inside(outputRoot, path.join('.staging', name), 'output root', origin);
 }
 

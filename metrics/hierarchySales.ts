@@ -4,6 +4,7 @@
  * "(unknown)", so each level's totals always equal the raw sums.
  */
 import pl from 'nodejs-polars';
+import { defineMetric } from './metric';
 import { pipe } from './pipe';
 
 export const HIERARCHY_LEVELS = ['category', 'subcategory', 'brand'] as const;
@@ -18,7 +19,7 @@ export function withHierarchy(products: pl.LazyDataFrame) {
 }
 
 /** Totals for one level, with `level` and `key` columns so all levels stack into one table. */
-export function totalsBy(level: HierarchyLevel, keys: string[] = []) {
+export function totalsBy(level: HierarchyLevel, keys: readonly string[] = []) {
   return (sales: pl.LazyDataFrame): pl.LazyDataFrame =>
     sales
       .groupBy([...keys, level])
@@ -32,10 +33,35 @@ export function totalsBy(level: HierarchyLevel, keys: string[] = []) {
 }
 
 /** `keys`: extra columns to total within (a batch of datasets computes all of them at once). */
-export function hierarchySales(transactions: pl.LazyDataFrame, products: pl.LazyDataFrame, keys: string[] = []): pl.LazyDataFrame {
+export function hierarchySales(
+  transactions: pl.LazyDataFrame,
+  products: pl.LazyDataFrame,
+  keys: readonly string[] = [],
+): pl.LazyDataFrame {
   const sales = pipe(transactions, withHierarchy(products));
   return pl.concat(
     HIERARCHY_LEVELS.map((level) => totalsBy(level, keys)(sales)),
     { how: 'vertical' },
   );
 }
+
+export const hierarchySalesMetric = defineMetric({
+  name: 'hierarchySales',
+  title: 'Sales by product hierarchy',
+  inputs: ['transactions', 'products'],
+  tables: {
+    hierarchy_sales: {
+      key: ['level', 'key'],
+      // Each level's rows cover all sales: one level is the whole total.
+      totals: { where: { column: 'level', equals: 'category' }, sums: { units: 'units', revenue: 'revenue' } },
+      merge: {
+        shardKey: 'store_id',
+        rows: 'combine',
+        additive: ['units', 'revenue'],
+        // A product active in two stores is one active product.
+        distinct: { active_products: 'product_id' },
+      },
+    },
+  },
+  compute: (inputs, keys) => ({ hierarchy_sales: hierarchySales(inputs.transactions, inputs.products, keys) }),
+});

@@ -54,7 +54,7 @@ describe('generateRetailWeek', () => {
   it('plants stock-outs whose substituted share the lost-sales metric recovers (within 5%)', async () => {
     for (const region of manifest.regions) {
       const files = manifest.files.sales[region]!;
-      const detail = await METRICS.lostSalesToSubstitutes({
+      const detail = await METRICS.lostSalesToSubstitutes.compute({
         transactions: pl.scanParquet(path.join(dir, files.transactions)),
         stock: pl.scanParquet(path.join(dir, files.stock)),
         products: pl.scanParquet(path.join(dir, manifest.files.products)),

@@ -5,12 +5,13 @@
  */
 import { ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { afterRead, failed, newSummary, outputKey, skipped, stagingFolder } from '../common/journey';
 import type { DatasetRef, DatasetStage, DatasetSummary, ReferenceRef } from '../common/types';
 import { activityOptions, type Stage, type StagePolicy } from '../spec/policy';
 import type { AvailabilityRule, QualityRules } from '../spec/types';
 import { waitForData } from './arrival';
 import { describeFailure } from './failures';
-import { stagingName } from '../common/staging';
+import { stagingName as executionStagingName } from '../common/staging';
 
 export interface DatasetPipelineInput {
   dataset: DatasetRef;
@@ -37,9 +38,9 @@ export async function datasetPipeline(input: DatasetPipelineInput): Promise<Data
   const { workflowId, runId } = workflowInfo();
   // Named by workflow id, so the next execution of this id can tell (and remove) what a terminated one left.
   const stagingDir = patched('staging-named-by-workflow-id')
-    ? `${input.output.root}/.staging/${stagingName(workflowId, runId)}`
-    : `${input.output.root}/.staging/${name}-${runId}`;
-  const summary: DatasetSummary = { dataset: name, status: 'succeeded', outputs: [], stages: {} };
+    ? `${input.output.root}/.staging/${executionStagingName(workflowId, runId)}`
+    : stagingFolder(input.output.root, name, runId);
+  let summary = newSummary(name);
   let current: DatasetStage = 'read';
   const track = <T extends { attempt: number; durationMs: number }>(s: DatasetStage, result: T): T => {
     summary.stages[s] = { attempts: result.attempt, durationMs: result.durationMs };
@@ -61,19 +62,17 @@ export async function datasetPipeline(input: DatasetPipelineInput): Promise<Data
       read.readDataset(input.dataset, input.week, input.quality).then((r) => track('read', r), (err: unknown) => Promise.reject(tag('read', err))),
       read.readReference(input.reference, name, input.quality).then((r) => track('readReference', r), (err: unknown) => Promise.reject(tag('readReference', err))),
     ]);
-    summary.rowsIn = data.rowsIn;
     // Broken rules whose outcome is `warn`; results recorded before the rules existed have none.
     const warnings = [...(ref.warnings ?? []), ...(data.warnings ?? [])];
-    if (warnings.length > 0) summary.warnings = warnings;
+    summary = afterRead(summary, { rowsIn: data.rowsIn, warnings });
     // Incremental runs: outputs keyed by what produced them; unchanged inputs, code and parameters
     // mean the outputs in place are still right.
     const incremental = patched('skip-unchanged');
-    const key = incremental
-      ? { dataset: name, week: input.week, outputRoot: input.output.root, inputs: data.fingerprint, reference: ref.fingerprint, metrics: input.metrics, outputPath: input.output.path }
-      : undefined;
+    const found = { inputs: data.fingerprint, reference: ref.fingerprint };
+    const key = incremental ? outputKey(input, name, found) : undefined;
     if (key && !input.force) {
       const previous = await write.findUnchanged(key);
-      if (previous.unchanged) return { ...summary, status: 'skipped', outputs: previous.outputs, note: `unchanged: inputs, reference data and metric code as in ${previous.workflowId}` };
+      if (previous.unchanged) return skipped(summary, previous);
     }
     current = 'compute';
     const computed = track('compute', await compute.computeMetrics({ ...input, stagingDir }));
@@ -87,8 +86,9 @@ export async function datasetPipeline(input: DatasetPipelineInput): Promise<Data
     const failedStage = err instanceof StageError ? err.stage : current;
     const info = describeFailure(err instanceof StageError ? err.cause : err, input.stages[STAGE_POLICY[failedStage]].retry.maximumAttempts);
     if (info.attempts !== undefined) summary.stages[failedStage] = { attempts: info.attempts, durationMs: summary.stages[failedStage]?.durationMs ?? 0 };
-    const failed: DatasetSummary = { ...summary, status: 'failed', error: { stage: failedStage, type: info.type, message: info.message } };
-    throw ApplicationFailure.nonRetryable(`Dataset ${name} failed at ${failedStage}: ${info.message}`, 'DatasetFailed', failed);
+    const details = failed(summary, failedStage, info);
+    const message = `Dataset ${name} failed at ${failedStage}: ${info.message}`;
+    throw ApplicationFailure.nonRetryable(message, 'DatasetFailed', details);
   }
 }
 

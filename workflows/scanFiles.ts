@@ -5,7 +5,7 @@
 import { ApplicationFailure, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { FileScan } from '../common/types';
 import type { Activities } from '../activities';
-import { mapBounded } from './window';
+import { mapBounded } from '../common/window';
 
 const { inspectParquet } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',

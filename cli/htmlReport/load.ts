@@ -86,19 +86,35 @@ export function planFromHistory(events: readonly HistoryEvent[], converter: Payl
   return undefined;
 }
 
+/** The report file `file` if it is run `workflowId`'s (not a later run's of the same week). */
+async function writtenReport(file: string, workflowId: string): Promise<RunReport | undefined> {
+  const report = (await readFile(file, 'utf8').then(JSON.parse, () => undefined)) as RunReport | undefined;
+  return report?.workflowId === workflowId ? report : undefined;
+}
+
 /**
  * The run report: from the history, else the `_report.json` the run wrote (a cancelled run writes
- * one too) when it is this run's and not a later run's of the same week.
+ * one too) when it is this run's and not a later run's of the same week. The metric totals and the
+ * week over week are only in the file (they are read from the outputs when it is written), so a
+ * report from the history takes them from there.
  */
 export async function loadRunReport(histories: RunHistories, converter: PayloadConverter): Promise<{ report?: RunReport; dir?: string }> {
   const plan = planFromHistory(histories.parent, converter);
   // A run from before weeks were checked may carry any week: then the page goes to the current folder.
   const dir = plan && !weekProblem(plan.week) ? reportDir(plan.outputRoot, plan.week) : undefined;
   const fromHistory = reportFromHistory(histories.parent, converter);
-  if (fromHistory) return { report: fromHistory, dir: fromHistory.files ? path.dirname(fromHistory.files.json) : dir };
+  if (fromHistory) {
+    const written = fromHistory.files ? await writtenReport(fromHistory.files.json, histories.workflowId) : undefined;
+    const { metricTotals, weekOverWeek } = written ?? {};
+    const report = {
+      ...fromHistory,
+      ...(metricTotals ? { metricTotals } : {}),
+      ...(weekOverWeek ? { weekOverWeek } : {}),
+    };
+    return { report, dir: fromHistory.files ? path.dirname(fromHistory.files.json) : dir };
+  }
   if (!dir) return {};
-  const file = (await readFile(path.join(dir, '_report.json'), 'utf8').then(JSON.parse, () => undefined)) as RunReport | undefined;
-  return { report: file?.workflowId === histories.workflowId ? file : undefined, dir };
+  return { report: await writtenReport(path.join(dir, '_report.json'), histories.workflowId), dir };
 }
 
 /**

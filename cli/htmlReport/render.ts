@@ -5,6 +5,7 @@
  */
 import type { RunReport } from '../../common/report';
 import type { DatasetStage, DatasetSummary } from '../../common/types';
+import { totalsByMetric } from '../../metrics';
 import { CSS, OTHER_COLOUR, SCRIPT, STAGE_COLOURS } from './style';
 import type { Lane, Marker, Segment, Timeline } from './timeline';
 
@@ -188,6 +189,31 @@ function datasetsHtml(report: RunReport | undefined): string {
   );
 }
 
+/** Each dataset's metric totals, grouped under the title of the metric that declares them (metrics/). */
+function metricTotalsHtml(report: RunReport | undefined): string {
+  const totals = report?.metricTotals ?? {};
+  const datasets = Object.keys(totals);
+  const shown = totalsByMetric()
+    .map((m) => ({ ...m, totals: m.totals.filter((t) => datasets.some((d) => totals[d]?.[t.name] !== undefined)) }))
+    .filter((m) => m.totals.length > 0);
+  if (shown.length === 0) return '';
+  const value = (v: number | undefined, ratio: boolean) =>
+    v === undefined ? '' : ratio ? `${(v * 100).toFixed(1)}%` : v.toLocaleString('en-US', { maximumFractionDigits: 2 });
+  const groups = shown.map(
+    (m) => `<th colspan="${m.totals.length}" data-metric="${esc(m.metric.name)}">${esc(m.metric.title)}</th>`,
+  );
+  const names = shown.flatMap((m) => m.totals.map((t) => `<th class="num">${esc(t.name.replace(/_/g, ' '))}</th>`));
+  const cell = (d: string, t: { name: string; ratio: boolean }) =>
+    `<td class="num" data-total="${esc(t.name)}">${value(totals[d]?.[t.name], t.ratio)}</td>`;
+  const cells = (d: string) => shown.flatMap((m) => m.totals.map((t) => cell(d, t))).join('');
+  const rows = datasets.map((d) => `<tr data-dataset="${esc(d)}"><td>${esc(d)}</td>${cells(d)}</tr>`);
+  return (
+    '<section id="metric-totals"><h2>Metric totals</h2><table><thead>' +
+    `<tr><th rowspan="2">dataset</th>${groups.join('')}</tr><tr>${names.join('')}</tr>` +
+    `</thead><tbody>${rows.join('')}</tbody></table></section>`
+  );
+}
+
 export function renderPage(timeline: Timeline, report: RunReport | undefined, options: PageOptions = {}): string {
   const title = report ? `${report.pipeline}: week of ${report.week}` : timeline.workflowId;
   const status = report?.status ?? timeline.outcome;
@@ -200,6 +226,7 @@ export function renderPage(timeline: Timeline, report: RunReport | undefined, op
     totalsHtml(report, timeline),
     timelineHtml(timeline, options),
     datasetsHtml(report),
+    metricTotalsHtml(report),
     `<div id="tip"></div><script>${SCRIPT}</script></body></html>`,
   ].join('\n');
 }

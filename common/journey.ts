@@ -1,0 +1,89 @@
+/**
+ * One dataset's journey, the rules both paths follow: the `datasetPipeline` child (one dataset,
+ * workflows/datasetPipeline.ts) and the `processBatch` activity (many small ones, activities/batch.ts).
+ * The key its outputs are recorded under, the note of a dataset skipped as unchanged, the name of its
+ * staging folder and the shapes of its summary. Pure (no I/O, no Node modules): the workflow bundle
+ * imports it.
+ */
+import type { DatasetStage, DatasetSummary, DatasetWarning, OutputFile } from './types';
+
+/** What produced a dataset's outputs: equal keys mean equal outputs (activities/fingerprints.ts records it). */
+export interface OutputKey {
+  dataset: string;
+  week: string;
+  outputRoot: string;
+  inputs: string;
+  reference: string;
+  metrics: string[];
+  outputPath: string;
+}
+
+/** The run's side of a dataset's journey: the same for every dataset of the run. */
+export interface JourneyRun {
+  week: string;
+  metrics: string[];
+  output: { root: string; path: string };
+}
+
+/** The key of one dataset's outputs, from the run and the fingerprints its read stage found. */
+export function outputKey(run: JourneyRun, dataset: string, found: { inputs: string; reference: string }): OutputKey {
+  // Field order kept as the child always sent it: the key is an activity argument in recorded histories.
+  return {
+    dataset,
+    week: run.week,
+    outputRoot: run.output.root,
+    inputs: found.inputs,
+    reference: found.reference,
+    metrics: run.metrics,
+    outputPath: run.output.path,
+  };
+}
+
+/** The name of a dataset's staging folder under `<output root>/.staging`: one per dataset and run. */
+export function stagingName(dataset: string, runId: string): string {
+  return `${dataset}-${runId}`;
+}
+
+/**
+ * `<output root>/.staging/<dataset>-<run id>`, as a workflow writes it (no `path` here). The run id
+ * is that of the workflow that computes the dataset: the child's own run, or for a batch the parent's.
+ * Activities prove it is a staging folder before they touch it (common/paths.ts checkWorkDir).
+ */
+export function stagingFolder(outputRoot: string, dataset: string, runId: string): string {
+  return `${outputRoot}/.staging/${stagingName(dataset, runId)}`;
+}
+
+/** A dataset's summary before anything has run. */
+export function newSummary(dataset: string): DatasetSummary {
+  return { dataset, status: 'succeeded', outputs: [], stages: {} };
+}
+
+/** Warnings go in a summary only when there are some: summaries stay as they were for clean data. */
+export const withWarnings = (warnings: DatasetWarning[]): { warnings?: DatasetWarning[] } =>
+  warnings.length > 0 ? { warnings } : {};
+
+/** The summary once the dataset and the reference data are read: rows in, and the warnings of both. */
+export function afterRead(
+  summary: DatasetSummary,
+  read: { rowsIn: DatasetSummary['rowsIn']; warnings: DatasetWarning[] },
+): DatasetSummary {
+  return { ...summary, rowsIn: read.rowsIn, ...withWarnings(read.warnings) };
+}
+
+/** Skipped: the outputs of an earlier run with the same key are still in place. */
+export function skipped(
+  summary: DatasetSummary,
+  previous: { outputs: OutputFile[]; workflowId: string },
+): DatasetSummary {
+  const note = `unchanged: inputs, reference data and metric code as in ${previous.workflowId}`;
+  return { ...summary, status: 'skipped', outputs: previous.outputs, note };
+}
+
+/** Failed at `stage`, with the error's type and message. */
+export function failed(
+  summary: DatasetSummary,
+  stage: DatasetStage,
+  error: { type: string; message: string },
+): DatasetSummary {
+  return { ...summary, status: 'failed', error: { stage, type: error.type, message: error.message } };
+}
