@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { mapBounded } from '../workflows/window';
+import { mapBounded } from '../common/window';
 
 describe('mapBounded', () => {
   it('never runs more than the limit at once, and uses the whole window', async () => {

@@ -32,7 +32,7 @@ import { datasetArrivedSignal } from './arrival';
 import { datasetPipeline } from './datasetPipeline';
 import { describeFailure } from './failures';
 import { datasetRef, MAX_DATASETS_PER_RUN, planUnits, runEnd, unitSize, type Unit } from './units';
-import { mapBounded } from './window';
+import { mapBounded } from '../common/window';
 
 export const progressQuery = defineQuery<Progress>('progress');
 
