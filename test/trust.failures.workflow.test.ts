@@ -94,7 +94,8 @@ describe('output faults are OutputUnwritable, retried, and leave nothing behind'
     for (const region of manifest.regions) {
       const summary = await datasetOutcome(taskQueue, region);
       expect(summary.error?.type, `${region}: ${summary.error?.message}`).toBe('OutputUnwritable');
-      expect(summary.error?.message).toMatch(new RegExp(`Cannot write output ${out}/\\.staging/${region}-\\S+: no space left on device \\(ENOSPC\\)`));
+      // The staging folder is named for the dataset's workflow id (`<run>%2F<dataset>@<run id>`).
+      expect(summary.error?.message).toMatch(new RegExp(`Cannot write output ${out}/\\.staging/\\S*%2F${region}@\\S+: no space left on device \\(ENOSPC\\)`));
       expect(summary.stages.compute?.attempts, 'retried per the policy').toBe(QUICK.maximumAttempts);
     }
     expect(await filesUnder(out), 'no staging folder, no .tmp file').toEqual([path.basename(filler)]);
@@ -132,7 +133,7 @@ describe('output faults are OutputUnwritable, retried, and leave nothing behind'
     for (const region of manifest.regions) {
       const summary = await datasetOutcome(taskQueue, region);
       expect(summary.error?.type, `${region}: ${summary.error?.message}`).toBe('OutputUnwritable');
-      expect(summary.error?.message).toContain(`Cannot write output ${out}/.staging/${region}-`);
+      expect(summary.error?.message).toMatch(new RegExp(`Cannot write output ${out}/\\.staging/\\S*%2F${region}@`));
       expect(summary.error?.message).toContain('read-only file system (EROFS)');
     }
     const explained = explainFailure(error);
