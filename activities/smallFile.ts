@@ -14,10 +14,12 @@ import { type Duplicates, firstDayOf, isoDay, type Measures, type Negatives } fr
 /**
  * A file is read into memory when it is at most this big on disk and holds at most SMALL_FILE_ROWS
  * rows (parquet compresses repetitive columns 10 rows to a byte and more, so size alone says
- * little). bench/readStage.ts measures the two ways; BENCHMARKS.md has the figures.
+ * little). Around 2,000 rows the two ways cost the same (`npx tsx bench/readStage.ts --crossover`;
+ * BENCHMARKS.md): the scan's expressions are built once, and its cost barely grows with the rows,
+ * where the JS loop's does; and the JS path runs on the main thread.
  */
 export const SMALL_FILE_BYTES = 1024 ** 2;
-export const SMALL_FILE_ROWS = 20_000;
+export const SMALL_FILE_ROWS = 2_000;
 
 /**
  * The whole of `file` when it is small (or whatever its size when `anySize`), else undefined; also
@@ -38,10 +40,10 @@ export async function readSmallFile(file: string, anySize = false): Promise<pl.D
 }
 
 const DAY_MS = 86_400_000;
-type Row = Record<string, unknown>;
+/** A row of the columns checked, as polars gives it: a date as a Date, a whole number as a number. */
+type Row = unknown[];
 /** A key value as polars compares it: a date as its day number, a whole number as itself. */
-const keyValue = (column: string, value: unknown) =>
-  column === 'date' && value instanceof Date ? Math.floor(value.getTime() / DAY_MS) : value;
+const keyValue = (value: unknown) => (value instanceof Date ? Math.floor(value.getTime() / DAY_MS) : value);
 const compare = (a: unknown[], b: unknown[]) => {
   for (let i = 0; i < a.length; i++) {
     const [x, y] = [a[i] as number, b[i] as number];
@@ -50,12 +52,12 @@ const compare = (a: unknown[], b: unknown[]) => {
   return 0;
 };
 
-/** The week's duplicated keys: every copy counted, the smallest key as the sample (as polars sorts them). */
-function duplicatesIn(rows: Row[], key: readonly string[]): Duplicates | undefined {
+/** The week's duplicated keys (`at`: the key columns' places in a row): every copy counted, the smallest key as the sample. */
+function duplicatesIn(rows: Row[], key: readonly string[], at: number[]): Duplicates | undefined {
   if (rows.length < 2) return undefined;
   const seen = new Map<string, { values: unknown[]; copies: number }>();
   for (const row of rows) {
-    const values = key.map((c) => keyValue(c, row[c]));
+    const values = at.map((i) => keyValue(row[i]));
     const id = values.join('|');
     const found = seen.get(id);
     if (found) found.copies += 1;
@@ -73,14 +75,14 @@ function duplicatesIn(rows: Row[], key: readonly string[]): Duplicates | undefin
   return { rows: count, sample: `${shown.join(', ')} (${first!.copies} rows)` };
 }
 
-/** Negative values of the week per column, with the column's smallest value in the week (NaN is no value, as in polars). */
-function negativesIn(rows: Row[], columns: readonly string[]): Negatives[] {
+/** The week's negative values per column, with its smallest value in the week (NaN is no value, as in polars). */
+function negativesIn(rows: Row[], columns: readonly string[], at: number[]): Negatives[] {
   return columns
-    .map((column) => {
+    .map((column, c) => {
       let negative = 0;
       let smallest = Infinity;
       for (const row of rows) {
-        const value = Number(row[column]);
+        const value = Number(row[at[c]!]);
         if (value < 0) negative += 1;
         if (value < smallest) smallest = value;
       }
@@ -89,7 +91,11 @@ function negativesIn(rows: Row[], columns: readonly string[]): Negatives[] {
     .filter((n) => n.rows > 0);
 }
 
-/** The measures of a file read whole, for the key and non-negative columns of the rules in force. */
+/**
+ * The measures of a file read whole, for the key and non-negative columns of the rules in force.
+ * Nulls come from polars' own count; rows are taken as arrays of the columns checked only (a
+ * fraction of the cost of objects of every column).
+ */
 export function measureInMemory(
   frame: pl.DataFrame,
   input: InputName,
@@ -97,28 +103,29 @@ export function measureInMemory(
   key: readonly string[],
   positive: readonly string[],
 ): Measures {
-  const rows = frame.toRecords() as Row[];
-  const columns = nonNullableColumns(INPUT_SCHEMAS[input]);
-  const nulls = columns.map(() => 0);
+  const counted = (frame.nullCount().toRecords()[0] ?? {}) as Record<string, unknown>;
+  const nulls = Object.fromEntries(nonNullableColumns(INPUT_SCHEMAS[input]).map((c) => [c, Number(counted[c] ?? 0)]));
+  const checked = [...new Set(['date', ...key, ...positive])];
+  const rows = frame.select(...checked).rows() as Row[];
   const start = firstDayOf(week);
   const inWeek: Row[] = [];
   let [firstDay, lastDay] = [Infinity, -Infinity];
   for (const row of rows) {
-    for (let i = 0; i < columns.length; i++) if (row[columns[i]!] == null) nulls[i]! += 1;
-    const date = row.date;
+    const date = row[0];
     if (!(date instanceof Date)) continue;
     const day = Math.floor(date.getTime() / DAY_MS);
     if (day < firstDay) firstDay = day;
     if (day > lastDay) lastDay = day;
     if (day >= start && day < start + 7) inWeek.push(row);
   }
+  const places = (columns: readonly string[]) => columns.map((c) => checked.indexOf(c));
   return {
     rows: rows.length,
     weekRows: inWeek.length,
     firstDay: Number.isFinite(firstDay) ? firstDay : 0,
     lastDay: Number.isFinite(lastDay) ? lastDay : 0,
-    nulls: Object.fromEntries(columns.map((c, i) => [c, nulls[i]!])),
-    duplicates: async () => duplicatesIn(inWeek, key),
-    negatives: async () => negativesIn(inWeek, positive),
+    nulls,
+    duplicates: async () => duplicatesIn(inWeek, key, places(key)),
+    negatives: async () => negativesIn(inWeek, positive, places(positive)),
   };
 }

@@ -3,13 +3,18 @@
  * many tiny datasets and on one default-size region, as wall and CPU time (process CPU: polars' threads
  * included). `--code DIR` times another checkout's readDataset (e.g. an older commit) on the same files,
  * in the same way, so two runs on a loaded machine compare by CPU time and by ratio.
+ * `--crossover` times this checkout's two ways of checking a file (in memory, polars scan) on
+ * datasets of growing size, to place SMALL_FILE_ROWS (activities/smallFile.ts).
  * Usage: npx tsx bench/readStage.ts [--code DIR] [--tiny 40] [--rounds 5] [--big-rounds 3] [--data DIR] [--no-big]
+ *        npx tsx bench/readStage.ts --crossover [--data DIR]
  */
 import { mkdtemp } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { inspectInput, openInput } from '../activities/inspect';
+import { rulesOf } from '../activities/quality';
 import type { DatasetRef } from '../common/types';
 import { DATAGEN_DEFAULTS, generateRetailWeek, type Manifest } from '../datagen';
 
@@ -55,6 +60,26 @@ async function timed(read: ReadDataset, datasets: DatasetRef[], rounds: number):
   return { ...byCpu[Math.floor(byCpu.length / 2)]!, rounds: all };
 }
 
+/** Per-dataset cost of each way of checking its two files, on datasets of 1k to 100k stock rows. */
+async function crossover(home: string, rounds: number): Promise<void> {
+  const rules = rulesOf({});
+  const sizes: [number, number][] = [[2, 4], [2, 15], [2, 36], [2, 72], [5, 60], [5, 143], [10, 143], [10, 286], [20, 715]];
+  for (const [stores, products] of sizes) {
+    const [dataset] = await data(path.join(home, `crossover-${stores}x${products}`), { ...TINY, regions: 1, stores, products });
+    const line: string[] = [];
+    for (const reading of ['memory', 'scan'] as const) {
+      const check: ReadDataset = async (d) => {
+        for (const [input, file] of [['transactions', d.files.transactions], ['stock', d.files.stock]] as const) {
+          await inspectInput(await openInput(file, input, 'bench', reading), 'bench', WEEK, rules);
+        }
+      };
+      await check(dataset!, WEEK);
+      line.push(`${reading}: ${fmt(await timed(check, [dataset!], rounds))}`);
+    }
+    console.log(`${stores * products * 7} stock rows per dataset: ${line.join('; ')}`);
+  }
+}
+
 const fmt = (t: Timing) => `wall ${t.wallMs.toFixed(1)} ms, CPU ${t.cpuMs.toFixed(1)} ms`;
 
 async function main(): Promise<void> {
@@ -66,8 +91,13 @@ async function main(): Promise<void> {
       'big-rounds': { type: 'string', default: '3' },
       data: { type: 'string' },
       'no-big': { type: 'boolean', default: false },
+      crossover: { type: 'boolean', default: false },
     },
   });
+  if (values.crossover) {
+    await crossover(values.data ?? (await mkdtemp(path.join(tmpdir(), 'tributary-bench-read-'))), Number(values.rounds));
+    return;
+  }
   const code = path.resolve(values.code);
   const { readDataset } = (await import(path.join(code, 'activities', 'read.ts'))) as { readDataset: ReadDataset };
   const home = values.data ?? (await mkdtemp(path.join(tmpdir(), 'tributary-bench-read-')));
