@@ -31,9 +31,8 @@ export function columnFailure(where: string, file: string, input: InputName, pro
 /** Prefixes a file-level failure with its dataset: the report lists many datasets' errors side by side. */
 export function inDataset(where: string, err: unknown): unknown {
   if (!(err instanceof ApplicationFailure) || err.message.startsWith(where)) return err;
-  return ApplicationFailure.create({
-    message: `${where}: ${err.message}`, type: err.type ?? undefined, nonRetryable: err.nonRetryable === true, cause: err.cause,
-  });
+  const [message, type, nonRetryable] = [`${where}: ${err.message}`, err.type ?? undefined, err.nonRetryable === true];
+  return ApplicationFailure.create({ message, type, nonRetryable, cause: err.cause });
 }
 
 /** Fails with NullValues when a column that forbids nulls has some. */
@@ -56,10 +55,16 @@ export type Reading = 'auto' | 'memory' | 'scan';
  * Fails with FileNotFound when the file is missing, UnreadableParquet when polars cannot read its
  * metadata, SchemaMismatch when it lacks a declared column or has one of the wrong type.
  */
-export async function openInput(file: string, input: InputName, where: string, reading: Reading = 'auto'): Promise<OpenedInput> {
+export async function openInput(
+  file: string,
+  input: InputName,
+  where: string,
+  reading: Reading = 'auto',
+): Promise<OpenedInput> {
   await assertReadable(file, `${where}, ${input} file`);
   const frame = reading === 'scan' ? undefined : await readSmallFile(file, reading === 'memory');
-  const schema = frame ? schemaOf(frame) : await fileSchema(file).catch((err: unknown) => Promise.reject(inDataset(where, err)));
+  const failed = (err: unknown) => Promise.reject(inDataset(where, err));
+  const schema = frame ? schemaOf(frame) : await fileSchema(file).catch(failed);
   const problems = schemaProblems(schema, INPUT_SCHEMAS[input]);
   if (problems.length > 0) throw columnFailure(where, file, input, problems, 'SchemaMismatch');
   return frame ? { file, input, frame } : { file, input };
@@ -79,7 +84,12 @@ interface ScanExpressions {
 }
 
 /** The scan's expressions for a week, an input's key and non-negative columns, and the columns to count nulls of. */
-function scanExpressions(week: string, key: readonly string[], positive: readonly string[], nullsOf: string[]): ScanExpressions {
+function scanExpressions(
+  week: string,
+  key: readonly string[],
+  positive: readonly string[],
+  nullsOf: string[],
+): ScanExpressions {
   return builtOnce(`inspect ${JSON.stringify([week, key, positive, nullsOf])}`, () => {
     const inThisWeek = inWeek(week);
     const day = pl.col('date').cast(pl.Int32);
@@ -114,7 +124,8 @@ async function scanMeasures(
 ): Promise<Measures> {
   const columns = nonNullableColumns(INPUT_SCHEMAS[input]);
   const known = (await footerNullCounts(file)) ?? new Map<string, number>();
-  const nulls: Record<string, number> = Object.fromEntries(columns.filter((c) => known.has(c)).map((c) => [c, known.get(c)!]));
+  const nulls: Record<string, number> = {};
+  for (const c of columns) if (known.has(c)) nulls[c] = known.get(c)!;
   const nullsOf = columns.filter((c) => !known.has(c));
   const expressions = scanExpressions(week, key, positive, nullsOf);
   const lf = () => pl.scanParquet(file);
@@ -152,7 +163,12 @@ export interface Inspected {
  * `ignore`, in this order: nulls, an empty file, a week the file does not hold, duplicate keys,
  * negative values.
  */
-export async function inspectInput(opened: OpenedInput, where: string, week: string, rules: QualityRules): Promise<Inspected> {
+export async function inspectInput(
+  opened: OpenedInput,
+  where: string,
+  week: string,
+  rules: QualityRules,
+): Promise<Inspected> {
   const { file, input, frame } = opened;
   const at = `${where}, file ${file} (${input})`;
   const key = rules.duplicateKeys === 'ignore' ? [] : keyOf(input);
@@ -174,7 +190,9 @@ export async function inspectInput(opened: OpenedInput, where: string, week: str
   }
   if (positive.length > 0) {
     const negative = await measured.negatives();
-    if (negative.length > 0) warnings.push(...broken(rules, 'negativeValues', negativeValuesMessage(at, week, negative)));
+    if (negative.length > 0) {
+      warnings.push(...broken(rules, 'negativeValues', negativeValuesMessage(at, week, negative)));
+    }
   }
   return { weekRows, warnings };
 }

@@ -52,7 +52,10 @@ const compare = (a: unknown[], b: unknown[]) => {
   return 0;
 };
 
-/** The week's duplicated keys (`at`: the key columns' places in a row): every copy counted, the smallest key as the sample. */
+/**
+ * The week's duplicated keys (`at`: the key columns' places in a row): every copy counted, the
+ * smallest key as the sample.
+ */
 function duplicatesIn(rows: Row[], key: readonly string[], at: number[]): Duplicates | undefined {
   if (rows.length < 2) return undefined;
   const seen = new Map<string, { values: unknown[]; copies: number }>();
@@ -71,7 +74,10 @@ function duplicatesIn(rows: Row[], key: readonly string[], at: number[]): Duplic
     count += entry.copies;
     if (!first || compare(entry.values, first.values) < 0) first = entry;
   }
-  const shown = key.map((c, i) => `${c}=${c === 'date' ? isoDay(first!.values[i] as number) : String(first!.values[i])}`);
+  const shown = key.map((c, i) => {
+    const value = first!.values[i];
+    return `${c}=${c === 'date' ? isoDay(value as number) : String(value)}`;
+  });
   return { rows: count, sample: `${shown.join(', ')} (${first!.copies} rows)` };
 }
 

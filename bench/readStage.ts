@@ -19,7 +19,9 @@ import type { DatasetRef } from '../common/types';
 import { DATAGEN_DEFAULTS, generateRetailWeek, type Manifest } from '../datagen';
 
 const WEEK = '2026-11-16';
-const TINY = { regions: 40, stores: 2, products: 4, days: 7, seed: 4, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.3 };
+const TINY = {
+  regions: 40, stores: 2, products: 4, days: 7, seed: 4, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.3,
+};
 
 type ReadDataset = (dataset: DatasetRef, week: string) => Promise<unknown>;
 
@@ -27,7 +29,8 @@ function datasetsOf(root: string, manifest: Manifest): DatasetRef[] {
   return manifest.regions.map((name) => {
     const files = manifest.files.sales[name]!;
     const at = (f: string) => path.join(root, f);
-    return { name, dir: path.join(root, 'sales', name), files: { transactions: at(files.transactions), stock: at(files.stock) } };
+    const dir = path.join(root, 'sales', name);
+    return { name, dir, files: { transactions: at(files.transactions), stock: at(files.stock) } };
   });
 }
 
@@ -45,7 +48,7 @@ interface Timing {
 }
 
 /** Per-dataset wall and CPU time of reading `datasets` one after another, `rounds` times; the median round. */
-async function timed(read: ReadDataset, datasets: DatasetRef[], rounds: number): Promise<Timing & { rounds: Timing[] }> {
+async function timed(read: ReadDataset, datasets: DatasetRef[], rounds: number): Promise<Timing & { all: Timing[] }> {
   const all: Timing[] = [];
   for (let r = 0; r < rounds; r++) {
     global.gc?.();
@@ -57,15 +60,18 @@ async function timed(read: ReadDataset, datasets: DatasetRef[], rounds: number):
     all.push({ wallMs, cpuMs: (used.user + used.system) / 1000 / datasets.length });
   }
   const byCpu = [...all].sort((a, b) => a.cpuMs - b.cpuMs);
-  return { ...byCpu[Math.floor(byCpu.length / 2)]!, rounds: all };
+  return { ...byCpu[Math.floor(byCpu.length / 2)]!, all };
 }
 
 /** Per-dataset cost of each way of checking its two files, on datasets of 1k to 100k stock rows. */
 async function crossover(home: string, rounds: number): Promise<void> {
   const rules = rulesOf({});
-  const sizes: [number, number][] = [[2, 4], [2, 15], [2, 36], [2, 72], [5, 60], [5, 143], [10, 143], [10, 286], [20, 715]];
+  const sizes: [number, number][] = [
+    [2, 4], [2, 15], [2, 36], [2, 72], [5, 60], [5, 143], [10, 143], [10, 286], [20, 715],
+  ];
   for (const [stores, products] of sizes) {
-    const [dataset] = await data(path.join(home, `crossover-${stores}x${products}`), { ...TINY, regions: 1, stores, products });
+    const dir = path.join(home, `crossover-${stores}x${products}`);
+    const [dataset] = await data(dir, { ...TINY, regions: 1, stores, products });
     const line: string[] = [];
     for (const reading of ['memory', 'scan'] as const) {
       const check: ReadDataset = async (d) => {
@@ -95,7 +101,8 @@ async function main(): Promise<void> {
     },
   });
   if (values.crossover) {
-    await crossover(values.data ?? (await mkdtemp(path.join(tmpdir(), 'tributary-bench-read-'))), Number(values.rounds));
+    const home = values.data ?? (await mkdtemp(path.join(tmpdir(), 'tributary-bench-read-')));
+    await crossover(home, Number(values.rounds));
     return;
   }
   const code = path.resolve(values.code);
@@ -108,14 +115,14 @@ async function main(): Promise<void> {
   for (const d of tiny.slice(0, 5)) await readDataset(d, WEEK);
   const small = await timed(readDataset, tiny, Number(values.rounds));
   console.log(`tiny (${tiny.length} datasets of 2 stores x 4 products x 7 days), per dataset: ${fmt(small)}`);
-  console.log(`  rounds: ${small.rounds.map(fmt).join(' | ')}`);
+  console.log(`  rounds: ${small.all.map(fmt).join(' | ')}`);
 
   if (!values['no-big']) {
     const big = (await data(path.join(home, 'big'), { ...DATAGEN_DEFAULTS, regions: 1 }))[0]!;
     await readDataset(big, WEEK);
     const large = await timed(readDataset, [big], Number(values['big-rounds']));
     console.log(`big (1 region of 150 stores x 1500 products x 7 days, ~3.1M rows), per dataset: ${fmt(large)}`);
-    console.log(`  rounds: ${large.rounds.map(fmt).join(' | ')}`);
+    console.log(`  rounds: ${large.all.map(fmt).join(' | ')}`);
   }
 }
 

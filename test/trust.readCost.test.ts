@@ -19,17 +19,19 @@ import type { QualityRules } from '../spec/types';
 import { tempDir } from './helpers/parquet';
 
 const WEEK = '2026-11-16';
-const TINY = { regions: 2, stores: 2, products: 4, days: 7, seed: 4, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.3 };
+const TINY = {
+  regions: 2, stores: 2, products: 4, days: 7, seed: 4, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.3,
+};
 let tiny: DatasetRef[];
 
 beforeAll(async () => {
   const data = await tempDir('tributary-read-cost-');
   const manifest = await generateRetailWeek({ out: data, ...TINY });
-  tiny = manifest.regions.map((name) => ({
-    name,
-    dir: path.join(data, 'sales', name),
-    files: { transactions: path.join(data, 'sales', name, 'transactions.parquet'), stock: path.join(data, 'sales', name, 'stock.parquet') },
-  }));
+  tiny = manifest.regions.map((name) => {
+    const dir = path.join(data, 'sales', name);
+    const files = { transactions: path.join(dir, 'transactions.parquet'), stock: path.join(dir, 'stock.parquet') };
+    return { name, dir, files };
+  });
 });
 afterEach(() => {
   vi.restoreAllMocks();
@@ -113,11 +115,17 @@ describe('the in-memory checks of a small file and the polars scan', () => {
       ['healthy stock', 'stock', stock],
       // The smallest duplicated key is not the first one in the file; one key three times; a
       // duplicate outside the week is not counted, nor is the week's key seen again next week.
-      ['duplicated stock keys', 'stock', pl.concat([stock, stock.slice(40, 2), stock.slice(5, 1), stock.slice(5, 1), nextWeek(stock.head(3)), nextWeek(stock.head(3))])],
+      ['duplicated stock keys', 'stock', pl.concat([
+        stock, stock.slice(40, 2), stock.slice(5, 1), stock.slice(5, 1),
+        nextWeek(stock.head(3)), nextWeek(stock.head(3)),
+      ])],
       ['duplicated stock keys, this week only', 'stock', pl.concat([stock, stock.tail(1)])],
-      ['negative units and revenue, a NaN revenue', 'transactions', setRows('revenue', [7], Number.NaN)(setRows('revenue', [4], -2.5)(setRows('units', [1, 2, 9], -3)(tx)))],
-      ['negative units next week only', 'transactions', pl.concat([tx, setRows('units', [0], -4)(nextWeek(tx.head(2)))])],
-      ['nulls in units and product_id', 'transactions', setRows('product_id', [3], null)(setRows('units', [0, 1], null)(tx))],
+      ['negative units and revenue, a NaN revenue', 'transactions',
+        setRows('revenue', [7], Number.NaN)(setRows('revenue', [4], -2.5)(setRows('units', [1, 2, 9], -3)(tx)))],
+      ['negative units next week only', 'transactions',
+        pl.concat([tx, setRows('units', [0], -4)(nextWeek(tx.head(2)))])],
+      ['nulls in units and product_id', 'transactions',
+        setRows('product_id', [3], null)(setRows('units', [0, 1], null)(tx))],
       ['a null date', 'stock', setRows('date', [2], null)(stock)],
       ['another week', 'stock', nextWeek(stock)],
       ['another week, over two weeks', 'transactions', pl.concat([days(14)(tx), days(21)(tx.head(1))])],
@@ -136,18 +144,21 @@ describe('the in-memory checks of a small file and the polars scan', () => {
     ['default rules', {}],
     ['every rule warns', { duplicateKeys: 'warn', negativeValues: 'warn', emptyWeek: 'warn', emptyInput: 'warn' }],
     ['every rule fails', { duplicateKeys: 'fail', negativeValues: 'fail', emptyWeek: 'fail', emptyInput: 'fail' }],
-    ['every rule ignored', { duplicateKeys: 'ignore', negativeValues: 'ignore', emptyWeek: 'ignore', emptyInput: 'ignore' }],
+    ['every rule ignored',
+      { duplicateKeys: 'ignore', negativeValues: 'ignore', emptyWeek: 'ignore', emptyInput: 'ignore' }],
   ];
 
   it.each(RULE_SETS)('give the same rows, warnings and failures, with %s', async (_, given) => {
     const rules = rulesOf(given);
     const seen: Record<string, { memory: Outcome; scan: Outcome }> = {};
     for (const { name, input, file } of files) {
-      seen[`${name} (${input})`] = { memory: await outcome(file, input, rules, 'memory'), scan: await outcome(file, input, rules, 'scan') };
+      const [memory, scan] = [await outcome(file, input, rules, 'memory'), await outcome(file, input, rules, 'scan')];
+      seen[`${name} (${input})`] = { memory, scan };
     }
     for (const [name, both] of Object.entries(seen)) expect(both.memory, name).toEqual(both.scan);
     // The files do break the rules: the comparison is not between two empty answers.
-    const kinds = Object.values(seen).map(({ scan }) => ('failed' in scan ? scan.failed : scan.warnings.map((w) => w.rule).join('+') || 'ok'));
+    const kinds = Object.values(seen).map(({ scan }) =>
+      ('failed' in scan ? scan.failed : scan.warnings.map((w) => w.rule).join('+') || 'ok'));
     expect(new Set(kinds).size).toBeGreaterThan(given.duplicateKeys === 'ignore' ? 1 : 4);
   });
 
@@ -159,16 +170,27 @@ describe('the in-memory checks of a small file and the polars scan', () => {
       return 'failed' in seen ? `${seen.failed}: ${seen.message}` : seen.warnings.map((w) => w.message).join(' / ');
     };
     expect(await text('duplicated stock keys')).toMatch(
-      /columns \(date, store_id, product_id\) have 7 rows with duplicate keys in the week of 2026-11-16, e\.g\. date=2026-11-16, store_id=1, product_id=6 \(3 rows\)/,
+      new RegExp(
+        'columns \\(date, store_id, product_id\\) have 7 rows with duplicate keys in the week of 2026-11-16, ' +
+          'e\\.g\\. date=2026-11-16, store_id=1, product_id=6 \\(3 rows\\)',
+      ),
     );
     expect(await text('negative units and revenue, a NaN revenue')).toMatch(
-      /column "units" has 3 negative rows in the week of 2026-11-16 \(smallest -3\); column "revenue" has 1 negative row .*\(smallest -2\.5\)/,
+      new RegExp(
+        'column "units" has 3 negative rows in the week of 2026-11-16 \\(smallest -3\\); ' +
+          'column "revenue" has 1 negative row .*\\(smallest -2\\.5\\)',
+      ),
     );
     expect(await text('negative units next week only')).toBe('');
-    expect(await text('nulls in units and product_id')).toMatch(/^NullValues: .*column "product_id" has 1 null row .*column "units" has 2 null rows/);
+    expect(await text('nulls in units and product_id'))
+      .toMatch(/^NullValues: .*column "product_id" has 1 null row .*column "units" has 2 null rows/);
     expect(await text('a null date')).toMatch(/^NullValues: .*column "date" has 1 null row/);
-    expect(await text('another week')).toMatch(/none of its \d+ rows is in the week of 2026-11-16 .* it holds dates 2026-11-23 to 2026-11-29\. Run that week with --week 2026-11-23/);
-    expect(await text('another week, over two weeks')).toMatch(/it holds dates 2026-11-30 to 2026-12-07\. Run a week it holds, e\.g\. with --week 2026-12-07/);
+    const otherWeek = await text('another week');
+    expect(otherWeek).toMatch(/none of its \d+ rows is in the week of 2026-11-16 /);
+    expect(otherWeek).toMatch(/it holds dates 2026-11-23 to 2026-11-29\./);
+    expect(otherWeek).toMatch(/Run that week with --week 2026-11-23/);
+    expect(await text('another week, over two weeks'))
+      .toMatch(/it holds dates 2026-11-30 to 2026-12-07\. Run a week it holds, e\.g\. with --week 2026-12-07/);
     expect(await text('no rows')).toMatch(/has no rows: the metrics of this dataset see no sales this week/);
   });
 });
