@@ -56,6 +56,15 @@ export async function scanSummary(file: string): Promise<{ rows: number; schema:
   }
 }
 
+/**
+ * Column name -> polars type name of a frame. From `dtypes`, not `schema`: the latter wraps every
+ * column in a JS Series object first, about a millisecond each.
+ */
+export function schemaOf(frame: pl.DataFrame): Record<string, string> {
+  const types = frame.dtypes;
+  return Object.fromEntries(frame.columns.map((name, i) => [name, dtypeName(types[i])]));
+}
+
 /** Column name -> polars type name, read from the file's metadata (no rows): the footer's, else polars'. */
 export async function fileSchema(file: string): Promise<Record<string, string>> {
   const known = await fromFooter(file);

@@ -10,6 +10,7 @@ import type { DatasetWarning } from '../common/types';
 import { type InputName, keyOf } from '../metrics/schemas';
 import { DEFAULTS } from '../spec/schema';
 import type { QualityRule, QualityRules } from '../spec/types';
+import { builtOnce } from './builtOnce';
 
 /** The failure type of each rule when its outcome is `fail`. */
 export const FAILURE_TYPES: Record<QualityRule, string> = {
@@ -46,31 +47,36 @@ export function keyBounds(key: readonly string[]): pl.Expr[] {
   return key.flatMap((c) => [asInteger(c).min().alias(low(c)), asInteger(c).max().alias(high(c))]);
 }
 
+const DISTINCT = '__distinct';
+const COPIES = '__copies';
+
 /** Packed keys stay exact below this (Float64 and Int64 alike). */
 const PACKABLE = 2 ** 53;
 
 /**
- * The key packed into one Int64 (mixed radix over each column's range), or undefined when the
- * ranges are unknown or too wide. Counting distinct packed numbers is an order of magnitude
+ * The number of distinct keys, each packed into one Int64 (mixed radix over each column's range),
+ * or undefined when the ranges are unknown or too wide. Counting distinct packed numbers is an order of magnitude
  * faster in polars than hashing a struct of the columns.
  */
 function packedKey(key: readonly string[], bounds: Record<string, unknown>): pl.Expr | undefined {
-  let packed: pl.Expr | undefined;
+  const ranges: [string, number, number][] = [];
   let span = 1;
   for (const c of key) {
     const [min, max] = [Number(bounds[low(c)]), Number(bounds[high(c)])];
     if (!Number.isSafeInteger(min) || !Number.isSafeInteger(max)) return undefined;
-    const range = max - min + 1;
-    span *= range;
+    span *= max - min + 1;
     if (span > PACKABLE) return undefined;
-    const digit = asInteger(c).cast(pl.Int64).sub(pl.lit(min).cast(pl.Int64));
-    packed = packed === undefined ? digit : packed.mul(pl.lit(range).cast(pl.Int64)).add(digit);
+    ranges.push([c, min, max]);
   }
-  return packed;
+  return builtOnce(`packedKey ${JSON.stringify(ranges)}`, () => {
+    let packed: pl.Expr | undefined;
+    for (const [c, min, max] of ranges) {
+      const digit = asInteger(c).cast(pl.Int64).sub(pl.lit(min).cast(pl.Int64));
+      packed = packed === undefined ? digit : packed.mul(pl.lit(max - min + 1).cast(pl.Int64)).add(digit);
+    }
+    return packed?.nUnique().alias(DISTINCT);
+  });
 }
-
-const DISTINCT = '__distinct';
-const COPIES = '__copies';
 
 export interface Duplicates {
   /** Rows whose key appears more than once, every copy counted (as polars' isDuplicated does). */
@@ -91,9 +97,9 @@ export async function findDuplicates(
   bounds: Record<string, unknown>,
 ): Promise<Duplicates | undefined> {
   if (rows < 2) return undefined;
-  const packed = packedKey(key, bounds);
-  if (packed) {
-    const distinct = Number((await lf.select(packed.nUnique().alias(DISTINCT)).collect()).getColumn(DISTINCT).get(0));
+  const distinctKeys = packedKey(key, bounds);
+  if (distinctKeys) {
+    const distinct = Number((await lf.select(distinctKeys).collect()).toRecords()[0]?.[DISTINCT]);
     if (distinct === rows) return undefined;
   }
   const repeated = await lf
@@ -128,18 +134,35 @@ export interface Negatives {
 }
 
 /**
+ * What the rules look at in one file, whichever way it was read (a polars scan, or in memory for
+ * a small file): counts over the whole file, and the two checks that only run when the week has
+ * rows, for the key and the non-negative columns the rules in force name.
+ */
+export interface Measures {
+  rows: number;
+  weekRows: number;
+  /** The first and last day (day numbers) of the whole file; 0 when it has no rows. */
+  firstDay: number;
+  lastDay: number;
+  /** Nulls per non-nullable column, over the whole file. */
+  nulls: Record<string, number>;
+  /** The week's duplicated keys. */
+  duplicates(): Promise<Duplicates | undefined>;
+  /** The week's negative values, per column that has some. */
+  negatives(): Promise<Negatives[]>;
+}
+
+/**
  * Negative values per column of `lf` (the week's rows): a second pass, only for the columns whose
  * minimum over the whole file is negative.
  */
 export async function negativesInWeek(lf: pl.LazyDataFrame, columns: readonly string[]): Promise<Negatives[]> {
-  const counted = await lf
-    .select(
-      ...columns.flatMap((c) => [
-        pl.col(c).lt(0).cast(pl.UInt32).sum().alias(`${c}_rows`),
-        pl.col(c).min().alias(`${c}_min`),
-      ]),
-    )
-    .collect();
+  const measured = builtOnce(`negatives ${columns.join(',')}`, () =>
+    columns.flatMap((c) => [
+      pl.col(c).lt(0).cast(pl.UInt32).sum().alias(`${c}_rows`),
+      pl.col(c).min().alias(`${c}_min`),
+    ]));
+  const counted = await lf.select(...measured).collect();
   const row = counted.toRecords()[0] ?? {};
   return columns
     .map((c) => ({ column: c, rows: Number(row[`${c}_rows`] ?? 0), smallest: Number(row[`${c}_min`] ?? 0) }))
@@ -158,13 +181,16 @@ export function negativeValuesMessage(at: string, week: string, found: Negatives
 }
 
 const DAY_MS = 86_400_000;
-const isoDay = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
+/** A day number (days since 1970-01-01) as YYYY-MM-DD, as polars writes a Date. */
+export const isoDay = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
+/** The day number of a week's Monday (`week` is YYYY-MM-DD). */
+export const firstDayOf = (week: string) => Math.round(Date.parse(`${week}T00:00:00Z`) / DAY_MS);
 /** Monday of the week holding `day` (days since 1970-01-01, a Thursday). */
 const mondayOf = (day: number) => day - ((day + 3) % 7);
 
 /** A file with rows, none in the week: most often the wrong week asked for, so say which dates it holds. */
 export function emptyWeekMessage(at: string, week: string, rows: number, firstDay: number, lastDay: number): string {
-  const start = Math.round(Date.parse(`${week}T00:00:00Z`) / DAY_MS);
+  const start = firstDayOf(week);
   const suggestion = mondayOf(lastDay);
   const run = mondayOf(firstDay) === suggestion ? 'Run that week with' : 'Run a week it holds, e.g. with';
   return (
