@@ -28,11 +28,6 @@ export function unreadable(file: string, err: unknown): ApplicationFailure {
   return ApplicationFailure.nonRetryable(`Cannot read parquet file ${file}: ${reason}`, 'UnreadableParquet');
 }
 
-/** Column name -> polars type name of a collected frame. */
-function schemaOf(frame: pl.DataFrame): Record<string, string> {
-  return Object.fromEntries(Object.entries(frame.schema).map(([name, dtype]) => [name, dtypeName(dtype)]));
-}
-
 /** Row count and schema from the file's footer, when it tells both exactly as polars would. */
 async function fromFooter(file: string): Promise<{ rows: number; schema: Record<string, string> } | undefined> {
   const meta = await localFooter(file);
