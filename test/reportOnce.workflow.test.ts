@@ -18,7 +18,8 @@ import { startTestServer } from './helpers/temporal';
 import { runWeekly, specFor } from './helpers/weekly';
 
 const WEEK = '2026-11-16';
-const SIZE = { regions: 3, stores: 3, products: 20, days: 7, seed: 13, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.2 };
+const SIZE = { regions: 3, stores: 3, products: 20, days: 7, seed: 13, week: WEEK };
+const EFFECTS = { substitutionShare: 0.6, stockoutRate: 0.2 };
 let env: TestWorkflowEnvironment;
 let data: string;
 let manifest: Manifest;
@@ -26,7 +27,7 @@ let manifest: Manifest;
 beforeAll(async () => {
   env = await startTestServer();
   data = await tempDir('tributary-once-');
-  manifest = await generateRetailWeek({ out: data, ...SIZE });
+  manifest = await generateRetailWeek({ out: data, ...SIZE, ...EFFECTS });
 });
 afterAll(async () => {
   await env?.teardown();
@@ -40,16 +41,19 @@ describe('the run report, built once', () => {
     const out = await tempDir('tributary-once-out-');
     const first = await runWeekly(env, 'report once', { spec: specFor(data, out), week: WEEK });
     expect(first.report).toEqual(await written(out));
-    for (const region of manifest.regions) expect(Object.keys(first.report.metricTotals?.[region] ?? {})).not.toEqual([]);
+    for (const region of manifest.regions) {
+      expect(Object.keys(first.report.metricTotals?.[region] ?? {}), region).not.toEqual([]);
+    }
     expect(first.report.weekOverWeek).toBeUndefined(); // no previous week yet
 
     // A previous week whose totals were half this week's: every change is +100%, flagged.
-    const halved = Object.fromEntries(
-      Object.entries(first.report.metricTotals!).map(([d, t]) => [d, Object.fromEntries(Object.entries(t).map(([m, v]) => [m, v / 2]))]),
-    );
+    const half = (totals: Record<string, number>) =>
+      Object.fromEntries(Object.entries(totals).map(([metric, value]) => [metric, value / 2]));
+    const halved = Object.fromEntries(Object.entries(first.report.metricTotals ?? {}).map(([d, t]) => [d, half(t)]));
     const before = previousWeekOf(WEEK);
     await mkdir(path.join(out, before), { recursive: true });
-    await writeFile(path.join(out, before, '_report.json'), JSON.stringify({ workflowId: 'last-week', week: before, metricTotals: halved }));
+    const lastWeek = { workflowId: 'last-week', week: before, metricTotals: halved };
+    await writeFile(path.join(out, before, '_report.json'), JSON.stringify(lastWeek));
     const second = await runWeekly(env, 'report once again', { spec: specFor(data, out), week: WEEK, force: true });
     expect(second.report).toEqual(await written(out));
     expect(second.report.weekOverWeek?.previousWeek).toBe(before);
@@ -73,11 +77,12 @@ describe('the run report, built once', () => {
 
   it('is what a failFast stop carries in its failure', async () => {
     const broken = await tempDir('tributary-once-broken-');
-    const small = await generateRetailWeek({ out: broken, ...SIZE, regions: 2 });
+    const small = await generateRetailWeek({ out: broken, ...SIZE, ...EFFECTS, regions: 2 });
     await writeFile(path.join(broken, 'sales', small.regions[0]!, 'transactions.parquet'), 'not parquet');
     const out = await tempDir('tributary-once-failfast-');
     const spec = specFor(broken, out, { onFailure: 'failFast', parallelism: { datasets: 1 } });
-    const err = await runWeekly(env, 'report once failfast', { spec, week: WEEK }).then(() => undefined, (e: unknown) => e);
+    const run = runWeekly(env, 'report once failfast', { spec, week: WEEK });
+    const err = await run.then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause;
     expect(cause).toBeInstanceOf(ApplicationFailure);
