@@ -2,7 +2,8 @@
  * Where a weekly load stands: how many of its datasets are pending, running, succeeded, failed,
  * late or skipped (the `progress` query), whether it is stopping (failFast) or was cancelled, and
  * the summaries a unit leaves when it does not return its own. One object the fan-out reports to,
- * instead of closures sharing counters; carried through continue-as-new. Pure: no workflow API.
+ * instead of closures sharing counters; carried through continue-as-new. Pure (no workflow calls):
+ * its tests run without a server.
  */
 import { ApplicationFailure, CancelledFailure, ChildWorkflowFailure } from '@temporalio/common';
 import { buildReport, type RunReport } from '../common/report';
