@@ -5,7 +5,6 @@
  */
 import { Context } from '@temporalio/activity';
 import pl from 'nodejs-polars';
-import type { RunReport } from '../common/report';
 import type { DatasetRef, DatasetSummary, FileScan, ReferenceRef } from '../common/types';
 import type { AvailabilityRule, QualityRules } from '../spec/types';
 import { checkAvailability } from './availability';
@@ -18,7 +17,7 @@ import { discardStaging, publishOutputs } from './publish';
 import { readDataset, readReferenceFiles } from './read';
 import { MemoryAdmission, memoryBudgetFromEnv } from './admission';
 import { ReferenceCache, referenceCacheBytesFromEnv } from './referenceCache';
-import { saveSummaries, writeReport, type SavedParts } from './report';
+import { saveSummaries, writeReport, type RunFacts, type SavedParts } from './report';
 import { Ledger } from './ledger';
 import { runStage, type FaultHook } from './stage';
 
@@ -77,8 +76,8 @@ export function createActivities(deps: ActivityDeps = {}) {
     saveSummaries: (runDir: string, part: number, summaries: DatasetSummary[]) => saveSummaries(runDir, part, summaries),
     /** Removes a dataset's staging folder. */
     discardStaging: (stagingDir: string) => discardStaging(stagingDir),
-    /** Writes the run report next to the outputs. */
-    writeReport: (report: RunReport, outputRoot: string, saved?: SavedParts) => writeReport(report, outputRoot, saved),
+    /** Builds the run report (with the parts a long run saved), writes it next to the outputs, returns it. */
+    writeReport: (run: RunFacts, outputRoot: string, saved?: SavedParts) => writeReport(run, outputRoot, saved),
   };
 }
 

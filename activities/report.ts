@@ -1,4 +1,7 @@
-/** Writes the run report next to the outputs: JSON for tools, Markdown for people; atomically. */
+/**
+ * Builds the run report, the one place it is built, and writes it next to the outputs: JSON for
+ * tools, Markdown for people; atomically.
+ */
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { checkWorkDir, reportDir } from '../common/paths';
@@ -46,35 +49,53 @@ export async function saveSummaries(runDir: string, part: number, summaries: Dat
   await writeAtomically(partFile(checkWorkDir(runDir, '.runs'), part), JSON.stringify(summaries));
 }
 
-/** Above this many datasets, the run's result carries totals only; the datasets are in the JSON file. */
-export const INLINE_DATASETS = 1_000;
-
-export interface WrittenReport {
-  json: string;
-  markdown: string;
-  /** When earlier parts were merged in: the whole run's status and totals, and datasets if few. */
-  merged?: Pick<RunReport, 'status' | 'totals'> & { datasets?: DatasetSummary[] };
+/** The summaries the earlier parts of a long run saved, in the order they ran. */
+async function savedSummaries(saved: SavedParts): Promise<DatasetSummary[]> {
+  const earlier: DatasetSummary[] = [];
+  for (let part = 0; part < saved.parts; part++) {
+    earlier.push(...(JSON.parse(await readFile(partFile(saved.runDir, part), 'utf8')) as DatasetSummary[]));
+  }
+  return earlier;
 }
 
-export async function writeReport(current: RunReport, outputRoot: string, saved?: SavedParts): Promise<WrittenReport> {
-  let run = current;
+/**
+ * What the workflow knows of its run when it reports; the report is built from it here, once.
+ * Workflows recorded before sent a built report: its status and totals are built again.
+ */
+export type RunFacts = Omit<RunReport, 'status' | 'totals'> & Partial<Pick<RunReport, 'status' | 'totals'>>;
+
+/** Above this many datasets, the run's result carries the headline only; the rest is in the JSON file. */
+export const INLINE_DATASETS = 1_000;
+/**
+ * Nor above this many bytes of JSON (metric totals and week over week grow with the datasets): a
+ * run's result is one payload, and the server refuses payloads over 2 MB by default.
+ */
+export const INLINE_BYTES = 1_000_000;
+
+/** The report as the run returns it: whole when it is small, else its headline and the file that has the rest. */
+export function returnedReport(report: RunReport & { files: NonNullable<RunReport['files']> }): RunReport {
+  const small = report.datasets.length <= INLINE_DATASETS && Buffer.byteLength(JSON.stringify(report)) <= INLINE_BYTES;
+  if (small) return report;
+  const { metricTotals: _totals, weekOverWeek: _changes, ...headline } = report;
+  return { ...headline, datasets: [], datasetsIn: report.files.json };
+}
+
+/**
+ * Builds the run report (this part's summaries, those the earlier parts of a long run saved, the
+ * totals, each dataset's metric totals, week over week), writes it as JSON and Markdown, and returns
+ * it: the run returns it as is. The one place a report is built.
+ */
+export async function writeReport(run: RunFacts, outputRoot: string, saved?: SavedParts): Promise<RunReport> {
   // The run's folder is removed below: it must be <output root>/.runs/<run>, never the root or above.
   if (saved) checkWorkDir(saved.runDir, '.runs', outputRoot);
-  const dir = reportDir(outputRoot, current.week);
-  if (saved && saved.parts > 0) {
-    const earlier: DatasetSummary[] = [];
-    for (let part = 0; part < saved.parts; part++) {
-      earlier.push(...(JSON.parse(await readFile(partFile(saved.runDir, part), 'utf8')) as DatasetSummary[]));
-    }
-    run = buildReport({ ...current, datasets: [...earlier, ...current.datasets] });
-  }
-  const report = await withWeekOverWeek(run, outputRoot);
+  const earlier = saved ? await savedSummaries(saved) : [];
+  const { status: _status, totals: _totals, ...facts } = run;
+  const report = await withWeekOverWeek(buildReport({ ...facts, datasets: [...earlier, ...run.datasets] }), outputRoot);
+  const dir = reportDir(outputRoot, run.week);
   await makeOutputDir(dir);
   const files = { json: path.join(dir, '_report.json'), markdown: path.join(dir, '_report.md') };
   await writeAtomically(files.json, `${JSON.stringify({ ...report, files }, null, 2)}\n`);
   await writeAtomically(files.markdown, renderMarkdown(report));
-  if (!saved || saved.parts === 0) return files;
-  await rm(saved.runDir, { recursive: true, force: true });
-  const { status, totals, datasets } = report;
-  return { ...files, merged: { status, totals, ...(datasets.length <= INLINE_DATASETS ? { datasets } : {}) } };
+  if (saved && saved.parts > 0) await rm(saved.runDir, { recursive: true, force: true });
+  return returnedReport({ ...report, files });
 }

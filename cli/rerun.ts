@@ -26,6 +26,7 @@ import { InvalidSpecError, parseSpec } from '../spec/schema';
 import { lastWeek, type WeeklyLoadInput } from '../workflows/weeklyLoad';
 import { connectClient } from './client';
 import { InvalidFlagError, runSpec } from './run';
+import { wholeReport } from './runReport';
 
 type Log = (line: string) => void;
 
@@ -128,7 +129,8 @@ async function originalInput(client: Client, settings: Settings, id: string, run
 
 /**
  * The run's report: its result when it completed, the failure's details when it stopped on
- * failFast, else the report file it wrote before it ended (cancelled runs write one too).
+ * failFast (with the file they name for the datasets of a run too large to return them), else the
+ * report file it wrote before it ended (cancelled runs write one too).
  */
 async function earlierReport(
   client: Client,
@@ -138,7 +140,7 @@ async function earlierReport(
   parsed: ReturnType<typeof parseSpec>,
 ): Promise<RunReport> {
   const handle = client.workflow.getHandle(id, described.runId);
-  if (described.status.name === 'COMPLETED') return (await handle.result()) as RunReport;
+  if (described.status.name === 'COMPLETED') return wholeReport((await handle.result()) as RunReport);
   if (described.status.name === 'FAILED') {
     const carried = await handle.result().then(
       () => undefined,
@@ -147,7 +149,7 @@ async function earlierReport(
         return cause instanceof ApplicationFailure && cause.type === 'RunFailed' ? (cause.details?.[0] as RunReport | undefined) : undefined;
       },
     );
-    if (carried) return carried;
+    if (carried) return wholeReport(carried);
   }
   // The week as the workflow chose it: given, else the spec's, else the week before its (scheduled) start.
   const when = described.typedSearchAttributes.get(SCHEDULED_START) ?? described.startTime;

@@ -2,7 +2,7 @@
  * Reading a run back from Temporal for its page: the parent's history (every run of a
  * continued-as-new chain), each child's, and the run report. Then the page is written to a file.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeHistoryPayloads } from './decode';
 import type { Client } from '@temporalio/client';
@@ -14,6 +14,7 @@ import { workflowUrl, type Settings } from '../../runtime/settings';
 import { temporal } from '@temporalio/proto';
 import { childSpans, runBounds, timeOf, type HistoryEvent, type PendingActivity } from './events';
 import { renderPage } from './render';
+import { wholeReport, writtenReport } from '../runReport';
 import { extractTimeline, type RunHistories } from './timeline';
 
 async function eventsOf(client: Client, workflowId: string, runId?: string): Promise<HistoryEvent[]> {
@@ -86,17 +87,10 @@ export function planFromHistory(events: readonly HistoryEvent[], converter: Payl
   return undefined;
 }
 
-/** The report file `file` if it is run `workflowId`'s (not a later run's of the same week). */
-async function writtenReport(file: string, workflowId: string): Promise<RunReport | undefined> {
-  const report = (await readFile(file, 'utf8').then(JSON.parse, () => undefined)) as RunReport | undefined;
-  return report?.workflowId === workflowId ? report : undefined;
-}
-
 /**
- * The run report: from the history, else the `_report.json` the run wrote (a cancelled run writes
- * one too) when it is this run's and not a later run's of the same week. The metric totals and the
- * week over week are only in the file (they are read from the outputs when it is written), so a
- * report from the history takes them from there.
+ * The run report, as the report activity built it: the one the run returned (with the file it
+ * names for what it left out, see cli/runReport.ts), else the `_report.json` the run wrote (a
+ * cancelled run writes one too) when it is this run's and not a later run's of the same week.
  */
 export async function loadRunReport(histories: RunHistories, converter: PayloadConverter): Promise<{ report?: RunReport; dir?: string }> {
   const plan = planFromHistory(histories.parent, converter);
@@ -104,14 +98,8 @@ export async function loadRunReport(histories: RunHistories, converter: PayloadC
   const dir = plan && !weekProblem(plan.week) ? reportDir(plan.outputRoot, plan.week) : undefined;
   const fromHistory = reportFromHistory(histories.parent, converter);
   if (fromHistory) {
-    const written = fromHistory.files ? await writtenReport(fromHistory.files.json, histories.workflowId) : undefined;
-    const { metricTotals, weekOverWeek } = written ?? {};
-    const report = {
-      ...fromHistory,
-      ...(metricTotals ? { metricTotals } : {}),
-      ...(weekOverWeek ? { weekOverWeek } : {}),
-    };
-    return { report, dir: fromHistory.files ? path.dirname(fromHistory.files.json) : dir };
+    const written = fromHistory.files ? path.dirname(fromHistory.files.json) : dir;
+    return { report: await wholeReport(fromHistory), dir: written };
   }
   if (!dir) return {};
   return { report: await writtenReport(path.join(dir, '_report.json'), histories.workflowId), dir };
