@@ -3,9 +3,9 @@
  * defaults from one place (DEFAULTS here, DEFAULT_POLICIES in policy.ts).
  */
 import { z } from 'zod';
+import { parseBytes } from '../common/bytes';
 import { weekProblem } from '../common/week';
 import { METRIC_NAMES } from '../metrics';
-import { parseBytes } from './bytes';
 import { parseDuration } from './duration';
 import { DEFAULT_POLICIES, STAGES, type Stage, type StagePolicy } from './policy';
 import { scheduleSchema } from './schedule';
