@@ -5,6 +5,7 @@ import type { Worker } from '@temporalio/worker';
 import { connectNative, dataConverterFor } from '../runtime/connection';
 import type { Settings } from '../runtime/settings';
 import { tracingPlugin } from '../runtime/tracing';
+import { loadWorkerSettings } from '../workers/settings';
 import { createWorker } from '../workers/worker';
 
 // Every command connects through runtime/connection.ts, so TLS, API keys and encryption apply to all alike.
@@ -70,10 +71,15 @@ export async function hostWorker<T>(settings: Settings, taskQueue: string, until
   const connection = await connectNative(settings);
   const tracing = tracingPlugin();
   try {
+    // The settings an in-process worker has always taken from the environment; its slots and grace stay the defaults.
+    const { memoryBudget, referenceCacheBytes, ledgerFile } = loadWorkerSettings();
     const worker: Worker = await createWorker({
       connection,
       namespace: settings.namespace,
       taskQueue,
+      memoryBudget,
+      referenceCacheBytes,
+      ...(ledgerFile !== undefined && { ledgerFile }),
       dataConverter: dataConverterFor(settings),
       ...(tracing ? { plugins: [tracing] } : {}),
     });
