@@ -23,9 +23,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { RunPlan } from '../activities/plan';
 import { buildReport, type RunReport } from '../common/report';
-import type { DatasetSummary, Progress } from '../common/types';
+import type { DatasetSummary, Progress, RunPlan } from '../common/types';
 import { lastWeek, SCHEDULED_START } from '../common/week';
 import { activityOptions, DEFAULT_POLICIES } from '../spec/policy';
 import { datasetArrivedSignal } from './arrival';
