@@ -15,7 +15,7 @@ import { estimateFootprint, type MemoryAdmission } from './admission';
 import { changedInput, inputSnapshot } from './inputChange';
 import { makeOutputDir, outputUnwritable, writingOutput } from './outputFaults';
 import { countRows, inWeek, unreadable } from './parquet';
-import { discardEarlierStaging } from './publish';
+import { discardEarlierStaging } from './staging';
 
 export interface ComputeInput {
   dataset: DatasetRef;

@@ -14,13 +14,14 @@ import { findUnchanged, recordOutputs, type OutputKey } from './fingerprints';
 import { computeMetrics, type ComputeInput, type StagedTable } from './compute';
 import { scanSummary, unreadable } from './parquet';
 import { prepareRun } from './plan';
-import { discardStaging, publishOutputs } from './publish';
+import { publishOutputs } from './publish';
 import { readDataset, readReferenceFiles } from './read';
 import { defaultMemoryBudget, MemoryAdmission } from './admission';
 import { DEFAULT_REFERENCE_CACHE_BYTES, ReferenceCache } from './referenceCache';
 import { saveSummaries, writeReport, type SavedParts } from './report';
 import { Ledger } from './ledger';
 import { runStage, type FaultHook } from './stage';
+import { discardStaging } from './staging';
 
 export interface ActivityDeps {
   /** Reference data shared by the activities of this worker. */
