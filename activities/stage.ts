@@ -5,7 +5,7 @@
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { Ledger } from './ledger';
-import { recordStage } from './metrics';
+import { recordStage } from './counters';
 
 export interface StageResult {
   attempt: number;

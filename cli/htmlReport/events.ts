@@ -61,7 +61,7 @@ function runKeys() {
   };
 }
 
-function describeFailure(failure: Failure | null | undefined): { type: string; message: string } | undefined {
+function spanError(failure: Failure | null | undefined): { type: string; message: string } | undefined {
   if (!failure) return undefined;
   const type = failure.applicationFailureInfo?.type || (failure.timeoutFailureInfo ? 'Timeout' : failure.canceledFailureInfo ? 'Cancelled' : 'Failure');
   return { type, message: failure.message ?? '' };
@@ -98,7 +98,7 @@ export function activitySpans(events: readonly HistoryEvent[]): ActivitySpan[] {
     if (!s) continue;
     s.closed = at;
     s.outcome = completed ? 'completed' : failed ? 'failed' : timedOut ? 'timedOut' : 'cancelled';
-    s.error = describeFailure(failed?.failure ?? timedOut?.failure);
+    s.error = spanError(failed?.failure ?? timedOut?.failure);
   }
   return [...spans.values()];
 }
@@ -154,7 +154,7 @@ export function childSpans(events: readonly HistoryEvent[]): ChildSpan[] {
     if (!c) continue;
     c.closed = at;
     c.outcome = completed ? 'completed' : failed || startFailed ? 'failed' : cancelled ? 'cancelled' : timedOut ? 'timedOut' : 'terminated';
-    c.error = failed ? describeFailure(failed.failure) : startFailed ? { type: 'StartFailed', message: `could not start (${String(startFailed.cause)})` } : undefined;
+    c.error = failed ? spanError(failed.failure) : startFailed ? { type: 'StartFailed', message: `could not start (${String(startFailed.cause)})` } : undefined;
   }
   return [...byInitiated.values()];
 }
