@@ -1,5 +1,8 @@
 /** Small values that cross workflow/activity boundaries. Plain JSON: no Dates, no frames. */
 import type { PipelineSpec } from '../spec/types';
+import type { DatasetStage, Stage } from './stages';
+
+export type { DatasetStage } from './stages';
 
 /** What one parquet file holds, without reading its rows into the orchestrator. */
 export interface FileScan {
@@ -70,7 +73,6 @@ export interface OutputFile {
 
 /** late: its data did not arrive by the deadline; skipped: inputs unchanged since a successful run. */
 export type DatasetStatus = 'succeeded' | 'failed' | 'cancelled' | 'late' | 'skipped';
-export type DatasetStage = 'read' | 'readReference' | 'compute' | 'write';
 
 export interface DatasetSummary {
   dataset: string;
@@ -80,7 +82,7 @@ export interface DatasetSummary {
   outputs: OutputFile[];
   stages: Partial<Record<DatasetStage, StageRun>>;
   /** resolve: refused while planning (a link outside the data root, a loop); run: the dataset's run as a whole. */
-  error?: { stage: DatasetStage | 'resolve' | 'run'; type: string; message: string };
+  error?: { stage: Stage | 'run'; type: string; message: string };
   /** Why a dataset was late or skipped, in words. */
   note?: string;
   /** Data-quality rules it broke whose outcome is `warn` (spec `quality`): it succeeded, but look. */
