@@ -26,7 +26,8 @@ export async function withRunServer(
   if (problem !== undefined) {
     // With TLS or an API key the cause (certificate, CA, key) is what helps; plain, the server is just not there.
     const start = 'Start it (npx tributary server) or set TEMPORAL_ADDRESS.';
-    log(isSecured(settings) ? `${problem} (${need})` : `No Temporal server answers at ${settings.address}: ${need}. ${start}`);
+    const plain = `No Temporal server answers at ${settings.address}: ${need}. ${start}`;
+    log(isSecured(settings) ? `${problem} (${need})` : plain);
     return 2;
   }
   const { client, close } = await connectClient(settings);
