@@ -9,45 +9,10 @@
 import os from 'node:os';
 import { scanSummary } from './parquet';
 
-export const MiB = 2 ** 20;
-export const GiB = 2 ** 30;
-
-const UNITS: Record<string, number> = {
-  '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: MiB, gib: GiB, tib: 2 ** 40,
-  k: 2 ** 10, m: MiB, g: GiB, t: 2 ** 40,
-};
-
-/** `512MiB`, `2GiB`, `1.5GB`, `2g`, `1048576` -> bytes; undefined when it is not a size. */
-export function parseBytes(text: string): number | undefined {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
-  const suffix = match?.[2]?.toLowerCase() ?? '';
-  const unit = match && Object.hasOwn(UNITS, suffix) ? UNITS[suffix] : undefined;
-  return match && unit !== undefined ? Math.floor(Number(match[1]) * unit) : undefined;
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes >= GiB) return `${(bytes / GiB).toFixed(1)} GiB`;
-  return `${Math.round(bytes / MiB)} MiB`;
-}
-
 /** Half the machine's memory, or of the container's limit when there is a smaller one. */
 export function defaultMemoryBudget(): number {
   const limit = process.constrainedMemory?.() ?? 0; // cgroup limit; 0 or ~2^64 when there is none
   return Math.floor(Math.min(os.totalmem(), limit > 0 ? limit : Infinity) / 2);
-}
-
-/** The budget from TRIBUTARY_MEMORY_BUDGET (`2GiB`, `8g`, bytes), else the default. */
-export function memoryBudgetFromEnv(): number {
-  return bytesFromEnv('TRIBUTARY_MEMORY_BUDGET', defaultMemoryBudget());
-}
-
-/** A size from the environment, so a typo stops the worker instead of silently using the default. */
-export function bytesFromEnv(name: string, fallback: number): number {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  const bytes = parseBytes(text);
-  if (bytes === undefined) throw new Error(`${name} must be a size such as 512MiB or 2GiB, got "${text}"`);
-  return bytes;
 }
 
 /**

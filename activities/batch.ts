@@ -22,7 +22,8 @@ import { computeBatch } from './batchCompute';
 import { computeMetrics, type StagedTable } from './compute';
 import { findUnchanged, recordOutputs } from './fingerprints';
 import { isOutputUnwritable } from './outputFaults';
-import { discardStaging, publishOutputs } from './publish';
+import { publishOutputs } from './publish';
+import { discardStaging } from './staging';
 import { readDataset, readReferenceFiles } from './read';
 
 export interface BatchInput {

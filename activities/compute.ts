@@ -7,15 +7,16 @@ import { rename, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import pl from 'nodejs-polars';
+import { formatBytes } from '../common/bytes';
 import { checkWorkDir, outputFile } from '../common/paths';
 import type { DatasetRef, ReferenceRef } from '../common/types';
 import { metricOf, type Metric, type MetricInputs } from '../metrics';
 import { DATASET_INPUTS, type DatasetInput, type MetricInput, type ReferenceInput } from '../metrics/metric';
-import { estimateFootprint, formatBytes, type MemoryAdmission } from './admission';
+import { estimateFootprint, type MemoryAdmission } from './admission';
 import { changedInput, inputSnapshot } from './inputChange';
 import { makeOutputDir, outputUnwritable, writingOutput } from './outputFaults';
 import { countRows, inWeek, unreadable } from './parquet';
-import { discardEarlierStaging } from './publish';
+import { discardEarlierStaging } from './staging';
 
 export interface ComputeInput {
   dataset: DatasetRef;

@@ -4,9 +4,10 @@
  */
 import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
+import type { RefusedFolder } from '../common/types';
 import type { PipelineSpec } from '../spec/types';
 import { globFolders, type GlobResult } from './glob';
-import { resolveLink, type RefusedFolder } from './links';
+import { resolveLink } from './links';
 
 export type Discovery = GlobResult;
 

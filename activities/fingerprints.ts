@@ -10,11 +10,11 @@ import { fingerprintFile } from '../common/paths';
 import type { OutputKey } from '../common/journey';
 import type { OutputFile } from '../common/types';
 import { METRICS_VERSION } from '../metrics/version';
-import { writeAtomically } from './report';
+import { writeAtomically } from './storage';
 
 export type { OutputKey };
 
-interface Record {
+interface FingerprintRecord {
   key: string;
   workflowId: string;
   outputs: (OutputFile & { bytes: number })[];
@@ -29,9 +29,9 @@ const recordFile = (k: OutputKey) => fingerprintFile(k.outputRoot, k.week, k.dat
 
 /** The outputs of an earlier run with the same key, if all of them are still there unchanged in size. */
 export async function findUnchanged(k: OutputKey): Promise<{ unchanged: false } | { unchanged: true; outputs: OutputFile[]; workflowId: string }> {
-  let record: Record;
+  let record: FingerprintRecord;
   try {
-    record = JSON.parse(await readFile(recordFile(k), 'utf8')) as Record;
+    record = JSON.parse(await readFile(recordFile(k), 'utf8')) as FingerprintRecord;
   } catch {
     return { unchanged: false };
   }
@@ -45,6 +45,6 @@ export async function findUnchanged(k: OutputKey): Promise<{ unchanged: false } 
 
 export async function recordOutputs(k: OutputKey, outputs: OutputFile[], workflowId: string): Promise<void> {
   const withBytes = await Promise.all(outputs.map(async (o) => ({ ...o, bytes: (await stat(o.path)).size })));
-  const record: Record = { key: keyOf(k), workflowId, outputs: withBytes };
+  const record: FingerprintRecord = { key: keyOf(k), workflowId, outputs: withBytes };
   await writeAtomically(recordFile(k), `${JSON.stringify(record, null, 2)}\n`);
 }

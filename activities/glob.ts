@@ -4,7 +4,8 @@
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { resolveLink, type RefusedFolder } from './links';
+import type { RefusedFolder } from '../common/types';
+import { resolveLink } from './links';
 
 function segmentRegex(segment: string): RegExp {
   const body = segment.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');

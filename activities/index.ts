@@ -13,30 +13,31 @@ import { findUnchanged, recordOutputs, type OutputKey } from './fingerprints';
 import { computeMetrics, type ComputeInput, type StagedTable } from './compute';
 import { scanSummary, unreadable } from './parquet';
 import { prepareRun } from './plan';
-import { discardStaging, publishOutputs } from './publish';
+import { publishOutputs } from './publish';
 import { readDataset, readReferenceFiles } from './read';
-import { MemoryAdmission, memoryBudgetFromEnv } from './admission';
-import { ReferenceCache, referenceCacheBytesFromEnv } from './referenceCache';
+import { defaultMemoryBudget, MemoryAdmission } from './admission';
+import { DEFAULT_REFERENCE_CACHE_BYTES, ReferenceCache } from './referenceCache';
 import { saveSummaries, writeReport, type RunFacts, type SavedParts } from './report';
 import { Ledger } from './ledger';
 import { runStage, type FaultHook } from './stage';
+import { discardStaging } from './staging';
 
 export interface ActivityDeps {
   /** Reference data shared by the activities of this worker. */
   referenceCache?: ReferenceCache;
-  /** The worker's memory budget that compute attempts wait on (default: TRIBUTARY_MEMORY_BUDGET, else half the RAM). */
+  /** The worker's memory budget that compute attempts wait on (default: half the RAM or container limit). */
   admission?: MemoryAdmission;
   /** Tests only: called at the start of every stage attempt, may throw to inject a failure. */
   faults?: FaultHook;
-  /** Where to append a line per stage start and finish (default: TRIBUTARY_LEDGER, else none). */
+  /** Where to append a line per stage start and finish (default: none). */
   ledgerFile?: string;
 }
 
 export function createActivities(deps: ActivityDeps = {}) {
-  const cache = deps.referenceCache ?? new ReferenceCache(referenceCacheBytesFromEnv());
-  const admission = deps.admission ?? new MemoryAdmission(memoryBudgetFromEnv());
-  const ledgerFile = deps.ledgerFile ?? process.env.TRIBUTARY_LEDGER;
-  const hooks = { faults: deps.faults, ledger: ledgerFile ? new Ledger(ledgerFile) : undefined };
+  // Worker settings come in through deps (workers/settings.ts reads them); these are the defaults.
+  const cache = deps.referenceCache ?? new ReferenceCache(DEFAULT_REFERENCE_CACHE_BYTES);
+  const admission = deps.admission ?? new MemoryAdmission(defaultMemoryBudget());
+  const hooks = { faults: deps.faults, ledger: deps.ledgerFile ? new Ledger(deps.ledgerFile) : undefined };
   const loadReference = (file: string) =>
     cache.get(file, (f) => pl.scanParquet(f).collect().catch((err: unknown) => Promise.reject(unreadable(f, err))));
 

@@ -6,18 +6,7 @@
  */
 import { readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-
-export type RefusalType = 'PathOutsideDataRoot' | 'SymlinkLoop' | 'DanglingSymlink';
-
-/** A folder the datasets matched but that cannot be processed; the run reports it as a failed dataset. */
-export interface RefusedFolder {
-  /** The dataset's name: the link's own name. */
-  dataset: string;
-  /** The link, relative to the data root, '/'-separated. */
-  folder: string;
-  type: RefusalType;
-  message: string;
-}
+import type { RefusalType, RefusedFolder } from '../common/types';
 
 /** What a link resolves to: a folder to walk (its real path), a refusal, or nothing to do with datasets (a file). */
 export type LinkOutcome = { real: string } | { refused: Omit<RefusedFolder, 'dataset' | 'folder'> } | 'not-a-folder';

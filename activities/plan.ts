@@ -7,30 +7,10 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { checkName, checkRunId, checkWeekInput, inside } from '../common/paths';
 import { quoted } from '../common/week';
-import type { ReferenceRef } from '../common/types';
+import type { RunPlan } from '../common/types';
 import { InvalidSpecError, parseSpec } from '../spec/schema';
 import type { PipelineSpec } from '../spec/types';
 import { discoverDatasets } from './discover';
-import type { RefusedFolder } from './links';
-
-/**
- * Datasets travel as folder names relative to the data root (the workflow rebuilds each DatasetRef,
- * see workflows/units.ts): a 10,000-dataset plan stays a few hundred KB, well under a payload's 2 MB.
- */
-export interface RunPlan {
-  spec: PipelineSpec;
-  week: string;
-  /** Dataset folders, relative to spec.dataRoot (absolute), '/'-separated. */
-  folders: string[];
-  /** Input bytes of each dataset (both files), for batching small ones together. */
-  bytes: number[];
-  reference: ReferenceRef;
-  /**
-   * Folders the datasets matched but the link policy refused (activities/links.ts): the run reports
-   * each as a failed dataset. Absent in plans made before links were followed.
-   */
-  refused?: RefusedFolder[];
-}
 
 /** Resolves `relative` under the data root, refusing anything that lands outside it (common/paths.ts). */
 const insideRoot = (root: string, relative: string, what: string, setting: string) =>

@@ -11,14 +11,9 @@
  */
 import { stat } from 'node:fs/promises';
 import type pl from 'nodejs-polars';
-import { bytesFromEnv, MiB } from './admission';
+import { MiB } from '../common/bytes';
 
 export const DEFAULT_REFERENCE_CACHE_BYTES = 512 * MiB;
-
-/** The budget from TRIBUTARY_REFERENCE_CACHE_BYTES (`512MiB`, `1GiB`, bytes), else the default. */
-export function referenceCacheBytesFromEnv(): number {
-  return bytesFromEnv('TRIBUTARY_REFERENCE_CACHE_BYTES', DEFAULT_REFERENCE_CACHE_BYTES);
-}
 
 /** Bytes held by a frame's buffers, as polars estimates them. */
 export function frameBytes(df: pl.DataFrame): number {

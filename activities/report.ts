@@ -2,12 +2,13 @@
  * Builds the run report, the one place it is built, and writes it next to the outputs: JSON for
  * tools, Markdown for people; atomically.
  */
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { checkWorkDir, reportDir } from '../common/paths';
 import { buildReport, renderMarkdown, type MetricTotals, type RunReport } from '../common/report';
 import type { DatasetSummary } from '../common/types';
-import { makeOutputDir, writingOutput } from './outputFaults';
+import { makeOutputDir } from './outputFaults';
+import { writeAtomically } from './storage';
 import { compareWeeks, metricTotalsOf, previousTotals, previousWeek } from './weekOverWeek';
 
 /** Adds each dataset's metric totals and, when last week's report is there, the changes. */
@@ -20,21 +21,6 @@ async function withWeekOverWeek(report: RunReport, outputRoot: string): Promise<
     metricTotals: totals,
     ...(previous ? { weekOverWeek: { previousWeek: previousWeek(report.week), changes: compareWeeks(totals, previous) } } : {}),
   };
-}
-
-/** Writes a small text file under a temporary name, then renames it: readers never see half of it. */
-export async function writeAtomically(file: string, text: string): Promise<void> {
-  await makeOutputDir(path.dirname(file));
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    await writingOutput(file, async () => {
-      await writeFile(tmp, text);
-      await rename(tmp, file);
-    });
-  } catch (err) {
-    await rm(tmp, { force: true }).catch(() => undefined); // a full disk leaves no half file behind
-    throw err;
-  }
 }
 
 /** Where the parts of a long run (one per continue-as-new) keep their dataset summaries. */

@@ -4,8 +4,9 @@
  * and an optional fault hook for tests that inject real failures into real activities.
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import type { Stage } from '../common/stages';
 import type { Ledger } from './ledger';
-import { recordStage } from './metrics';
+import { recordStage } from './counters';
 
 export interface StageResult {
   attempt: number;
@@ -13,7 +14,7 @@ export interface StageResult {
 }
 
 /** Called at the start of each stage attempt; a test can throw from it to inject a failure. */
-export type FaultHook = (stage: string, dataset: string, attempt: number) => void | Promise<void>;
+export type FaultHook = (stage: Stage, dataset: string, attempt: number) => void | Promise<void>;
 
 function withAttempt(err: unknown, attempt: number): unknown {
   if (err instanceof CancelledFailure) return err;
@@ -39,7 +40,7 @@ export interface StageHooks {
 }
 
 export async function runStage<T extends object>(
-  stage: string,
+  stage: Stage,
   dataset: string,
   hooks: StageHooks,
   work: (progress: ProgressReporter) => Promise<T>,

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { formatBytes, GiB } from '../common/bytes';
 import type { SideMeasurements } from './monitor';
 
 export const SCENARIOS = ['default', 'large', 'small1k', 'small10k'] as const;
@@ -82,13 +83,8 @@ export interface ScenarioResult {
   notes: string[];
 }
 
-export const GiB = 2 ** 30;
-export const MiB = 2 ** 20;
-
-export function formatBytes(bytes: number | undefined): string {
-  if (bytes === undefined) return 'n/a';
-  return bytes >= GiB ? `${(bytes / GiB).toFixed(2)} GiB` : `${Math.round(bytes / MiB)} MiB`;
-}
+/** A size for the tables; `n/a` where a side did not measure it. */
+export const bytesOrNa = (bytes: number | undefined): string => (bytes === undefined ? 'n/a' : formatBytes(bytes));
 
 export const fmt = (n: number, digits = 0) => n.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const seconds = (s: number) => (s >= 100 ? `${fmt(s, 0)} s` : `${fmt(s, 1)} s`);
@@ -123,7 +119,7 @@ export function scenarioTargets(r: Pick<ScenarioResult, 'scenario' | 'sides' | '
   const memory = (what: string, sideId = 'tributary-budget'): TargetResult => {
     const budget = r.sides.find((s) => s.side === sideId);
     const limit = budget && typeof budget.settings.memoryBudget === 'number' ? budget.settings.memoryBudget : memoryBudget;
-    const target = `${what}: worker peak RSS under its ${formatBytes(limit)} memory budget with parallelism 8, on datasets whose naive concurrent footprint exceeds the budget`;
+    const target = `${what}: worker peak RSS under its ${bytesOrNa(limit)} memory budget with parallelism 8, on datasets whose naive concurrent footprint exceeds the budget`;
     if (!budget) return { target, measured: 'not run', met: null };
     if (budget.error) return { target, measured: budget.error, met: false };
     const peak = budget.measurements.peakRssBytes;
@@ -131,9 +127,9 @@ export function scenarioTargets(r: Pick<ScenarioResult, 'scenario' | 'sides' | '
     const pool = r.sides.find((s) => s.side === 'baseline-pool');
     return {
       target,
-      measured: `${formatBytes(peak)} peak RSS of the worker process (${budget.measurements.peakRssMethod}; ${formatBytes(budget.measurements.rssAtStartBytes)} at start); naive concurrent footprint (${r.footprint?.parallelism} datasets at once) ${formatBytes(naive)} estimated${pool && !pool.error ? `, ${formatBytes(pool.measurements.peakRssBytes)} peak RSS measured for the in-process pool of 4` : ''}; largest single dataset ${formatBytes(r.footprint?.largestDatasetBytes)} estimated; wall ${seconds(budget.wallSeconds)}`,
+      measured: `${bytesOrNa(peak)} peak RSS of the worker process (${budget.measurements.peakRssMethod}; ${bytesOrNa(budget.measurements.rssAtStartBytes)} at start); naive concurrent footprint (${r.footprint?.parallelism} datasets at once) ${bytesOrNa(naive)} estimated${pool && !pool.error ? `, ${bytesOrNa(pool.measurements.peakRssBytes)} peak RSS measured for the in-process pool of 4` : ''}; largest single dataset ${bytesOrNa(r.footprint?.largestDatasetBytes)} estimated; wall ${seconds(budget.wallSeconds)}`,
       met: (peak ?? Infinity) < limit && naive > limit,
-      ...(naive <= limit ? { measured: `(sizes too small for this target: the naive concurrent footprint ${formatBytes(naive)} does not exceed the budget) ${formatBytes(peak)} peak RSS` } : {}),
+      ...(naive <= limit ? { measured: `(sizes too small for this target: the naive concurrent footprint ${bytesOrNa(naive)} does not exceed the budget) ${bytesOrNa(peak)} peak RSS` } : {}),
     };
   };
   switch (r.scenario) {
@@ -227,7 +223,7 @@ export function renderBenchmarks(results: ScenarioResult[], relResults: string):
     '',
     '| scenario | datasets | stores × products × days | input rows per dataset | input rows in all | input parquet | data generation (not timed below) | measured |',
     '| --- | ---: | --- | ---: | ---: | ---: | ---: | --- |',
-    ...results.map((r) => `| ${r.scenario} | ${fmt(r.sizes.datasets)} | ${r.sizes.stores} × ${r.sizes.products} × ${r.sizes.days} | ${fmt(r.sizes.rows.total / r.sizes.datasets)} | ${fmt(r.sizes.rows.total)} | ${formatBytes(r.sizes.inputBytes)} in ${fmt(r.sizes.files)} files | ${seconds(r.datagen.seconds)} | ${r.measuredAt.slice(0, 16).replace('T', ' ')} UTC |`),
+    ...results.map((r) => `| ${r.scenario} | ${fmt(r.sizes.datasets)} | ${r.sizes.stores} × ${r.sizes.products} × ${r.sizes.days} | ${fmt(r.sizes.rows.total / r.sizes.datasets)} | ${fmt(r.sizes.rows.total)} | ${bytesOrNa(r.sizes.inputBytes)} in ${fmt(r.sizes.files)} files | ${seconds(r.datagen.seconds)} | ${r.measuredAt.slice(0, 16).replace('T', ' ')} UTC |`),
     '',
     'Input rows are transactions + stock rows (stock = stores × products × days per dataset).',
     '',
@@ -244,7 +240,7 @@ export function renderBenchmarks(results: ScenarioResult[], relResults: string):
       }
       const ms = s.measurements;
       lines.push(
-        `| ${r.scenario} | ${s.label}${runNo(r, s)} | ${seconds(s.wallSeconds)} | ${fmt(s.datasetsPerSecond, s.datasetsPerSecond < 10 ? 2 : 1)} | ${fmt(s.rowsPerSecond)} | ${fmt(s.msPerDataset, 1)} | ${s.ratioToBestBaseline.toFixed(2)}× | ${seconds(ms.cpu.thisProcessSeconds)} | ${formatBytes(ms.peakRssBytes)} | ${formatBytes(ms.sampledPeakRssBytes)} | ${formatBytes(ms.rssAtStartBytes)} | ${ms.devServerPeakRssBytes === undefined ? '–' : formatBytes(ms.devServerPeakRssBytes)} | ${(ms.cpu.otherProcessesShare * 100).toFixed(0)}% |`,
+        `| ${r.scenario} | ${s.label}${runNo(r, s)} | ${seconds(s.wallSeconds)} | ${fmt(s.datasetsPerSecond, s.datasetsPerSecond < 10 ? 2 : 1)} | ${fmt(s.rowsPerSecond)} | ${fmt(s.msPerDataset, 1)} | ${s.ratioToBestBaseline.toFixed(2)}× | ${seconds(ms.cpu.thisProcessSeconds)} | ${bytesOrNa(ms.peakRssBytes)} | ${bytesOrNa(ms.sampledPeakRssBytes)} | ${bytesOrNa(ms.rssAtStartBytes)} | ${ms.devServerPeakRssBytes === undefined ? '–' : bytesOrNa(ms.devServerPeakRssBytes)} | ${(ms.cpu.otherProcessesShare * 100).toFixed(0)}% |`,
       );
     }
   }

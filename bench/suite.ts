@@ -36,7 +36,8 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { estimateFootprint, JOIN_FACTOR, parseBytes } from '../activities/admission';
+import { estimateFootprint, JOIN_FACTOR } from '../activities/admission';
+import { parseBytes } from '../common/bytes';
 import type { RunReport } from '../common/report';
 import type { DatasetRef, DatasetSummary, ReferenceRef } from '../common/types';
 import { DATAGEN_DEFAULTS, generateRetailWeek } from '../datagen';
@@ -46,7 +47,7 @@ import { progressQuery, type weeklyLoad } from '../workflows';
 import { runBaseline } from './baseline';
 import { round, SideMonitor, type SideMeasurements } from './monitor';
 import {
-  bestBaseline, formatBytes, type Machine, readResults, renderBenchmarks, SCENARIOS, type ScenarioName, type ScenarioResult,
+  bestBaseline, bytesOrNa, type Machine, readResults, renderBenchmarks, SCENARIOS, type ScenarioName, type ScenarioResult,
   scalingTarget, scenarioTargets, type SideResult, type Sizes, writeBenchmarks,
 } from './results';
 
@@ -302,7 +303,7 @@ async function runScenario(ctx: Context, def: ScenarioDef): Promise<ScenarioResu
   const inputBytes = (await Promise.all(salesFiles.map((f) => stat(f).then((s) => s.size)))).reduce((a, b) => a + b, 0);
   const rows = Object.values(manifest.rows).reduce((n, r) => ({ transactions: n.transactions + r.transactions, stock: n.stock + r.stock }), { transactions: 0, stock: 0 });
   const sizes: Sizes = { datasets: size.datasets, stores: size.stores, products: size.products, days: size.days, rows: { ...rows, total: rows.transactions + rows.stock }, inputBytes, files: generated.length };
-  log(`${def.name}: generated ${generated.length} files (${formatBytes(inputBytes)} of inputs, ${sizes.rows.total.toLocaleString('en')} rows) in ${genSeconds.toFixed(1)} s`);
+  log(`${def.name}: generated ${generated.length} files (${bytesOrNa(inputBytes)} of inputs, ${sizes.rows.total.toLocaleString('en')} rows) in ${genSeconds.toFixed(1)} s`);
 
   const datasets: DatasetRef[] = manifest.regions.map((name) => {
     const dir = path.join(data, 'sales', name);
@@ -344,7 +345,7 @@ async function runScenario(ctx: Context, def: ScenarioDef): Promise<ScenarioResu
       result = { ...common, wallSeconds: 0, datasetsPerSecond: 0, rowsPerSecond: 0, msPerDataset: 0, outcome: {}, measurements: measurements!, failedAfterSeconds: failedAfter, error: message.slice(0, 500) };
     }
     const r = result as SideResult;
-    log(`${def.name}: ${side.label}: ${r.wallSeconds.toFixed(1)} s, ${r.msPerDataset.toFixed(1)} ms/dataset, peak RSS ${formatBytes(r.measurements?.peakRssBytes)}, others' CPU ${((r.measurements?.cpu.otherProcessesShare ?? 0) * 100).toFixed(0)}%`);
+    log(`${def.name}: ${side.label}: ${r.wallSeconds.toFixed(1)} s, ${r.msPerDataset.toFixed(1)} ms/dataset, peak RSS ${bytesOrNa(r.measurements?.peakRssBytes)}, others' CPU ${((r.measurements?.cpu.otherProcessesShare ?? 0) * 100).toFixed(0)}%`);
     sides.push({ ...result, ratioToBestBaseline: 0 });
     await rm(out, { recursive: true, force: true });
   }
@@ -367,7 +368,7 @@ async function runScenario(ctx: Context, def: ScenarioDef): Promise<ScenarioResu
     : undefined;
   const notes: string[] = [];
   if (footprint) {
-    notes.push(`Estimated compute footprint (estimateFootprint in activities/admission.ts: rows x bytes per value x JOIN_FACTOR ${JOIN_FACTOR}): ${formatBytes(footprint.largestDatasetBytes)} for the largest dataset; ${formatBytes(footprint.concurrentBytes)} for ${Math.min(parallel, size.datasets)} at once. The admission lets a compute start only when its estimate fits in what is left of the ${formatBytes(ctx.memoryBudget)} budget; a dataset estimated above the whole budget is charged all of it and runs alone.`);
+    notes.push(`Estimated compute footprint (estimateFootprint in activities/admission.ts: rows x bytes per value x JOIN_FACTOR ${JOIN_FACTOR}): ${bytesOrNa(footprint.largestDatasetBytes)} for the largest dataset; ${bytesOrNa(footprint.concurrentBytes)} for ${Math.min(parallel, size.datasets)} at once. The admission lets a compute start only when its estimate fits in what is left of the ${bytesOrNa(ctx.memoryBudget)} budget; a dataset estimated above the whole budget is charged all of it and runs alone.`);
     if (size.datasets < parallel) notes.push(`With ${size.datasets} datasets, parallelism ${parallel} puts at most ${size.datasets} in flight.`);
   }
   const partial: ScenarioResult = {
@@ -452,14 +453,14 @@ async function main(): Promise<void> {
   const tributary: SideDef = { id: 'tributary', kind: 'tributary', label: `Tributary, parallelism ${parallelism}`, parallelism, activities: parallelism };
   const batched: SideDef = { ...tributary, label: `Tributary, parallelism ${parallelism}, batches of ${batch}`, batching: batch };
   const budget: SideDef = {
-    id: 'tributary-budget', kind: 'tributary', label: `Tributary, parallelism ${budgetParallelism}, memory budget ${formatBytes(memoryBudget)} (worker process of its own)`,
+    id: 'tributary-budget', kind: 'tributary', label: `Tributary, parallelism ${budgetParallelism}, memory budget ${bytesOrNa(memoryBudget)} (worker process of its own)`,
     parallelism: budgetParallelism, activities: budgetParallelism, memoryBudget, separateProcess: true,
   };
   const roomyBudget = parseBytes(values['large-memory-budget']);
   if (!roomyBudget) throw new Error(`--large-memory-budget must be a size such as 4GiB, got "${values['large-memory-budget']}"`);
   const roomy: SideDef = {
     ...budget, id: 'tributary-budget-roomy', memoryBudget: roomyBudget,
-    label: `Tributary, parallelism ${budgetParallelism}, memory budget ${formatBytes(roomyBudget)} (worker process of its own)`,
+    label: `Tributary, parallelism ${budgetParallelism}, memory budget ${bytesOrNa(roomyBudget)} (worker process of its own)`,
   };
   const continueAsNewAfter = values['continue-as-new-after'] === undefined ? undefined : whole('continue-as-new-after', values['continue-as-new-after']);
   const parts: SideDef[] = continueAsNewAfter === undefined ? [] : [{
@@ -485,7 +486,7 @@ async function main(): Promise<void> {
     'The sides of a scenario run one after another in one Node process (`tsx bench/suite.ts`), in the order listed, each after a full GC and writing into its own fresh output folder (removed afterwards, untimed).',
     `In-process baselines (no Temporal): \`computeMetrics\` from activities/compute.ts, the compute stage's own code (lazy \`scanParquet\` filtered to the week, the two metrics' three tables, each streamed to parquet by an async \`sinkParquet\`, then its rows counted), called directly for each dataset under \`MockActivityEnvironment\` from @temporalio/testing, the reference data loaded once per side. "sequential": one dataset at a time; "pool of ${pool}": a promise pool of ${pool}. They skip what Tributary adds around compute: input checks, fingerprints, publish (rename), reports, orchestration.`,
     `Tributary: the \`weeklyLoad\` workflow on a Temporal dev server (\`TestWorkflowEnvironment.createLocal\` with the Temporal CLI from runtime/temporalCli.ts, one server for the whole run) and an in-process worker (\`createWorker\` from workers/worker.ts; workflow bundle built once, a fresh worker and task queue per side, created before the clock starts). Timed from \`workflow.start\` to its result: planning, the read stage (schema checks, null counts from the parquet footers, the week's rows counted from the \`date\` column), fingerprints, compute, publish and the run report. Default stage policies; \`parallelism.datasets\` ${parallelism} with ${parallelism} activity slots; the many-small scenarios with \`batching: { maxDatasets: ${batch} }\`. The worker's memory admission is at its default (half the RAM) except on the budget side.`,
-    `Memory-budget sides (default and large scenarios): \`parallelism.datasets\` ${budgetParallelism}, ${budgetParallelism} activity slots, \`memoryBudget: ${memoryBudget}\` (${formatBytes(memoryBudget)}) passed to createWorker (the large scenario also runs one with \`memoryBudget\` ${formatBytes(roomyBudget)}, \`--large-memory-budget\`: room for one large dataset, not two); that worker runs in a fresh process of its own (bench/workerProcess.ts, same bundle, same dev server), started before the clock, so its peak RSS is the worker's alone: polars frees memory through glibc malloc, which keeps much of it in its arenas, so the suite's own process still holds the earlier sides' peaks (see "RSS at start" in the JSON).`,
+    `Memory-budget sides (default and large scenarios): \`parallelism.datasets\` ${budgetParallelism}, ${budgetParallelism} activity slots, \`memoryBudget: ${memoryBudget}\` (${bytesOrNa(memoryBudget)}) passed to createWorker (the large scenario also runs one with \`memoryBudget\` ${bytesOrNa(roomyBudget)}, \`--large-memory-budget\`: room for one large dataset, not two); that worker runs in a fresh process of its own (bench/workerProcess.ts, same bundle, same dev server), started before the clock, so its peak RSS is the worker's alone: polars frees memory through glibc malloc, which keeps much of it in its arenas, so the suite's own process still holds the earlier sides' peaks (see "RSS at start" in the JSON).`,
     'datasets/s = datasets / wall time; rows/s = input rows (transactions + stock) / wall time; ms per dataset = wall time / datasets; "vs best baseline" = wall time / the faster baseline\'s wall time in the same scenario. One run per side: no repetitions, so differences of a few percent are within noise.',
     'Peak RSS: see below the results table. polars uses its default thread pool (all cores; POLARS_MAX_THREADS unset).',
   ];
@@ -541,7 +542,7 @@ async function main(): Promise<void> {
   }
   for (const r of results) {
     console.log(`\n${r.scenario} (${r.sizes.datasets} datasets, ${r.sizes.rows.total.toLocaleString('en')} rows; datagen ${r.datagen.seconds} s)`);
-    for (const s of r.sides) console.log(`  ${s.label.padEnd(60)} ${s.error ? `FAILED ${s.error}` : `${s.wallSeconds.toFixed(1).padStart(8)} s  ${s.ratioToBestBaseline.toFixed(2)}x  ${formatBytes(s.measurements.peakRssBytes)}`}`);
+    for (const s of r.sides) console.log(`  ${s.label.padEnd(60)} ${s.error ? `FAILED ${s.error}` : `${s.wallSeconds.toFixed(1).padStart(8)} s  ${s.ratioToBestBaseline.toFixed(2)}x  ${bytesOrNa(s.measurements.peakRssBytes)}`}`);
     for (const t of r.targets) console.log(`  [${t.met === null ? 'n/a' : t.met ? 'met' : 'NOT met'}] ${t.target}: ${t.measured}`);
   }
   log(`suite done; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')})`);

@@ -5,9 +5,8 @@
  * has closed, and says so.
  */
 import { CancelledFailure, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
-import { connectionProblem } from '../runtime/connection';
 import { workflowUrl, type Settings } from '../runtime/settings';
-import { connectClient, hostWorker } from './client';
+import { hostWorker, withRunServer } from './client';
 import { followRun } from './follow';
 import { resumeNotice, runningRun } from './resume';
 
@@ -22,13 +21,7 @@ export async function cancel(settings: Settings, argv: string[], log: (line: str
     log('Usage: tributary cancel <workflow-id>');
     return 2;
   }
-  const problem = await connectionProblem(settings, 2_000);
-  if (problem !== undefined) {
-    log(`${problem}\nThe run lives on its server: start it first.`);
-    return 2;
-  }
-  const { client, close } = await connectClient(settings);
-  try {
+  return withRunServer(settings, log, 'the run lives on its server', async (client) => {
     const handle = client.workflow.getHandle(id);
     try {
       await handle.cancel();
@@ -56,7 +49,5 @@ export async function cancel(settings: Settings, argv: string[], log: (line: str
       log(`Cancelled ${id}: ${err.cause?.message}`);
       return 0;
     }
-  } finally {
-    await close();
-  }
+  });
 }

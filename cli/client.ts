@@ -2,13 +2,41 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Worker } from '@temporalio/worker';
-import { connectNative, dataConverterFor } from '../runtime/connection';
+import { connectClient, connectionProblem, connectNative, dataConverterFor, isSecured } from '../runtime/connection';
 import type { Settings } from '../runtime/settings';
 import { tracingPlugin } from '../runtime/tracing';
+import { loadWorkerSettings } from '../workers/settings';
 import { createWorker } from '../workers/worker';
 
 // Every command connects through runtime/connection.ts, so TLS, API keys and encryption apply to all alike.
 export { connectClient } from '../runtime/connection';
+
+/**
+ * Runs `use` with a client of the server that holds a run, for commands on an existing run (`cancel`,
+ * `report`). Never starts a dev server, since an empty one would not hold it: when the server does
+ * not answer, says why (`need`: what the command wants from it) and returns exit code 2.
+ */
+export async function withRunServer(
+  settings: Settings,
+  log: (line: string) => void,
+  need: string,
+  use: (client: Client) => Promise<number>,
+): Promise<number> {
+  const problem = await connectionProblem(settings, 2_000);
+  if (problem !== undefined) {
+    // With TLS or an API key the cause (certificate, CA, key) is what helps; plain, the server is just not there.
+    const start = 'Start it (npx tributary server) or set TEMPORAL_ADDRESS.';
+    const plain = `No Temporal server answers at ${settings.address}: ${need}. ${start}`;
+    log(isSecured(settings) ? `${problem} (${need})` : plain);
+    return 2;
+  }
+  const { client, close } = await connectClient(settings);
+  try {
+    return await use(client);
+  } finally {
+    await close();
+  }
+}
 
 /**
  * A live idle worker long-polls (about a minute per poll), so its last poll is recent; the server
@@ -70,10 +98,15 @@ export async function hostWorker<T>(settings: Settings, taskQueue: string, until
   const connection = await connectNative(settings);
   const tracing = tracingPlugin();
   try {
+    // The settings an in-process worker has always taken from the environment; its slots and grace stay the defaults.
+    const { memoryBudget, referenceCacheBytes, ledgerFile } = loadWorkerSettings();
     const worker: Worker = await createWorker({
       connection,
       namespace: settings.namespace,
       taskQueue,
+      memoryBudget,
+      referenceCacheBytes,
+      ...(ledgerFile !== undefined && { ledgerFile }),
       dataConverter: dataConverterFor(settings),
       ...(tracing ? { plugins: [tracing] } : {}),
     });

@@ -12,6 +12,7 @@ import { parseArgs, promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { discoverDatasets } from '../activities/discover';
+import { formatBytes } from '../common/bytes';
 import { connectionProblem, isSecured } from '../runtime/connection';
 import type { Settings } from '../runtime/settings';
 import { findTemporalCli, TemporalCliNotFound } from '../runtime/temporalCli';
@@ -35,13 +36,6 @@ export const MIN_FREE_BYTES = 1024 ** 3;
 const ok = (name: string, detail: string): Check => ({ name, status: 'ok', detail });
 const problem = (name: string, detail: string): Check => ({ name, status: 'problem', detail });
 const skipped = (name: string, why: string): Check => ({ name, status: 'skipped', detail: why });
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) [n, i] = [n / 1024, i + 1];
-  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
-}
 
 async function cliCheck(settings: Settings): Promise<Check> {
   const name = 'Temporal CLI';

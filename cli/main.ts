@@ -1,5 +1,5 @@
 /** The `tributary` command: one function per sub-command, dispatched by name. */
-import { loadSettings } from '../runtime/settings';
+import { loadSettings, type Settings } from '../runtime/settings';
 import { installRuntime, logLine } from '../runtime/telemetry';
 import { ensureTemporalCli } from '../runtime/temporalCli';
 import { runServerForeground, stopBackgroundServer } from '../runtime/devServer';
@@ -61,48 +61,42 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+type Log = (line: string) => void;
+type Command = (settings: Settings, args: string[], log: Log) => Promise<number>;
+
+/** Every sub-command by name. */
+const COMMANDS: Record<string, Command> = {
+  demo,
+  run,
+  schedule,
+  rerun,
+  cancel,
+  report,
+  doctor,
+  datagen: (_settings, args, out) => datagen(args, out),
+  server: async (settings, args, out) => {
+    if (args[0] !== 'stop') return runServerForeground(settings, out);
+    await stopBackgroundServer(settings, out);
+    return 0;
+  },
+  worker,
+  'ensure-cli': async (_settings, _args, out) => {
+    process.stdout.write(`${await ensureTemporalCli(out)}\n`);
+    return 0;
+  },
+};
+
 async function dispatch(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const settings = loadSettings();
   // An in-process worker (demo, run) logs warnings only, so the progress bar and report stay
   // readable; `tributary worker` logs at INFO. TRIBUTARY_LOG_LEVEL overrides both.
   installRuntime(command);
-  switch (command) {
-    case 'demo':
-      return demo(settings, rest, log);
-    case 'run':
-      return run(settings, rest, log);
-    case 'schedule':
-      return schedule(settings, rest, log);
-    case 'rerun':
-      return rerun(settings, rest, log);
-    case 'cancel':
-      return cancel(settings, rest, log);
-    case 'report':
-      return report(settings, rest, log);
-    case 'doctor':
-      return doctor(settings, rest, log);
-    case 'datagen':
-      return datagen(rest, log);
-    case 'server':
-      if (rest[0] === 'stop') {
-        await stopBackgroundServer(settings, log);
-        return 0;
-      }
-      return runServerForeground(settings, log);
-    case 'worker':
-      return worker(settings, rest, log);
-    case 'ensure-cli':
-      process.stdout.write(`${await ensureTemporalCli(log)}\n`);
-      return 0;
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(`${USAGE}\n`);
-      return command === undefined ? 1 : 0;
-    default:
-      log(`Unknown command "${command}".\n\n${USAGE}`);
-      return 2;
+  if (command !== undefined && Object.hasOwn(COMMANDS, command)) return COMMANDS[command]!(settings, rest, log);
+  if (command === undefined || ['help', '--help', '-h'].includes(command)) {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined ? 1 : 0;
   }
+  log(`Unknown command "${command}".\n\n${USAGE}`);
+  return 2;
 }

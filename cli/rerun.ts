@@ -14,16 +14,15 @@ import {
   type Client,
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { discoverDatasets } from '../activities/discover';
 import { reportDir } from '../common/paths';
 import type { RunReport } from '../common/report';
-import { checkWeek, InvalidWeekError } from '../common/week';
+import { checkWeek, InvalidWeekError, lastWeek, SCHEDULED_START } from '../common/week';
 // Through the connection module: with TLS or an API key it never starts a local dev server.
 import { ensureServer } from '../runtime/connection';
 import { workflowUrl, type Settings } from '../runtime/settings';
 import { InvalidSpecError, parseSpec } from '../spec/schema';
-import { lastWeek, type WeeklyLoadInput } from '../workflows/weeklyLoad';
+import type { WeeklyLoadInput } from '../workflows/weeklyLoad';
 import { connectClient } from './client';
 import { InvalidFlagError, runSpec } from './run';
 import { wholeReport } from './runReport';
@@ -32,7 +31,6 @@ type Log = (line: string) => void;
 
 /** Statuses worth another try; 'late' data may have arrived since. Strings, as the status list grows. */
 const RERUN_STATUSES: readonly string[] = ['failed', 'late'];
-const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 
 class Refused extends Error {}
 

@@ -9,13 +9,12 @@ import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temp
 import { nameProblem, runDirName } from '../common/paths';
 import type { RunReport } from '../common/report';
 import { renderMarkdown } from '../common/report';
-import { checkWeek, InvalidWeekError, quoted } from '../common/week';
+import { checkWeek, InvalidWeekError, lastWeek, quoted } from '../common/week';
 // Through the connection module: with TLS or an API key it never starts a local dev server.
 import { ensureServer } from '../runtime/connection';
 import { workflowUrl, type Settings } from '../runtime/settings';
 import { InvalidSpecError, parseSpec } from '../spec/schema';
 import type { weeklyLoad } from '../workflows';
-import { lastWeek } from '../workflows/weeklyLoad';
 import { isCancelledRun } from './cancel';
 import { connectClient, hostWorker, withWorker } from './client';
 import { assertSpecFits, inRun } from './failure';

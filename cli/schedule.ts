@@ -19,14 +19,13 @@ import {
 } from '@temporalio/client';
 // Timestamp conversions (Long seconds) for the one raw service call below.
 import { msNumberToTs, tsToDate } from '@temporalio/common';
-import { dateProblem, mondayOf } from '../common/week';
+import { dateProblem, lastWeek, mondayOf } from '../common/week';
 // Through the connection module: with TLS or an API key it never starts a local dev server.
 import { ensureServer } from '../runtime/connection';
 import { workflowUrl, type Settings } from '../runtime/settings';
 import { parseSchedule, ScheduleSectionError, type ScheduleSettings } from '../spec/schedule';
 import { InvalidSpecError, parseSpec } from '../spec/schema';
 import type { weeklyLoad } from '../workflows';
-import { lastWeek } from '../workflows/weeklyLoad';
 import { connectClient, hasPollers } from './client';
 import { loadSpecFile } from './run';
 

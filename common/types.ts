@@ -1,4 +1,8 @@
 /** Small values that cross workflow/activity boundaries. Plain JSON: no Dates, no frames. */
+import type { PipelineSpec } from '../spec/types';
+import type { DatasetStage, Stage } from './stages';
+
+export type { DatasetStage } from './stages';
 
 /** What one parquet file holds, without reading its rows into the orchestrator. */
 export interface FileScan {
@@ -21,6 +25,39 @@ export interface ReferenceRef {
   substitutes: string;
 }
 
+/**
+ * The run's plan, as `prepareRun` returns it and `weeklyLoad` carries it across continue-as-new.
+ * Datasets travel as folder names relative to the data root (the workflow rebuilds each DatasetRef,
+ * see workflows/units.ts): a 10,000-dataset plan stays a few hundred KB, well under a payload's 2 MB.
+ */
+export interface RunPlan {
+  spec: PipelineSpec;
+  week: string;
+  /** Dataset folders, relative to spec.dataRoot (absolute), '/'-separated. */
+  folders: string[];
+  /** Input bytes of each dataset (both files), for batching small ones together. */
+  bytes: number[];
+  reference: ReferenceRef;
+  /**
+   * Folders the datasets matched but the link policy refused (activities/links.ts): the run reports
+   * each as a failed dataset. Absent in plans made before links were followed.
+   */
+  refused?: RefusedFolder[];
+}
+
+/** Why a dataset folder was refused (activities/links.ts). */
+export type RefusalType = 'PathOutsideDataRoot' | 'SymlinkLoop' | 'DanglingSymlink';
+
+/** A folder the datasets matched but that cannot be processed; the run reports it as a failed dataset. */
+export interface RefusedFolder {
+  /** The dataset's name: the link's own name. */
+  dataset: string;
+  /** The link, relative to the data root, '/'-separated. */
+  folder: string;
+  type: RefusalType;
+  message: string;
+}
+
 /** Attempts and time of one stage of one dataset. */
 export interface StageRun {
   attempts: number;
@@ -36,7 +73,6 @@ export interface OutputFile {
 
 /** late: its data did not arrive by the deadline; skipped: inputs unchanged since a successful run. */
 export type DatasetStatus = 'succeeded' | 'failed' | 'cancelled' | 'late' | 'skipped';
-export type DatasetStage = 'read' | 'readReference' | 'compute' | 'write';
 
 export interface DatasetSummary {
   dataset: string;
@@ -46,7 +82,7 @@ export interface DatasetSummary {
   outputs: OutputFile[];
   stages: Partial<Record<DatasetStage, StageRun>>;
   /** resolve: refused while planning (a link outside the data root, a loop); run: the dataset's run as a whole. */
-  error?: { stage: DatasetStage | 'resolve' | 'run'; type: string; message: string };
+  error?: { stage: Stage | 'run'; type: string; message: string };
   /** Why a dataset was late or skipped, in words. */
   note?: string;
   /** Data-quality rules it broke whose outcome is `warn` (spec `quality`): it succeeded, but look. */

@@ -2,8 +2,11 @@
  * Weeks as runs name them: the Monday that starts the week, YYYY-MM-DD, in UTC. A week becomes a
  * folder name and a date filter, so every place one comes in (the spec, `--week`, a workflow input
  * from any client, rerun, backfill) checks it here and refuses the same values in the same words.
- * Pure string and date arithmetic: workflows, the spec schema and the CLI all use it.
+ * Also which week a run takes when none is given (`lastWeek`, `SCHEDULED_START`). Pure string and date
+ * arithmetic: workflows, the spec schema and the CLI all use it.
  */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
 const DAY_MS = 86_400_000;
 const DAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const HOW = 'give the Monday of the week as YYYY-MM-DD';
@@ -76,3 +79,17 @@ export function checkWeek(setting: string, value: unknown): string {
 export function previousWeekOf(week: string): string {
   return isoDay(dayOf(checkWeek('week', week))! - 7 * DAY_MS);
 }
+
+/** Monday of the week before `now`, in UTC: the last complete week. */
+export function lastWeek(now: Date): string {
+  const monday = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+  monday.setUTCDate(monday.getUTCDate() - ((monday.getUTCDay() + 6) % 7) - 7);
+  return monday.toISOString().slice(0, 10);
+}
+
+/**
+ * When a run is "now" for choosing its week (the week before it): a run started by a Schedule (or a
+ * backfill) carries the time it was scheduled for in this search attribute, so a backfilled run of an
+ * old Monday processes that Monday's previous week; any other run uses its start time.
+ */
+export const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);

@@ -106,7 +106,7 @@ export function devServerRefusal(settings: Settings): string | undefined {
  * UI stays up; `tributary server stop` stops it. Commands starting at once start one server: the
  * first holds a lock file while it starts, the others wait for its server.
  */
-export async function ensureServer(settings: Settings, log: (line: string) => void): Promise<ServerHandle> {
+export async function ensureDevServer(settings: Settings, log: (line: string) => void): Promise<ServerHandle> {
   const handle = { address: settings.address, uiUrl: settings.uiUrl };
   if (await serverAnswers(settings.address)) return { ...handle, started: false };
   const refusal = devServerRefusal(settings);
@@ -195,7 +195,7 @@ export async function runServerForeground(settings: Settings, log: (line: string
   return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 0)));
 }
 
-/** Stops a dev server that `ensureServer` started in the background. */
+/** Stops a dev server that `ensureDevServer` started in the background. */
 export async function stopBackgroundServer(settings: Settings, log: (line: string) => void): Promise<void> {
   const paths = devServerPaths(settings.home);
   const pid = Number(await readFile(paths.pid, 'utf8').catch(() => ''));

@@ -1,12 +1,12 @@
 /**
  * Connection and local-state settings, read from the environment once, with defaults stated here.
  * Names follow Temporal's own conventions (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_TLS_*,
- * TEMPORAL_API_KEY, envconfig profiles: see runtime/connection.ts).
+ * TEMPORAL_API_KEY, envconfig profiles: see runtime/connectionSettings.ts).
  */
 import path from 'node:path';
 import { DEFAULT_TASK_QUEUE } from '../common/taskQueues';
 import { encryptionFromEnv, type EncryptionKey } from './codec';
-import { loadConnectionSettings, type ConnectionSettings } from './connection';
+import { loadConnectionSettings, type ConnectionSettings } from './connectionSettings';
 
 export interface Settings {
   /** gRPC address of the Temporal frontend. Default `localhost:7233`. */

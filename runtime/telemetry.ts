@@ -5,7 +5,7 @@
  *   SDK core (forwarded from Rust instead of printed as coloured text), Node's process warnings and
  *   console calls (stage lines carry workflow and run id, dataset, stage and attempt);
  * - TRIBUTARY_METRICS_PORT: a Prometheus endpoint (`/metrics`) with Temporal's runtime metrics and
- *   the pipeline's own (tributary_*: see activities/stage.ts). Off when unset. It binds
+ *   the pipeline's own (tributary_*: see activities/counters.ts). Off when unset. It binds
  *   TRIBUTARY_METRICS_HOST, by default 127.0.0.1 (loopback: set 0.0.0.0 to be scraped from elsewhere).
  * Installed once per process, before any worker or connection is created.
  */

@@ -4,10 +4,7 @@
  * Side-effect free and zod-free: workflows import it.
  */
 import { ActivityCancellationType, type ActivityOptions } from '@temporalio/common';
-
-/** The stages of a dataset's journey, each with its own policy. */
-export const STAGES = ['resolve', 'read', 'compute', 'write'] as const;
-export type Stage = (typeof STAGES)[number];
+import type { PolicyStage } from '../common/stages';
 
 export interface RetrySettings {
   /** Attempts in all, the first included. 1 = no retry. */
@@ -55,7 +52,7 @@ const retry = (maximumAttempts: number): RetrySettings => ({
  */
 export const DEFAULT_ATTEMPTS = 10;
 
-export const DEFAULT_POLICIES: Record<Stage, StagePolicy> = {
+export const DEFAULT_POLICIES: Record<PolicyStage, StagePolicy> = {
   resolve: { startToCloseTimeout: 60_000, retry: retry(DEFAULT_ATTEMPTS) },
   read: { startToCloseTimeout: 5 * 60_000, heartbeatTimeout: 60_000, retry: retry(DEFAULT_ATTEMPTS) },
   compute: { startToCloseTimeout: 30 * 60_000, heartbeatTimeout: 60_000, retry: retry(DEFAULT_ATTEMPTS) },

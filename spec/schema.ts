@@ -3,11 +3,12 @@
  * defaults from one place (DEFAULTS here, DEFAULT_POLICIES in policy.ts).
  */
 import { z } from 'zod';
+import { parseBytes } from '../common/bytes';
+import { POLICY_STAGES, type PolicyStage } from '../common/stages';
 import { weekProblem } from '../common/week';
 import { METRIC_NAMES } from '../metrics';
-import { parseBytes } from './bytes';
 import { parseDuration } from './duration';
-import { DEFAULT_POLICIES, STAGES, type Stage, type StagePolicy } from './policy';
+import { DEFAULT_POLICIES, type StagePolicy } from './policy';
 import { scheduleSchema } from './schedule';
 import type { PipelineSpec, QualityRules } from './types';
 
@@ -102,7 +103,7 @@ const specSchema = z.strictObject({
     })
     .optional(),
   parallelism: z.strictObject({ datasets: z.number().int().min(1).max(2_000).optional() }).optional(),
-  stages: z.partialRecord(z.enum(STAGES), stagePolicy).optional(),
+  stages: z.partialRecord(z.enum(POLICY_STAGES), stagePolicy).optional(),
   onFailure: z.enum(['continue', 'failFast']).optional(),
   /** When Temporal starts runs by itself (`tributary schedule`); runs ignore it. */
   schedule: scheduleSchema.optional(),
@@ -128,7 +129,7 @@ export class InvalidSpecError extends Error {
   }
 }
 
-function mergePolicy(stage: Stage, given: z.output<typeof stagePolicy> | undefined): StagePolicy {
+function mergePolicy(stage: PolicyStage, given: z.output<typeof stagePolicy> | undefined): StagePolicy {
   const base = DEFAULT_POLICIES[stage];
   return {
     ...base,
@@ -138,7 +139,7 @@ function mergePolicy(stage: Stage, given: z.output<typeof stagePolicy> | undefin
 }
 
 /** Timeouts that cannot all hold at once, per stage. */
-function impossibleTimeouts(stage: Stage, p: StagePolicy): string[] {
+function impossibleTimeouts(stage: PolicyStage, p: StagePolicy): string[] {
   const problems: string[] = [];
   const at = `stages.${stage}`;
   if (p.heartbeatTimeout !== undefined && p.heartbeatTimeout >= p.startToCloseTimeout) {
@@ -162,8 +163,8 @@ export function parseSpec(input: unknown): PipelineSpec {
     );
   }
   const s = parsed.data;
-  const stages = Object.fromEntries(STAGES.map((stage) => [stage, mergePolicy(stage, s.stages?.[stage])])) as Record<Stage, StagePolicy>;
-  const problems = STAGES.flatMap((stage) => impossibleTimeouts(stage, stages[stage]));
+  const stages = Object.fromEntries(POLICY_STAGES.map((stage) => [stage, mergePolicy(stage, s.stages?.[stage])])) as Record<PolicyStage, StagePolicy>;
+  const problems = POLICY_STAGES.flatMap((stage) => impossibleTimeouts(stage, stages[stage]));
   if (s.batching && s.availability) problems.push('batching: cannot be combined with availability (a batch does not wait for data)');
   if (problems.length > 0) throw new InvalidSpecError(problems);
   return {

@@ -1,5 +1,6 @@
 /** The pipeline spec after validation, with every default filled in. Plain JSON: it travels in workflow inputs. */
-import type { Stage, StagePolicy } from './policy';
+import type { PolicyStage } from '../common/stages';
+import type { StagePolicy } from './policy';
 
 export type OnFailure = 'continue' | 'failFast';
 
@@ -24,7 +25,7 @@ export interface PipelineSpec {
     /** Datasets in flight at once (child workflows). Default 4. */
     datasets: number;
   };
-  stages: Record<Stage, StagePolicy>;
+  stages: Record<PolicyStage, StagePolicy>;
   /** `continue`: a failed dataset is reported and the others finish (default). `failFast`: stop at the first failure. */
   onFailure: OnFailure;
   /**

@@ -11,7 +11,8 @@ import pl from 'nodejs-polars';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../activities';
 import type { ComputeInput } from '../activities/compute';
-import { estimateFootprint, JOIN_FACTOR, MemoryAdmission, parseBytes } from '../activities/admission';
+import { estimateFootprint, JOIN_FACTOR, MemoryAdmission } from '../activities/admission';
+import { parseBytes } from '../common/bytes';
 import { generateRetailWeek } from '../datagen';
 import { tempDir } from './helpers/parquet';
 

@@ -72,7 +72,7 @@ describe('the timeline, from saved histories', () => {
       const south = timeline.lanes.find((l) => l.name === 'south')!;
       expect(segmentsOf(south.segments, stage).map((s) => s.kind), stage).toEqual(['queued', 'attempt']);
     }
-    expect(timeline.run.segments.filter((s) => s.kind === 'attempt').map((s) => s.stage)).toEqual(['plan', 'report']);
+    expect(timeline.run.segments.filter((s) => s.kind === 'attempt').map((s) => s.stage)).toEqual(['resolve', 'report']);
     // Every segment lies inside the run, and each lane inside its child workflow's life.
     for (const lane of timeline.lanes) {
       for (const s of lane.segments) {
@@ -109,7 +109,7 @@ describe('the timeline, from saved histories', () => {
 
     // Two runs of one chain: event ids restart at 1, so linking by id alone would cross the runs.
     const chain = extractTimeline({ ...histories, parent: [...histories.parent, ...histories.parent] }, report);
-    expect(chain.run.segments.filter((s) => s.kind === 'attempt').map((s) => s.stage)).toEqual(['plan', 'report', 'plan', 'report']);
+    expect(chain.run.segments.filter((s) => s.kind === 'attempt').map((s) => s.stage)).toEqual(['resolve', 'report', 'resolve', 'report']);
   });
 
   it('shows a stage still in flight as running, from what the server says of it, not as waiting for a worker', () => {

@@ -16,7 +16,7 @@ import type { RunReport } from '../common/report';
 import { DATAGEN_DEFAULTS, generateRetailWeek, type Manifest } from '../datagen';
 import { parseSchedule } from '../spec/schedule';
 import { createWorker } from '../workers/worker';
-import { lastWeek } from '../workflows/weeklyLoad';
+import { lastWeek } from '../common/week';
 import { tempDir } from './helpers/parquet';
 import { DevServer, waitFor } from './helpers/processes';
 import { taskQueueFor, workflowBundle } from './helpers/temporal';

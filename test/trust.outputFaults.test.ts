@@ -9,7 +9,7 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { describe, expect, it } from 'vitest';
 import { outputFaultOf, outputUnwritable } from '../activities/outputFaults';
-import { writeAtomically } from '../activities/report';
+import { writeAtomically } from '../activities/storage';
 import { tempDir } from './helpers/parquet';
 
 const errorWith = (message: string, code?: string) => Object.assign(new Error(message), code ? { code } : {});

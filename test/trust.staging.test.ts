@@ -2,7 +2,7 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { discardEarlierStaging } from '../activities/publish';
+import { discardEarlierStaging } from '../activities/staging';
 import { earlierExecutions, stagingName } from '../common/staging';
 import { tempDir } from './helpers/parquet';
 

@@ -12,6 +12,7 @@ import { ReferenceCache } from '../activities/referenceCache';
 import { connectNative, dataConverterFor } from '../runtime/connection';
 import type { Settings } from '../runtime/settings';
 import { tracingPlugin } from '../runtime/tracing';
+import { WORKER_DEFAULTS } from './settings';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../workflows/index.ts');
 
@@ -25,10 +26,12 @@ export interface TributaryWorkerOptions {
   maxConcurrentActivities?: number;
   /** How long in-flight activities may run after a shutdown signal. Default 30 s. */
   shutdownGraceTime?: string | number;
-  /** Bytes of memory compute attempts may hold at once. Default TRIBUTARY_MEMORY_BUDGET, else half the RAM. */
+  /** Bytes of memory compute attempts may hold at once. Default: half the RAM or container limit. */
   memoryBudget?: number;
-  /** Bytes of reference data kept in memory. Default TRIBUTARY_REFERENCE_CACHE_BYTES, else 512 MiB. */
+  /** Bytes of reference data kept in memory. Default 512 MiB. */
   referenceCacheBytes?: number;
+  /** Where a line per stage start and finish is appended. Default: no ledger. */
+  ledgerFile?: string;
   activityDeps?: ActivityDeps;
   /** Payload codecs (encryption); must match the clients'. Default: payloads as plain JSON. */
   dataConverter?: DataConverter;
@@ -50,10 +53,11 @@ export async function createWorker(options: TributaryWorkerOptions): Promise<Wor
     activities: createActivities({
       ...(options.memoryBudget !== undefined && { admission: new MemoryAdmission(options.memoryBudget) }),
       ...(options.referenceCacheBytes !== undefined && { referenceCache: new ReferenceCache(options.referenceCacheBytes) }),
+      ...(options.ledgerFile !== undefined && { ledgerFile: options.ledgerFile }),
       ...options.activityDeps,
     }),
-    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 4,
-    shutdownGraceTime: options.shutdownGraceTime ?? '30 seconds',
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? WORKER_DEFAULTS.maxConcurrentActivities,
+    shutdownGraceTime: options.shutdownGraceTime ?? WORKER_DEFAULTS.shutdownGraceTime,
   });
 }
 

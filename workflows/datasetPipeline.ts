@@ -6,8 +6,9 @@
 import { ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { afterRead, failed, newSummary, outputKey, skipped, stagingFolder } from '../common/journey';
-import type { DatasetRef, DatasetStage, DatasetSummary, ReferenceRef } from '../common/types';
-import { activityOptions, type Stage, type StagePolicy } from '../spec/policy';
+import { policyOf, type DatasetStage, type PolicyStage } from '../common/stages';
+import type { DatasetRef, DatasetSummary, ReferenceRef } from '../common/types';
+import { activityOptions, type StagePolicy } from '../spec/policy';
 import type { AvailabilityRule, QualityRules } from '../spec/types';
 import { waitForData } from './arrival';
 import { describeFailure } from './failures';
@@ -19,7 +20,7 @@ export interface DatasetPipelineInput {
   week: string;
   metrics: string[];
   output: { root: string; path: string };
-  stages: Record<Stage, StagePolicy>;
+  stages: Record<PolicyStage, StagePolicy>;
   /** Wait for the data per this rule until `availableBy` (epoch ms); absent: read at once. */
   availability?: AvailabilityRule;
   availableBy?: number;
@@ -29,10 +30,8 @@ export interface DatasetPipelineInput {
   quality?: QualityRules;
 }
 
-const STAGE_POLICY: Record<DatasetStage, Stage> = { read: 'read', readReference: 'read', compute: 'compute', write: 'write' };
-
 export async function datasetPipeline(input: DatasetPipelineInput): Promise<DatasetSummary> {
-  const stage = (s: Stage) => proxyActivities<Activities>(activityOptions(input.stages[s]));
+  const stage = (s: PolicyStage) => proxyActivities<Activities>(activityOptions(input.stages[s]));
   const [read, compute, write] = [stage('read'), stage('compute'), stage('write')];
   const name = input.dataset.name;
   const { workflowId, runId } = workflowInfo();
@@ -84,7 +83,7 @@ export async function datasetPipeline(input: DatasetPipelineInput): Promise<Data
     await CancellationScope.nonCancellable(() => write.discardStaging(stagingDir));
     if (isCancellation(err)) throw err;
     const failedStage = err instanceof StageError ? err.stage : current;
-    const info = describeFailure(err instanceof StageError ? err.cause : err, input.stages[STAGE_POLICY[failedStage]].retry.maximumAttempts);
+    const info = describeFailure(err instanceof StageError ? err.cause : err, input.stages[policyOf(failedStage)].retry.maximumAttempts);
     if (info.attempts !== undefined) summary.stages[failedStage] = { attempts: info.attempts, durationMs: summary.stages[failedStage]?.durationMs ?? 0 };
     const details = failed(summary, failedStage, info);
     const message = `Dataset ${name} failed at ${failedStage}: ${info.message}`;

@@ -19,11 +19,10 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Activities } from '../activities';
-import type { RunPlan } from '../activities/plan';
 import type { RunReport } from '../common/report';
-import type { DatasetSummary, Progress } from '../common/types';
+import type { DatasetSummary, Progress, RunPlan } from '../common/types';
+import { lastWeek, SCHEDULED_START } from '../common/week';
 import { activityOptions, DEFAULT_POLICIES } from '../spec/policy';
 import { datasetArrivedSignal } from './arrival';
 import { datasetPipeline } from './datasetPipeline';
@@ -62,19 +61,7 @@ interface ResumeState extends CarriedOutcome {
   availableBy?: number;
 }
 
-/** Monday of the week before `now`, in UTC: the last complete week. */
-export function lastWeek(now: Date): string {
-  const monday = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
-  monday.setUTCDate(monday.getUTCDate() - ((monday.getUTCDay() + 6) % 7) - 7);
-  return monday.toISOString().slice(0, 10);
-}
-
-/**
- * When the run is "now" for choosing its week: a run started by a Schedule (or a backfill) uses the
- * time it was scheduled for, so a backfilled run of an old Monday processes that Monday's previous
- * week; any other run uses its start time.
- */
-const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+/** The run's "now" for choosing its week (see SCHEDULED_START). */
 function runTime(): Date {
   return workflowInfo().typedSearchAttributes.get(SCHEDULED_START) ?? new Date();
 }

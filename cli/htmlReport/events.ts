@@ -48,20 +48,20 @@ export function timeOf(ts: Timestamp): number {
 }
 
 /**
- * Keys event ids by run: a continued-as-new chain's histories are read as one list, and each run's
- * event ids start again at 1. Call `next(e)` for every event, in order, before `key`.
+ * Visits every event, in order, with its time and `key`, which keys event ids by run: a
+ * continued-as-new chain's histories are read as one list, and each run's event ids start again at 1.
  */
-function runKeys() {
+type Visit = (e: HistoryEvent, at: number, key: (id: unknown) => string) => void;
+function eachEvent(events: readonly HistoryEvent[], visit: Visit): void {
   let run = 0;
-  return {
-    next(e: HistoryEvent) {
-      if (e.workflowExecutionStartedEventAttributes) run += 1;
-    },
-    key: (id: unknown): string => `${run}:${String(id ?? '')}`,
-  };
+  const key = (id: unknown): string => `${run}:${String(id ?? '')}`;
+  for (const e of events) {
+    if (e.workflowExecutionStartedEventAttributes) run += 1;
+    visit(e, timeOf(e.eventTime as Timestamp), key);
+  }
 }
 
-function describeFailure(failure: Failure | null | undefined): { type: string; message: string } | undefined {
+function spanError(failure: Failure | null | undefined): { type: string; message: string } | undefined {
   if (!failure) return undefined;
   const type = failure.applicationFailureInfo?.type || (failure.timeoutFailureInfo ? 'Timeout' : failure.canceledFailureInfo ? 'Cancelled' : 'Failure');
   return { type, message: failure.message ?? '' };
@@ -69,37 +69,34 @@ function describeFailure(failure: Failure | null | undefined): { type: string; m
 
 export function activitySpans(events: readonly HistoryEvent[]): ActivitySpan[] {
   const spans = new Map<string, ActivitySpan>();
-  const ids = runKeys();
-  for (const e of events) {
-    ids.next(e);
-    const at = timeOf(e.eventTime as Timestamp);
+  eachEvent(events, (e, at, key) => {
     const scheduled = e.activityTaskScheduledEventAttributes;
     if (scheduled) {
-      spans.set(ids.key(e.eventId), { type: scheduled.activityType?.name ?? '?', activityId: scheduled.activityId ?? '', scheduled: at, attempt: 1, outcome: 'running' });
-      continue;
+      spans.set(key(e.eventId), { type: scheduled.activityType?.name ?? '?', activityId: scheduled.activityId ?? '', scheduled: at, attempt: 1, outcome: 'running' });
+      return;
     }
     const started = e.activityTaskStartedEventAttributes;
-    const span = (id: unknown) => spans.get(ids.key(id));
+    const span = (id: unknown) => spans.get(key(id));
     if (started) {
       const s = span(started.scheduledEventId);
-      if (!s) continue;
+      if (!s) return;
       s.started = at;
       s.attempt = started.attempt ?? 1;
       if (started.lastFailure) s.lastFailure = started.lastFailure.message ?? undefined;
-      continue;
+      return;
     }
     const completed = e.activityTaskCompletedEventAttributes;
     const failed = e.activityTaskFailedEventAttributes;
     const timedOut = e.activityTaskTimedOutEventAttributes;
     const cancelled = e.activityTaskCanceledEventAttributes;
     const closing = completed ?? failed ?? timedOut ?? cancelled;
-    if (!closing) continue;
+    if (!closing) return;
     const s = span(closing.scheduledEventId);
-    if (!s) continue;
+    if (!s) return;
     s.closed = at;
     s.outcome = completed ? 'completed' : failed ? 'failed' : timedOut ? 'timedOut' : 'cancelled';
-    s.error = describeFailure(failed?.failure ?? timedOut?.failure);
-  }
+    s.error = spanError(failed?.failure ?? timedOut?.failure);
+  });
   return [...spans.values()];
 }
 
@@ -127,20 +124,17 @@ export function withPending(spans: ActivitySpan[], pending: readonly PendingActi
 
 export function childSpans(events: readonly HistoryEvent[]): ChildSpan[] {
   const byInitiated = new Map<string, ChildSpan>();
-  const ids = runKeys();
-  for (const e of events) {
-    ids.next(e);
-    const at = timeOf(e.eventTime as Timestamp);
+  eachEvent(events, (e, at, key) => {
     const initiated = e.startChildWorkflowExecutionInitiatedEventAttributes;
     if (initiated) {
-      byInitiated.set(ids.key(e.eventId), { workflowId: initiated.workflowId ?? '?', initiated: at, outcome: 'running' });
-      continue;
+      byInitiated.set(key(e.eventId), { workflowId: initiated.workflowId ?? '?', initiated: at, outcome: 'running' });
+      return;
     }
     const started = e.childWorkflowExecutionStartedEventAttributes;
     if (started) {
-      const c = byInitiated.get(ids.key(started.initiatedEventId));
+      const c = byInitiated.get(key(started.initiatedEventId));
       if (c) Object.assign(c, { started: at, runId: started.workflowExecution?.runId ?? undefined });
-      continue;
+      return;
     }
     const startFailed = e.startChildWorkflowExecutionFailedEventAttributes;
     const completed = e.childWorkflowExecutionCompletedEventAttributes;
@@ -149,13 +143,13 @@ export function childSpans(events: readonly HistoryEvent[]): ChildSpan[] {
     const timedOut = e.childWorkflowExecutionTimedOutEventAttributes;
     const terminated = e.childWorkflowExecutionTerminatedEventAttributes;
     const closing = startFailed ?? completed ?? failed ?? cancelled ?? timedOut ?? terminated;
-    if (!closing) continue;
-    const c = byInitiated.get(ids.key(closing.initiatedEventId));
-    if (!c) continue;
+    if (!closing) return;
+    const c = byInitiated.get(key(closing.initiatedEventId));
+    if (!c) return;
     c.closed = at;
     c.outcome = completed ? 'completed' : failed || startFailed ? 'failed' : cancelled ? 'cancelled' : timedOut ? 'timedOut' : 'terminated';
-    c.error = failed ? describeFailure(failed.failure) : startFailed ? { type: 'StartFailed', message: `could not start (${String(startFailed.cause)})` } : undefined;
-  }
+    c.error = failed ? spanError(failed.failure) : startFailed ? { type: 'StartFailed', message: `could not start (${String(startFailed.cause)})` } : undefined;
+  });
   return [...byInitiated.values()];
 }
 

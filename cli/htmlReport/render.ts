@@ -4,7 +4,8 @@
  * per-dataset table. Pure: a timeline and a report in, one self-contained HTML string out.
  */
 import type { RunReport } from '../../common/report';
-import type { DatasetStage, DatasetSummary } from '../../common/types';
+import { DATASET_STAGES, type DatasetStage } from '../../common/stages';
+import type { DatasetSummary } from '../../common/types';
 import { totalsByMetric } from '../../metrics';
 import { CSS, OTHER_COLOUR, SCRIPT, STAGE_COLOURS } from './style';
 import type { Lane, Marker, Segment, Timeline } from './timeline';
@@ -152,8 +153,6 @@ function totalsHtml(report: RunReport | undefined, timeline: Timeline): string {
   );
 }
 
-const STAGES: DatasetStage[] = ['read', 'readReference', 'compute', 'write'];
-
 function datasetRow(d: DatasetSummary): string {
   const stage = (s: DatasetStage) => {
     const run = d.stages[s];
@@ -169,7 +168,7 @@ function datasetRow(d: DatasetSummary): string {
   return (
     `<tr data-dataset="${esc(d.dataset)}"><td>${esc(d.dataset)}</td><td><span class="badge ${esc(d.status)}">${esc(d.status)}</span></td>` +
     `<td class="num">${rowsIn ?? ''}</td><td class="num">${d.status === 'succeeded' ? rowsOut : ''}</td>` +
-    STAGES.map((s) => `<td class="num">${stage(s)}</td>`).join('') +
+    DATASET_STAGES.map((s) => `<td class="num">${stage(s)}</td>`).join('') +
     `<td class="${d.error ? 'err' : ''}">${esc(problem)}${warnings}</td></tr>`
   );
 }
@@ -184,7 +183,7 @@ function datasetsHtml(report: RunReport | undefined): string {
     : '';
   return (
     '<section id="datasets"><h2>Datasets</h2><table><thead><tr><th>dataset</th><th>status</th><th class="num">rows in</th><th class="num">rows out</th>' +
-    STAGES.map((s) => `<th class="num">${s}</th>`).join('') +
+    DATASET_STAGES.map((s) => `<th class="num">${s}</th>`).join('') +
     `<th>error or note</th></tr></thead><tbody>${report.datasets.map(datasetRow).join('')}</tbody></table></section>${wow}`
   );
 }

@@ -1,8 +1,10 @@
 /** The page's inline stylesheet and script: the page must open from a file with no network. */
+import type { Stage } from '../../common/stages';
+import type { RunStep } from './timeline';
 
 /** One colour per stage, shared by bars and legend; stages not listed get the neutral one. */
-export const STAGE_COLOURS: Record<string, string> = {
-  plan: '#b07aa1',
+export const STAGE_COLOURS: Record<string, string> & Record<Stage | RunStep, string> = {
+  resolve: '#b07aa1',
   waiting: '#a0b4c8',
   read: '#4e79a7',
   readReference: '#76b7b2',

@@ -4,6 +4,7 @@
  * dataset failed, was late, skipped or cancelled. Pure, so it can be checked on saved histories.
  */
 import type { RunReport } from '../../common/report';
+import type { Stage } from '../../common/stages';
 import type { DatasetSummary } from '../../common/types';
 import { activitySpans, childSpans, lastEventTime, runBounds, withPending, type ActivitySpan, type HistoryEvent, type Outcome, type PendingActivity } from './events';
 
@@ -70,9 +71,12 @@ export interface Timeline {
   lanes: Lane[];
 }
 
-/** Stage names the report uses, for the activities that do them; other activities keep their type name. */
-export const STAGE_OF_ACTIVITY: Record<string, string> = {
-  prepareRun: 'plan',
+/** Bars of the run page that are no stage of a dataset's journey (common/stages.ts) but steps around them. */
+export type RunStep = 'waiting' | 'unchanged check' | 'batch' | 'cleanup' | 'report';
+
+/** What the run page calls each activity: its stage, or a step; other activities keep their type name. */
+export const STAGE_OF_ACTIVITY: Record<string, Stage | RunStep> = {
+  prepareRun: 'resolve',
   checkAvailability: 'waiting',
   readDataset: 'read',
   readReference: 'readReference',

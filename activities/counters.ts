@@ -1,7 +1,8 @@
 /**
- * The pipeline's own metrics, next to Temporal's runtime metrics on the worker's Prometheus endpoint
- * (TRIBUTARY_METRICS_PORT): stage attempts, failures and durations per stage; datasets processed per
- * status; rows read and written. Tags stay low-cardinality (stage, status, error type): per-dataset
+ * The pipeline's own Prometheus counters (and a duration histogram), next to Temporal's runtime
+ * metrics on the worker's endpoint (TRIBUTARY_METRICS_PORT): stage attempts, failures and durations
+ * per stage; datasets processed per status; rows read and written. Not the business metrics that
+ * runs compute (metrics/). Tags stay low-cardinality (stage, status, error type): per-dataset
  * detail belongs in the run report and logs, not in metric labels.
  */
 import type { MetricMeter } from '@temporalio/common';
