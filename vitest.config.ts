@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Workflow tests each start a real Temporal dev server; two at a time fits a 2-core machine.
+    // One dev server and one workflow bundle for the whole suite (test/globalSetup.ts).
+    globalSetup: ['test/globalSetup.ts'],
     maxWorkers: 2,
     testTimeout: 120_000,
     hookTimeout: 180_000,

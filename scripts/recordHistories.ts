@@ -18,17 +18,19 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON, type History } from '@temporalio/common/lib/proto-utils';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities';
 import type { FaultHook } from '../activities/stage';
 import type { RunReport } from '../common/report';
 import { generateRetailWeek } from '../datagen';
+import { TEST_WORKFLOWS_PATH } from '../test/globalSetup';
+import { temporalCliPath } from '../test/helpers/devServer';
 import { tempDir } from '../test/helpers/parquet';
-import { startTestServer, workflowBundle } from '../test/helpers/temporal';
+import { testActivities } from '../test/helpers/testActivities';
 import { specFor } from '../test/helpers/weekly';
-import { createWorker, WORKFLOWS_PATH } from '../workers/worker';
-import type { ScanFilesResult } from '../workflows/scanFiles';
+import type { ScanFilesResult } from '../test/workflows/scanFiles';
+import { createWorker } from '../workers/worker';
 
 const noop = (): void => undefined;
 const quiet = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error };
@@ -106,8 +108,18 @@ async function recordTree(env: TestWorkflowEnvironment, scenario: string, handle
   return recorded;
 }
 
+// The test workflows (Tributary's own and scanFiles), as test/replay.test.ts replays them.
+let bundle: ReturnType<typeof bundleWorkflowCode> | undefined;
+const testBundle = () => (bundle ??= bundleWorkflowCode({ workflowsPath: TEST_WORKFLOWS_PATH, logger: quiet }));
+
 async function withWorker<T>(env: TestWorkflowEnvironment, taskQueue: string, deps: ActivityDeps, run: (worker: Worker) => Promise<T>): Promise<T> {
-  const worker = await createWorker({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activityDeps: deps });
+  const worker = await createWorker({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await testBundle(),
+    activityDeps: deps,
+    activities: testActivities,
+  });
   return worker.runUntil(run(worker));
 }
 
@@ -140,7 +152,9 @@ export async function recordHistories(log: (line: string) => void = console.log)
     const manifest = await generateRetailWeek({ out: data, ...SIZE });
     const [first, second] = manifest.regions as [string, string];
     log(`sample data: ${data} (regions ${manifest.regions.join(', ')})`);
-    const env = await startTestServer();
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: { executable: { type: 'existing-path', path: await temporalCliPath() } },
+    });
     try {
       await recordScenarios(env, data, first, second, temp, recorded);
     } finally {
@@ -152,7 +166,7 @@ export async function recordHistories(log: (line: string) => void = console.log)
 
   // The workflow code may have changed on disk while the worker ran (an editor, another engineer):
   // recorded histories must replay against the code as it is now, or they would fail the test.
-  const fresh = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
+  const fresh = await bundleWorkflowCode({ workflowsPath: TEST_WORKFLOWS_PATH, logger: quiet });
   const broken: string[] = [];
   let replayed = 0;
   for await (const result of Worker.runReplayHistories({ workflowBundle: fresh, replayName: 'record-check' }, recorded)) {

@@ -22,7 +22,7 @@ import type { HistoryEvent } from '../cli/htmlReport/events';
 import type { RunReport } from '../common/report';
 import { generateRetailWeek } from '../datagen';
 import { tempDir } from './helpers/parquet';
-import { startTestServer, taskQueueFor } from './helpers/temporal';
+import { testEnvironment, taskQueueFor } from './helpers/temporal';
 import { runWeekly, specFor } from './helpers/weekly';
 
 const run = promisify(execFile);
@@ -204,7 +204,7 @@ describe('on a real run, in headless Chromium', () => {
   beforeAll(async () => {
     const executablePath = await ensureChromium();
     [env, browser] = await Promise.all([
-      startTestServer(),
+      testEnvironment(),
       // --no-sandbox: Chromium refuses its sandbox as root, which CI runs as.
       chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] }),
     ]);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../common/report';
 import { generateRetailWeek } from '../datagen';
 import { tempDir } from './helpers/parquet';
-import { startTestServer } from './helpers/temporal';
+import { testEnvironment } from './helpers/temporal';
 import { filesUnder, runWeekly, specFor } from './helpers/weekly';
 
 const WEEK = '2026-11-16';
@@ -18,7 +18,7 @@ const TINY = { stores: 2, products: 4, days: 7, seed: 4, week: WEEK, substitutio
 let env: TestWorkflowEnvironment;
 
 beforeAll(async () => {
-  env = await startTestServer();
+  env = await testEnvironment();
 });
 afterAll(async () => {
   await env?.teardown();

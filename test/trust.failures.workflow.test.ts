@@ -16,12 +16,11 @@ import { explainFailure } from '../cli/failure';
 import type { RunReport } from '../common/report';
 import type { DatasetSummary } from '../common/types';
 import { generateRetailWeek, type Manifest } from '../datagen';
-import { createWorker } from '../workers/worker';
 import type { weeklyLoad } from '../workflows';
 import { expectExactlyOnceOutputs } from './helpers/invariants';
 import { fillUp, readOnly, tmpfs, type Mount } from './helpers/mounts';
 import { tempDir } from './helpers/parquet';
-import { startTestServer, taskQueueFor, workflowBundle } from './helpers/temporal';
+import { testEnvironment, taskQueueFor, startWorker } from './helpers/temporal';
 import { filesUnder, specFor } from './helpers/weekly';
 
 const WEEK = '2026-11-16';
@@ -36,7 +35,7 @@ let manifest: Manifest;
 const mounts: Mount[] = [];
 
 beforeAll(async () => {
-  env = await startTestServer();
+  env = await testEnvironment();
   data = await tempDir('tributary-failures-');
   manifest = await generateRetailWeek({ out: data, ...SIZE });
 });
@@ -48,7 +47,7 @@ afterAll(async () => {
 /** A run on its own worker; its result or its failure, and the task queue (children are `<queue>/<dataset>`). */
 async function runToEnd(title: string, spec: unknown, faults?: FaultHook) {
   const taskQueue = taskQueueFor(title);
-  const worker = await createWorker({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activityDeps: faults ? { faults } : {} });
+  const worker = await startWorker({ connection: env.nativeConnection, taskQueue, activityDeps: faults ? { faults } : {} });
   const handle = await env.client.workflow.start<typeof weeklyLoad>('weeklyLoad', { taskQueue, workflowId: taskQueue, args: [{ spec, week: WEEK }] });
   type Outcome = { report?: RunReport; error?: unknown };
   const outcome = await worker.runUntil(handle.result().then((report): Outcome => ({ report }), (error: unknown): Outcome => ({ error })));

@@ -11,7 +11,7 @@ import type { RunReport } from '../common/report';
 import { generateRetailWeek, type Manifest } from '../datagen';
 import { maxOpenChildren } from './helpers/history';
 import { tempDir } from './helpers/parquet';
-import { startTestServer } from './helpers/temporal';
+import { testEnvironment } from './helpers/temporal';
 import { filesUnder, runWeekly, specFor } from './helpers/weekly';
 
 const SIZE = { regions: 4, stores: 10, products: 120, days: 7, seed: 11, week: '2026-11-16', substitutionShare: 0.6, stockoutRate: 0.15 };
@@ -20,7 +20,7 @@ let data: string;
 let manifest: Manifest;
 
 beforeAll(async () => {
-  env = await startTestServer();
+  env = await testEnvironment();
   data = await tempDir('tributary-weekly-');
   manifest = await generateRetailWeek({ out: data, ...SIZE });
 });

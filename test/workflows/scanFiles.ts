@@ -1,13 +1,12 @@
 /**
- * The first fan-out: one `scanFile` child per parquet file, at most `maxInFlight` at once.
- * Only references (paths) go in and small values (row counts, schemas) come out: never data.
+ * A small fan-out for tests (kept out of the production worker): one `scanFile` child per parquet
+ * file, at most `maxInFlight` at once. Only paths go in and row counts and schemas come out.
  */
 import { ApplicationFailure, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { FileScan } from '../common/types';
-import type { Activities } from '../activities';
-import { mapBounded } from './window';
+import { mapBounded } from '../../workflows/window';
+import type { FileScan, TestActivities } from '../helpers/testActivities';
 
-const { inspectParquet } = proxyActivities<Activities>({
+const { inspectParquet } = proxyActivities<TestActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { maximumAttempts: 3, initialInterval: '1 second' },
 });
