@@ -5,7 +5,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // One dev server and one workflow bundle for the whole suite (test/globalSetup.ts).
     globalSetup: ['test/globalSetup.ts'],
-    maxWorkers: 2,
+    // Files no longer start a server each, and many of them mostly wait (CLI processes, retries,
+    // deadlines): three at a time on a 2-core machine.
+    maxWorkers: 3,
     testTimeout: 120_000,
     hookTimeout: 180_000,
     setupFiles: ['test/setup.ts'],
