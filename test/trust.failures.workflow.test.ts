@@ -93,7 +93,7 @@ describe('output faults are OutputUnwritable, retried, and leave nothing behind'
     for (const region of manifest.regions) {
       const summary = await datasetOutcome(taskQueue, region);
       expect(summary.error?.type, `${region}: ${summary.error?.message}`).toBe('OutputUnwritable');
-      expect(summary.error?.message).toMatch(new RegExp(`Cannot write output ${out}/\\.staging/${region}-\\S+: no space left on device \\(ENOSPC\\)`));
+      expect(summary.error?.message).toMatch(new RegExp(`Cannot write output ${out}/\\.staging/${encodeURIComponent(`${taskQueue}/${region}`)}@\\S+: no space left on device \\(ENOSPC\\)`));
       expect(summary.stages.compute?.attempts, 'retried per the policy').toBe(QUICK.maximumAttempts);
     }
     expect(await filesUnder(out), 'no staging folder, no .tmp file').toEqual([path.basename(filler)]);
@@ -131,7 +131,7 @@ describe('output faults are OutputUnwritable, retried, and leave nothing behind'
     for (const region of manifest.regions) {
       const summary = await datasetOutcome(taskQueue, region);
       expect(summary.error?.type, `${region}: ${summary.error?.message}`).toBe('OutputUnwritable');
-      expect(summary.error?.message).toContain(`Cannot write output ${out}/.staging/${region}-`);
+      expect(summary.error?.message).toContain(`Cannot write output ${out}/.staging/${encodeURIComponent(`${taskQueue}/${region}`)}@`);
       expect(summary.error?.message).toContain('read-only file system (EROFS)');
     }
     const explained = explainFailure(error);

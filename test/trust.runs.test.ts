@@ -19,8 +19,8 @@ import { sharedServerAddress, taskQueueFor } from './helpers/temporal';
 import { specFor } from './helpers/weekly';
 
 const WEEK = '2026-11-16';
-// A few seconds of polars work per dataset, so a kill lands mid-run.
-const SIZE = { regions: 3, stores: 60, products: 400, days: 7, seed: 5, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.15 };
+// A second or more of polars work per dataset, so a kill (within 100 ms of a compute's start) lands mid-run.
+const SIZE = { regions: 3, stores: 40, products: 300, days: 7, seed: 5, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.15 };
 // Short heartbeat timeouts: the attempts of a killed worker are retried within seconds.
 const FAST_RECOVERY = Object.fromEntries(
   ['read', 'compute', 'write'].map((s) => [s, { heartbeatTimeout: '3s', startToCloseTimeout: '5 minutes', retry: { initialInterval: '200ms', maximumAttempts: 10 } }]),
