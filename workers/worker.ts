@@ -62,7 +62,9 @@ export async function createWorker(options: TributaryWorkerOptions): Promise<Wor
     activities: {
       ...createActivities({
         ...(options.memoryBudget !== undefined && { admission: new MemoryAdmission(options.memoryBudget) }),
-        ...(options.referenceCacheBytes !== undefined && { referenceCache: new ReferenceCache(options.referenceCacheBytes) }),
+        ...(options.referenceCacheBytes !== undefined && {
+          referenceCache: new ReferenceCache(options.referenceCacheBytes),
+        }),
         ...options.activityDeps,
       }),
       ...options.activities,

@@ -30,7 +30,12 @@ export function tributary(args: string[], env: Env = {}, options: { timeout?: nu
     execFile(
       process.execPath,
       [BIN, ...args],
-      { cwd: ROOT, env: environment(env), maxBuffer: 1 << 26, ...(options.timeout ? { timeout: options.timeout } : {}) },
+      {
+        cwd: ROOT,
+        env: environment(env),
+        maxBuffer: 1 << 26,
+        ...(options.timeout ? { timeout: options.timeout } : {}),
+      },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
         resolve({ code, stdout, stderr });
@@ -80,5 +85,7 @@ export class TributaryProcess {
 /** Starts `tributary <args>`; with `node: true`, `node <args>` in the project folder instead. */
 export function spawnTributary(args: string[], env: Env = {}, options: { node?: boolean } = {}): TributaryProcess {
   const argv = options.node ? args : [BIN, ...args];
-  return new TributaryProcess(spawn(process.execPath, argv, { cwd: ROOT, env: environment(env), stdio: ['ignore', 'pipe', 'pipe'] }));
+  return new TributaryProcess(
+    spawn(process.execPath, argv, { cwd: ROOT, env: environment(env), stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
 }

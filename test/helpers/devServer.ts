@@ -75,7 +75,17 @@ export class DevServer {
 
   async start(): Promise<void> {
     const cli = await temporalCliPath();
-    const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(this.port), '--headless', '--log-level', 'error'];
+    const args = [
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(this.port),
+      '--headless',
+      '--log-level',
+      'error',
+    ];
     if (this.db) args.push('--db-filename', this.db);
     this.child = spawn(cli, args, { stdio: 'ignore' });
     await waitFor(`the dev server at ${this.address}`, () => serverAnswers(this.address, 1_000), 60_000);

@@ -15,8 +15,13 @@ export class WorkerProcess {
 
   static async start(env: Env, args: string[] = []): Promise<WorkerProcess> {
     const worker = new WorkerProcess(spawnTributary(['worker', ...args], { TRIBUTARY_LOG_LEVEL: 'WARN', ...env }));
-    await waitFor('the worker to start polling', () => worker.output.includes('Worker polling') || !worker.process.running, 60_000);
-    if (!worker.process.running) throw new Error(`The worker exited with code ${worker.child.exitCode}:\n${worker.output}`);
+    await waitFor(
+      'the worker to start polling',
+      () => worker.output.includes('Worker polling') || !worker.process.running,
+      60_000,
+    );
+    if (!worker.process.running)
+      throw new Error(`The worker exited with code ${worker.child.exitCode}:\n${worker.output}`);
     return worker;
   }
 

@@ -53,7 +53,10 @@ export function stubActivities(script: StubScript = {}) {
   const failIf = (stage: StubStage, dataset: string) => {
     const failure = script.fails?.[dataset];
     if (failure?.stage === stage) {
-      throw ApplicationFailure.nonRetryable(`Dataset ${dataset}: stub ${stage} failure (${failure.type})`, failure.type);
+      throw ApplicationFailure.nonRetryable(
+        `Dataset ${dataset}: stub ${stage} failure (${failure.type})`,
+        failure.type,
+      );
     }
   };
   const succeeded = (dataset: DatasetRef): DatasetSummary => ({
@@ -69,8 +72,17 @@ export function stubActivities(script: StubScript = {}) {
       const spec = parseSpec(input.spec);
       if (!('list' in spec.datasets)) throw new Error('stub prepareRun: give the datasets as a list');
       const folders = spec.datasets.list;
-      const reference: ReferenceRef = { products: `${spec.dataRoot}/products`, substitutes: `${spec.dataRoot}/substitutes` };
-      return { spec, week: input.week ?? spec.week ?? input.defaultWeek, folders, bytes: folders.map(() => 1_000), reference };
+      const reference: ReferenceRef = {
+        products: `${spec.dataRoot}/products`,
+        substitutes: `${spec.dataRoot}/substitutes`,
+      };
+      return {
+        spec,
+        week: input.week ?? spec.week ?? input.defaultWeek,
+        folders,
+        bytes: folders.map(() => 1_000),
+        reference,
+      };
     },
     readDataset: (dataset: DatasetRef) =>
       runStage('read', dataset.name, {}, async () => {
@@ -118,7 +130,13 @@ export function stubActivities(script: StubScript = {}) {
         await work(script.computeMs ?? 0);
         const summaries = input.datasets.map((d): DatasetSummary =>
           script.failedInBatch?.includes(d.name)
-            ? { dataset: d.name, status: 'failed', outputs: [], stages: {}, error: { stage: 'read', type: 'UnreadableParquet', message: `stub: ${d.name}` } }
+            ? {
+                dataset: d.name,
+                status: 'failed',
+                outputs: [],
+                stages: {},
+                error: { stage: 'read', type: 'UnreadableParquet', message: `stub: ${d.name}` },
+              }
             : succeeded(d),
         );
         return { summaries };

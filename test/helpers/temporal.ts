@@ -35,7 +35,11 @@ export const startTestServer = testEnvironment;
 
 /** A task queue of its own for each test, readable in the Web UI. */
 export function taskQueueFor(title: string): string {
-  const slug = title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+  const slug = title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 60);
   return `test-${slug}-${randomUUID().slice(0, 8)}`;
 }
 
@@ -44,7 +48,9 @@ export async function workflowBundle(): Promise<WorkflowBundleOption> {
   return { codePath: await provided('workflowBundlePath') };
 }
 
-export type TestWorkerOptions = Omit<TributaryWorkerOptions, 'workflowBundle'> & { workflowBundle?: WorkflowBundleOption };
+export type TestWorkerOptions = Omit<TributaryWorkerOptions, 'workflowBundle'> & {
+  workflowBundle?: WorkflowBundleOption;
+};
 
 /** A worker in this process: the suite's bundle, Tributary's activities, the test-only ones, and any in `activities`. */
 export async function startWorker(options: TestWorkerOptions): Promise<Worker> {

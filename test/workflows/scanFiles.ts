@@ -30,7 +30,10 @@ export async function scanFiles(input: ScanFilesInput): Promise<ScanFilesResult>
     throw ApplicationFailure.nonRetryable('scanFiles needs a non-empty "files" list', 'InvalidInput');
   }
   if (!Number.isInteger(maxInFlight) || maxInFlight < 1) {
-    throw ApplicationFailure.nonRetryable(`"maxInFlight" must be a whole number >= 1, got ${maxInFlight}`, 'InvalidInput');
+    throw ApplicationFailure.nonRetryable(
+      `"maxInFlight" must be a whole number >= 1, got ${maxInFlight}`,
+      'InvalidInput',
+    );
   }
   const parentId = workflowInfo().workflowId;
   const scans = await mapBounded(input.files, maxInFlight, (file, index) =>
