@@ -3,8 +3,11 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Workflow tests each start a real Temporal dev server; two at a time fits a 2-core machine.
-    maxWorkers: 2,
+    // One dev server and one workflow bundle for the whole suite (test/globalSetup.ts).
+    globalSetup: ['test/globalSetup.ts'],
+    // Files no longer start a server each, and many of them mostly wait (CLI processes, retries,
+    // deadlines): three at a time on a 2-core machine.
+    maxWorkers: 3,
     testTimeout: 120_000,
     hookTimeout: 180_000,
     setupFiles: ['test/setup.ts'],

@@ -5,13 +5,14 @@
  */
 import { Context } from '@temporalio/activity';
 import pl from 'nodejs-polars';
-import type { DatasetRef, DatasetSummary, FileScan, ReferenceRef } from '../common/types';
+import type { RunReport } from '../common/report';
+import type { DatasetRef, DatasetSummary, ReferenceRef } from '../common/types';
 import type { AvailabilityRule, QualityRules } from '../spec/types';
 import { checkAvailability } from './availability';
 import { processBatch, type BatchInput } from './batch';
 import { findUnchanged, recordOutputs, type OutputKey } from './fingerprints';
 import { computeMetrics, type ComputeInput, type StagedTable } from './compute';
-import { scanSummary, unreadable } from './parquet';
+import { unreadable } from './parquet';
 import { prepareRun } from './plan';
 import { publishOutputs } from './publish';
 import { readDataset, readReferenceFiles } from './read';
@@ -42,10 +43,6 @@ export function createActivities(deps: ActivityDeps = {}) {
     cache.get(file, (f) => pl.scanParquet(f).collect().catch((err: unknown) => Promise.reject(unreadable(f, err))));
 
   return {
-    /** Row count and schema of one parquet file. */
-    async inspectParquet(file: string): Promise<FileScan> {
-      return { file, ...(await scanSummary(file)) };
-    },
     /** Validates the spec and finds the datasets: the run's plan. */
     prepareRun: (input: { spec: unknown; week?: string; defaultWeek: string }) =>
       runStage('resolve', '*', hooks, () => prepareRun(input, Context.current().info.workflowExecution?.workflowId)),

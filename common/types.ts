@@ -4,14 +4,6 @@ import type { DatasetStage, Stage } from './stages';
 
 export type { DatasetStage } from './stages';
 
-/** What one parquet file holds, without reading its rows into the orchestrator. */
-export interface FileScan {
-  file: string;
-  rows: number;
-  /** Column name to polars data type, e.g. `{ units: "Int32" }`. */
-  schema: Record<string, string>;
-}
-
 /** One dataset: a folder under the data root with its input files. */
 export interface DatasetRef {
   name: string;

@@ -13,37 +13,29 @@
  * the replay test exists to catch.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile as writeText } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile as writeText } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON, type History } from '@temporalio/common/lib/proto-utils';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import type { ActivityDeps } from '../activities';
 import type { FaultHook } from '../activities/stage';
 import type { RunReport } from '../common/report';
-import { EXAMPLE_SPEC } from '../cli/demo';
 import { generateRetailWeek } from '../datagen';
-import { ensureTemporalCli } from '../runtime/temporalCli';
-import { createWorker, WORKFLOWS_PATH } from '../workers/worker';
-import type { ScanFilesResult } from '../workflows/scanFiles';
+import { TEST_WORKFLOWS_PATH } from '../test/globalSetup';
+import { temporalCliPath } from '../test/helpers/devServer';
+import { tempDir } from '../test/helpers/parquet';
+import { testActivities } from '../test/helpers/testActivities';
+import { specFor } from '../test/helpers/weekly';
+import type { ScanFilesResult } from '../test/workflows/scanFiles';
+import { createWorker } from '../workers/worker';
 
 const noop = (): void => undefined;
 const quiet = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error };
 
 export const HISTORY_DIR = path.resolve(__dirname, '../test/history_files');
-/** The example spec (what `tributary demo` runs) over `dataRoot`, writing under `outputRoot`. */
-async function specFor(dataRoot: string, outputRoot: string, overrides: Record<string, unknown> = {}) {
-  const example = JSON.parse(await readFile(EXAMPLE_SPEC, 'utf8')) as Record<string, unknown>;
-  return { ...example, dataRoot, output: { ...(example.output as object), root: outputRoot }, ...overrides };
-}
-
-/** The workflow code the recording workers run, bundled once. */
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-const workflowBundle = () => (bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet }));
-
 const SIZE = { regions: 2, stores: 4, products: 40, days: 7, seed: 5, week: '2026-11-16', substitutionShare: 0.6, stockoutRate: 0.15 };
 
 /** One entry of `index.json`: what `test/replay.test.ts` needs to replay the file. */
@@ -116,8 +108,18 @@ async function recordTree(env: TestWorkflowEnvironment, scenario: string, handle
   return recorded;
 }
 
+// The test workflows (Tributary's own and scanFiles), as test/replay.test.ts replays them.
+let bundle: ReturnType<typeof bundleWorkflowCode> | undefined;
+const testBundle = () => (bundle ??= bundleWorkflowCode({ workflowsPath: TEST_WORKFLOWS_PATH, logger: quiet }));
+
 async function withWorker<T>(env: TestWorkflowEnvironment, taskQueue: string, deps: ActivityDeps, run: (worker: Worker) => Promise<T>): Promise<T> {
-  const worker = await createWorker({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activityDeps: deps });
+  const worker = await createWorker({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await testBundle(),
+    activityDeps: deps,
+    activities: testActivities,
+  });
   return worker.runUntil(run(worker));
 }
 
@@ -137,13 +139,12 @@ function check(condition: boolean, scenario: string, what: string, actual: unkno
   if (!condition) throw new Error(`Scenario ${scenario} did not take the intended path: ${what}; got ${JSON.stringify(actual)}`);
 }
 
-/** Records every scenario into `dir` (default: test/history_files, where the replay test reads them). */
-export async function recordHistories(log: (line: string) => void = console.log, dir = HISTORY_DIR): Promise<Recorded[]> {
+export async function recordHistories(log: (line: string) => void = console.log): Promise<Recorded[]> {
   const temps: string[] = [];
   const temp = async (prefix: string) => {
-    const folder = await mkdtemp(path.join(tmpdir(), prefix));
-    temps.push(folder);
-    return folder;
+    const dir = await tempDir(prefix);
+    temps.push(dir);
+    return dir;
   };
   const recorded: Recorded[] = [];
   const data = await temp('tributary-record-data-');
@@ -151,9 +152,9 @@ export async function recordHistories(log: (line: string) => void = console.log,
     const manifest = await generateRetailWeek({ out: data, ...SIZE });
     const [first, second] = manifest.regions as [string, string];
     log(`sample data: ${data} (regions ${manifest.regions.join(', ')})`);
-    // A dev server of its own, on a free port, from the Temporal CLI the project caches.
-    const cli = await ensureTemporalCli();
-    const env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: cli } } });
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: { executable: { type: 'existing-path', path: await temporalCliPath() } },
+    });
     try {
       await recordScenarios(env, data, first, second, temp, recorded);
     } finally {
@@ -165,7 +166,7 @@ export async function recordHistories(log: (line: string) => void = console.log,
 
   // The workflow code may have changed on disk while the worker ran (an editor, another engineer):
   // recorded histories must replay against the code as it is now, or they would fail the test.
-  const fresh = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
+  const fresh = await bundleWorkflowCode({ workflowsPath: TEST_WORKFLOWS_PATH, logger: quiet });
   const broken: string[] = [];
   let replayed = 0;
   for await (const result of Worker.runReplayHistories({ workflowBundle: fresh, replayName: 'record-check' }, recorded)) {
@@ -181,24 +182,24 @@ export async function recordHistories(log: (line: string) => void = console.log,
 
   // Everything recorded and checked: only now write, so a failed run leaves the old files as they were. Files
   // this script does not produce (e.g. kept histories of older code) and their index entries stay.
-  await mkdir(dir, { recursive: true });
-  const indexFile = path.join(dir, 'index.json');
+  await mkdir(HISTORY_DIR, { recursive: true });
+  const indexFile = path.join(HISTORY_DIR, 'index.json');
   const previous = existsSync(indexFile) ? (JSON.parse(await readFile(indexFile, 'utf8')) as Record<string, HistoryIndexEntry>) : {};
   const index: Record<string, HistoryIndexEntry> = {};
   for (const { file, json, history: _history, ...entry } of recorded) {
-    await writeText(path.join(dir, file), `${json}\n`);
+    await writeText(path.join(HISTORY_DIR, file), `${json}\n`);
     index[file] = entry;
     log(`${file.padEnd(40)} ${entry.workflowType.padEnd(16)} ${String(entry.events).padStart(4)} events  ${entry.workflowId}`);
   }
   for (const [file, entry] of Object.entries(previous)) {
-    if (!(file in index) && existsSync(path.join(dir, file))) {
+    if (!(file in index) && existsSync(path.join(HISTORY_DIR, file))) {
       index[file] = entry;
       log(`${file.padEnd(40)} kept (not produced by this script)`);
     }
   }
   await writeText(indexFile, `${JSON.stringify(index, null, 2)}\n`);
-  await writeText(path.join(dir, 'README.md'), readme(index, data));
-  log(`${recorded.length} histories recorded into ${path.relative(process.cwd(), dir) || '.'}`);
+  await writeText(path.join(HISTORY_DIR, 'README.md'), readme(index, data));
+  log(`${recorded.length} histories recorded into ${path.relative(process.cwd(), HISTORY_DIR) || '.'}`);
   return recorded;
 }
 
@@ -213,8 +214,7 @@ async function recordScenarios(
 ): Promise<void> {
   // (a) every dataset succeeds
   {
-    const spec = await specFor(data, await temp('tributary-record-out-'));
-    const { handle, report } = await runWeekly(env, 'weekly-ok', spec);
+    const { handle, report } = await runWeekly(env, 'weekly-ok', specFor(data, await temp('tributary-record-out-')));
     check(report.status === 'succeeded', 'weekly-ok', 'status succeeded', report.status);
     recorded.push(...(await recordTree(env, 'weekly-ok', handle)));
   }
@@ -223,8 +223,7 @@ async function recordScenarios(
     const damaged = await temp('tributary-record-damaged-');
     await generateRetailWeek({ out: damaged, ...SIZE });
     await writeText(path.join(damaged, 'sales', first, 'transactions.parquet'), 'PAR1 this is not parquet at all');
-    const spec = await specFor(damaged, await temp('tributary-record-out-'));
-    const { handle, report } = await runWeekly(env, 'weekly-dataset-fails', spec);
+    const { handle, report } = await runWeekly(env, 'weekly-dataset-fails', specFor(damaged, await temp('tributary-record-out-')));
     const failed = report.datasets.find((d) => d.dataset === first);
     check(report.status === 'partial', 'weekly-dataset-fails', 'status partial', report.status);
     check(failed?.error?.stage === 'read' && failed.error.type === 'UnreadableParquet', 'weekly-dataset-fails', `${first} failed at read`, failed?.error);
@@ -235,7 +234,7 @@ async function recordScenarios(
     const faults: FaultHook = (stage, dataset, attempt) => {
       if (stage === 'compute' && dataset === first && attempt <= 2) throw new Error(`simulated transient I/O failure (attempt ${attempt})`);
     };
-    const spec = await specFor(data, await temp('tributary-record-out-'), {
+    const spec = specFor(data, await temp('tributary-record-out-'), {
       stages: { compute: { retry: { maximumAttempts: 4, initialInterval: '200ms', backoffCoefficient: 2 } } },
     });
     const { handle, report } = await runWeekly(env, 'weekly-compute-retried', spec, faults);
@@ -245,7 +244,7 @@ async function recordScenarios(
   }
   // (e) batching and continue-as-new: two batches, one per run
   {
-    const spec = await specFor(data, await temp('tributary-record-out-'), { batching: { maxDatasets: 1 }, continueAsNewAfter: 1 });
+    const spec = specFor(data, await temp('tributary-record-out-'), { batching: { maxDatasets: 1 }, continueAsNewAfter: 1 });
     const { handle, report } = await runWeekly(env, 'weekly-batched', spec);
     check(report.status === 'succeeded' && report.totals.datasets === 2, 'weekly-batched', 'status succeeded over 2 datasets', report.totals);
     const firstRun = handle.firstExecutionRunId;

@@ -8,18 +8,17 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateRetailWeek } from '../datagen';
-import { createWorker } from '../workers/worker';
 import { datasetArrivedSignal, progressQuery, type weeklyLoad } from '../workflows';
 import { tempDir } from './helpers/parquet';
 import { waitFor } from './helpers/processes';
-import { startTestServer, taskQueueFor, workflowBundle } from './helpers/temporal';
+import { testEnvironment, taskQueueFor, startWorker } from './helpers/temporal';
 import { filesUnder, specFor } from './helpers/weekly';
 
 const WEEK = '2026-11-16';
 let env: TestWorkflowEnvironment;
 
 beforeAll(async () => {
-  env = await startTestServer();
+  env = await testEnvironment();
 });
 afterAll(async () => {
   await env?.teardown();
@@ -38,7 +37,7 @@ describe('waiting for data', () => {
     // Checks are an hour apart: only the signal can bring `lands` in before the deadline.
     const spec = specFor(data, out, { availability: { marker: '_SUCCESS', checkEvery: '1 hour', deadline: '20s' } });
     const taskQueue = taskQueueFor('late data');
-    const worker = await createWorker({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle() });
+    const worker = await startWorker({ connection: env.nativeConnection, taskQueue });
     const started = Date.now();
 
     const { report, landedAfter } = await worker.runUntil(async () => {

@@ -15,7 +15,7 @@ import type { DatasetStage } from '../common/types';
 import { fileSchema } from '../activities/parquet';
 import { generateRetailWeek, regionName, type Manifest } from '../datagen';
 import { tempDir } from './helpers/parquet';
-import { startTestServer } from './helpers/temporal';
+import { testEnvironment } from './helpers/temporal';
 import { filesUnder, runWeekly, specFor } from './helpers/weekly';
 
 const SIZE = { regions: 2, stores: 4, products: 40, days: 7, seed: 3, week: '2026-11-16', substitutionShare: 0.6, stockoutRate: 0.15 };
@@ -75,7 +75,7 @@ let data: string;
 let manifest: Manifest;
 
 beforeAll(async () => {
-  env = await startTestServer();
+  env = await testEnvironment();
   data = await tempDir('tributary-bad-inputs-');
   manifest = await generateRetailWeek({ out: data, ...SIZE });
 });

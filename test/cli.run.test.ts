@@ -1,18 +1,15 @@
 /** `tributary run` as a user runs it: a bad spec is refused before anything starts. */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
 import { expect, it } from 'vitest';
 import { DATAGEN_DEFAULTS, generateRetailWeek } from '../datagen';
+import { tributary } from './helpers/cli';
 import { tempDir } from './helpers/parquet';
-import { DevServer, WorkerProcess } from './helpers/processes';
-import { taskQueueFor } from './helpers/temporal';
+import { WorkerProcess } from './helpers/processes';
+import { sharedServerAddress, taskQueueFor } from './helpers/temporal';
 import { specFor } from './helpers/weekly';
-
-const run = promisify(execFile);
-const BIN = path.resolve(__dirname, '../bin/tributary.cjs');
 
 it('refuses a bad spec with every problem by path, exit code 2, and starts nothing', async () => {
   const home = await tempDir('tributary-home-');
@@ -32,12 +29,9 @@ it('refuses a bad spec with every problem by path, exit code 2, and starts nothi
     }),
   );
   // An address nothing listens on: the command must fail before it tries to reach or start a server.
-  const env = { ...process.env, TRIBUTARY_HOME: home, TEMPORAL_ADDRESS: '127.0.0.1:1' };
+  const env = { TRIBUTARY_HOME: home, TEMPORAL_ADDRESS: '127.0.0.1:1' };
 
-  const result = await run(process.execPath, [BIN, 'run', spec], { env }).then(
-    () => ({ code: 0, stderr: '' }),
-    (err: { code: number; stderr: string }) => err,
-  );
+  const result = await tributary(['run', spec], env);
 
   expect(result.code).toBe(2);
   expect(result.stderr).toContain(`Invalid pipeline spec ${spec}`);
@@ -50,12 +44,9 @@ it('names the file and the JSON error when the spec is not JSON', async () => {
   const home = await tempDir('tributary-home-');
   const spec = path.join(home, 'broken.json');
   await writeFile(spec, '{ "name": ');
-  const env = { ...process.env, TRIBUTARY_HOME: home, TEMPORAL_ADDRESS: '127.0.0.1:1' };
+  const env = { TRIBUTARY_HOME: home, TEMPORAL_ADDRESS: '127.0.0.1:1' };
 
-  const result = await run(process.execPath, [BIN, 'run', spec], { env }).then(
-    () => ({ code: 0, stderr: '' }),
-    (err: { code: number; stderr: string }) => err,
-  );
+  const result = await tributary(['run', spec], env);
 
   expect(result.code).toBe(2);
   expect(result.stderr).toContain(`Invalid pipeline spec ${spec}:\n  - not readable as JSON:`);
@@ -63,7 +54,8 @@ it('names the file and the JSON error when the spec is not JSON', async () => {
 
 it('refuses a second run of the same pipeline and week while workers run the first, so outputs never mix', async () => {
   const home = await tempDir('tributary-home-');
-  const server = await DevServer.start(path.join(home, 'temporal.db'));
+  const address = await sharedServerAddress();
+  const connection = await Connection.connect({ address });
   let worker: WorkerProcess | undefined;
   try {
     const data = path.join(home, 'data');
@@ -71,23 +63,23 @@ it('refuses a second run of the same pipeline and week while workers run the fir
     const spec = path.join(home, 'spec.json');
     // The first run waits for a marker that never comes, on a worker of its own: it stays running, served.
     const waiting = { availability: { marker: '_SUCCESS', checkEvery: '1 hour', deadline: '10 minutes' } };
-    await writeFile(spec, JSON.stringify(specFor(data, path.join(home, 'out'), waiting)));
-    const env = { ...process.env, TRIBUTARY_HOME: home, TEMPORAL_ADDRESS: server.address, TRIBUTARY_TASK_QUEUE: taskQueueFor('second run refused') };
+    await writeFile(spec, JSON.stringify(specFor(data, path.join(home, 'out'), { name: 'second-refused', ...waiting })));
+    const env = { TRIBUTARY_HOME: home, TEMPORAL_ADDRESS: address, TRIBUTARY_TASK_QUEUE: taskQueueFor('second run refused') };
     worker = await WorkerProcess.start(env);
-    const args = [BIN, 'run', spec, '--week', DATAGEN_DEFAULTS.week];
+    const args = ['run', spec, '--week', DATAGEN_DEFAULTS.week];
 
-    const first = await run(process.execPath, [...args, '--detach'], { env });
-    const second = await run(process.execPath, args, { env }).then(
-      () => ({ code: 0, stderr: '' }),
-      (err: { code: number; stderr: string }) => err,
-    );
+    const first = await tributary([...args, '--detach'], env);
+    const second = await tributary(args, env);
 
-    expect(first.stdout.trim()).toBe(`test-weekly-${DATAGEN_DEFAULTS.week}`);
+    const id = `second-refused-${DATAGEN_DEFAULTS.week}`;
+    expect(first.stdout.trim(), first.stderr).toBe(id);
     expect(second.code).toBe(2);
-    expect(second.stderr).toContain(`A run of test-weekly for the week of ${DATAGEN_DEFAULTS.week} is already running: test-weekly-${DATAGEN_DEFAULTS.week}`);
-    expect(second.stderr).toContain(`temporal workflow cancel --workflow-id test-weekly-${DATAGEN_DEFAULTS.week}`);
+    expect(second.stderr).toContain(`A run of second-refused for the week of ${DATAGEN_DEFAULTS.week} is already running: ${id}`);
+    expect(second.stderr).toContain(`temporal workflow cancel --workflow-id ${id}`);
   } finally {
     await worker?.kill('SIGKILL');
-    await server.stop();
+    // The first run would wait for its marker for 10 minutes on the shared server: end it.
+    await new Client({ connection }).workflow.getHandle(`second-refused-${DATAGEN_DEFAULTS.week}`).terminate('test over').catch(() => undefined);
+    await connection.close();
   }
 });

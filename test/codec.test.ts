@@ -6,16 +6,14 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Payload } from '@temporalio/common';
 import type { NativeConnection } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ENCRYPTED_ENCODING, EncryptionCodec, encryptionFromEnv, KEY_ID_METADATA, PayloadDecryptionError } from '../runtime/codec';
 import { decodeHistoryPayloads } from '../cli/htmlReport/decode';
 import { connectClient, connectNative, dataConverterFor } from '../runtime/connection';
 import { loadSettings } from '../runtime/settings';
-import type { scanFiles } from '../workflows';
-import { createWorker } from '../workers/worker';
+import type { scanFiles } from './workflows';
 import { tempDir, writeNumberedFiles } from './helpers/parquet';
-import { DevServer } from './helpers/processes';
-import { taskQueueFor, workflowBundle } from './helpers/temporal';
+import { sharedServerAddress, startWorker, taskQueueFor } from './helpers/temporal';
 
 const KEY = randomBytes(32).toString('base64');
 const OTHER_KEY = randomBytes(32).toString('base64');
@@ -80,19 +78,15 @@ function payloadsIn(value: unknown, found: Payload[] = []): Payload[] {
 
 describe('encryption on a real run', () => {
   let dir: string;
-  let server: DevServer;
+  let address: string;
   let file: string;
   beforeAll(async () => {
     dir = await tempDir('tributary-codec-');
-    let files: string[];
-    [server, files] = await Promise.all([DevServer.start(path.join(dir, 'temporal.db')), writeNumberedFiles(dir, [25])]);
-    file = files[0]!;
-  });
-  afterAll(async () => {
-    await server?.stop();
+    address = await sharedServerAddress();
+    file = (await writeNumberedFiles(dir, [25]))[0]!;
   });
 
-  const env = (extra: Record<string, string> = {}) => ({ TEMPORAL_ADDRESS: server.address, TRIBUTARY_HOME: dir, ...extra });
+  const env = (extra: Record<string, string> = {}) => ({ TEMPORAL_ADDRESS: address, TRIBUTARY_HOME: dir, ...extra });
 
   it('runs with the codec in client and worker; the history holds only encrypted payloads; a wrong key fails naming the key id', async () => {
     const settings = loadSettings(env({ TRIBUTARY_ENCRYPTION_KEY: KEY, TRIBUTARY_ENCRYPTION_KEY_ID: 'tributary-test-1' }));
@@ -103,7 +97,7 @@ describe('encryption on a real run', () => {
     try {
       native = await connectNative(settings);
       const taskQueue = taskQueueFor('encrypted');
-      const worker = await createWorker({ connection: native, taskQueue, workflowBundle: await workflowBundle(), dataConverter: dataConverterFor(settings) });
+      const worker = await startWorker({ connection: native, taskQueue, dataConverter: dataConverterFor(settings) });
       const handle = await encrypted.client.workflow.start<typeof scanFiles>('scanFiles', { taskQueue, workflowId: taskQueue, args: [{ files: [file] }] });
       // A worker without the codec could not read its input and would retry forever: bound the wait.
       const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the encrypted run did not finish within 60 s')), 60_000).unref());

@@ -1,26 +1,24 @@
 /**
  * Connection settings (runtime/connection.ts): Temporal's variable names and envconfig profiles,
  * clear errors, and real TLS. The dev server has no TLS flags, so a TLS-terminating proxy on
- * loopback (Node's tls, ALPN h2, client certificates required) sits in front of a plain dev server.
+ * loopback (Node's tls, ALPN h2, client certificates required) sits in front of the suite's dev server.
  */
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
-import { promisify } from 'node:util';
 import type { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, connectNative, connectOptions, ensureServer, isSecured } from '../runtime/connection';
 import { loadSettings } from '../runtime/settings';
-import type { scanFiles } from '../workflows';
-import { createWorker } from '../workers/worker';
+import type { scanFiles } from './workflows';
+import { tributary } from './helpers/cli';
 import { tempDir, writeNumberedFiles } from './helpers/parquet';
-import { DevServer, freePort, waitFor } from './helpers/processes';
-import { taskQueueFor, workflowBundle } from './helpers/temporal';
+import { freePort, waitFor } from './helpers/processes';
+import { sharedServerAddress, startWorker, taskQueueFor } from './helpers/temporal';
 
-const BIN = path.resolve(__dirname, '../bin/tributary.cjs');
 const noLog = () => undefined;
 
 describe('connection settings', () => {
@@ -131,7 +129,7 @@ function makeCertificates(dir: string): Record<'ca' | 'otherCa' | 'serverCert' |
 describe.skipIf(!hasOpenssl)('TLS for real: mutual TLS through a TLS-terminating proxy (needs the openssl CLI)', () => {
   let dir: string;
   let certs: ReturnType<typeof makeCertificates>;
-  let server: DevServer;
+  let server: { address: string; port: number };
   let proxy: tls.Server;
   const sockets = new Set<net.Socket>();
   let tlsAddress: string;
@@ -139,7 +137,8 @@ describe.skipIf(!hasOpenssl)('TLS for real: mutual TLS through a TLS-terminating
   beforeAll(async () => {
     dir = await tempDir('tributary-tls-');
     certs = makeCertificates(dir);
-    server = await DevServer.start(path.join(dir, 'temporal.db'));
+    const address = await sharedServerAddress(); // the suite's server, behind a TLS proxy of this test's own
+    server = { address, port: Number(address.split(':')[1]) };
     const pem = (f: string) => readFileSync(f);
     // Client certificates are required and must come from the test CA: mutual TLS, as on Temporal Cloud.
     proxy = tls.createServer(
@@ -163,7 +162,6 @@ describe.skipIf(!hasOpenssl)('TLS for real: mutual TLS through a TLS-terminating
   afterAll(async () => {
     proxy?.close();
     for (const s of sockets) s.destroy();
-    await server?.stop();
   });
 
   /** The environment an operator would set; the certificate names `localhost`, the address is an IP. */
@@ -188,7 +186,7 @@ describe.skipIf(!hasOpenssl)('TLS for real: mutual TLS through a TLS-terminating
     try {
       native = await connectNative(settings);
       const taskQueue = taskQueueFor('tls');
-      const worker = await createWorker({ connection: native, taskQueue, workflowBundle: await workflowBundle() });
+      const worker = await startWorker({ connection: native, taskQueue });
       const run = await client.workflow.start<typeof scanFiles>('scanFiles', { taskQueue, workflowId: taskQueue, args: [{ files: [file!] }] });
       const result = await worker.runUntil(run.result());
       expect(result.totalRows).toBe(42);
@@ -204,8 +202,7 @@ describe.skipIf(!hasOpenssl)('TLS for real: mutual TLS through a TLS-terminating
   });
 
   it('tributary doctor connects through TLS from the environment alone', async () => {
-    const env = { ...process.env, ...tlsEnv(), TRIBUTARY_TASK_QUEUE: taskQueueFor('doctor tls') };
-    const out = await promisify(execFile)(process.execPath, [BIN, 'doctor'], { env }).catch((err: { stdout: string; stderr: string }) => err);
+    const out = await tributary(['doctor'], { ...tlsEnv(), TRIBUTARY_TASK_QUEUE: taskQueueFor('doctor tls') });
     expect(out.stdout).toMatch(new RegExp(`ok +Temporal server +answers at ${tlsAddress}`));
     expect(out.stdout).toMatch(/ok +namespace "default" +exists/);
   });

@@ -1,35 +1,21 @@
 /**
- * `tributary doctor` as an operator runs it, against a real dev server in the states that matter:
+ * `tributary doctor` as an operator runs it, against the suite's dev server in the states that matter:
  * no server, a server without a worker (and a missing namespace), all fine, and a bad data root.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { NativeConnection } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateRetailWeek } from '../datagen';
-import { createWorker } from '../workers/worker';
+import { tributary, type CliResult } from './helpers/cli';
 import { tempDir } from './helpers/parquet';
-import { DevServer, freePort } from './helpers/processes';
-import { taskQueueFor, workflowBundle } from './helpers/temporal';
+import { freePort } from './helpers/processes';
+import { taskQueueFor, testEnvironment, withWorker } from './helpers/temporal';
 import { specFor } from './helpers/weekly';
 
-const BIN = path.resolve(__dirname, '../bin/tributary.cjs');
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function doctor(env: Record<string, string>, args: string[] = []): Promise<Outcome> {
-  return promisify(execFile)(process.execPath, [BIN, 'doctor', ...args], { env: { ...process.env, ...env } }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (err: { code: number; stdout: string; stderr: string }) => err,
-  );
-}
+type Outcome = CliResult;
+const doctor = (env: Record<string, string>, args: string[] = []) => tributary(['doctor', ...args], env);
 
 /** The line of one check: its status and its text. */
 function line(out: Outcome, name: string): { status: string; text: string } {
@@ -39,21 +25,23 @@ function line(out: Outcome, name: string): { status: string; text: string } {
 }
 
 let home: string;
-let server: DevServer;
+let env: TestWorkflowEnvironment;
+let server: { address: string };
 let spec: string;
 
 beforeAll(async () => {
   home = await tempDir('tributary-doctor-');
   const data = path.join(home, 'data');
-  [server] = await Promise.all([
-    DevServer.start(path.join(home, 'temporal.db')),
+  [env] = await Promise.all([
+    testEnvironment(),
     generateRetailWeek({ out: data, regions: 2, stores: 2, products: 10, days: 7, seed: 3, week: '2026-11-16', substitutionShare: 0.6, stockoutRate: 0.15 }),
   ]);
+  server = { address: env.address };
   spec = path.join(home, 'spec.json');
   await writeFile(spec, JSON.stringify(specFor(data, path.join(home, 'out'))));
 });
 afterAll(async () => {
-  await server?.stop();
+  await env?.teardown();
 });
 
 describe('tributary doctor', () => {
@@ -96,19 +84,15 @@ describe('tributary doctor', () => {
 
   it('with a worker polling and a good spec: every check ok, exit code 0', async () => {
     const queue = taskQueueFor('doctor all fine');
-    const connection = await NativeConnection.connect({ address: server.address });
-    try {
-      const worker = await createWorker({ connection, taskQueue: queue, workflowBundle: await workflowBundle() });
-      const out = await worker.runUntil(() => doctor({ TEMPORAL_ADDRESS: server.address, TRIBUTARY_TASK_QUEUE: queue }, [spec]));
+    const out = await withWorker({ connection: env.nativeConnection, taskQueue: queue }, () =>
+      doctor({ TEMPORAL_ADDRESS: server.address, TRIBUTARY_TASK_QUEUE: queue }, [spec]),
+    );
 
-      expect(out.stdout.trim().split('\n').slice(0, -2).map((l) => l.slice(0, 8).trim())).toEqual(Array(9).fill('ok'));
-      expect(line(out, `workers on "${queue}"`).text).toBe('a worker polled the task queue within the last 75 s');
-      expect(line(out, 'output root').text).toMatch(/ free at /);
-      expect(out.stdout).toContain('All 9 checks ok.');
-      expect(out.code).toBe(0);
-    } finally {
-      await connection.close();
-    }
+    expect(out.stdout.trim().split('\n').slice(0, -2).map((l) => l.slice(0, 8).trim())).toEqual(Array(9).fill('ok'));
+    expect(line(out, `workers on "${queue}"`).text).toBe('a worker polled the task queue within the last 75 s');
+    expect(line(out, 'output root').text).toMatch(/ free at /);
+    expect(out.stdout).toContain('All 9 checks ok.');
+    expect(out.code).toBe(0);
   });
 
   it('with a data root that does not exist: names it and how to fix it; datasets are not checked', async () => {

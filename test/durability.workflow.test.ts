@@ -1,8 +1,8 @@
 /**
- * The durability promise under real faults: a dev server and `tributary worker` processes, a weekly
- * run over enough data to take a while, and processes really killed (SIGKILL) or stopped mid-run.
- * After each run: it completed, every output exists exactly once, no completed stage ran again,
- * and the stages cut short were retried.
+ * The durability promise under real faults: `tributary worker` processes, a weekly run over enough
+ * data to take a while, and processes really killed (SIGKILL) or stopped mid-run. After each run: it
+ * completed, every output exists exactly once, no completed stage ran again, and the stages cut short
+ * were retried. Worker kills run on the suite's dev server; the server restart on one of its own.
  */
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
@@ -14,44 +14,44 @@ import type { weeklyLoad } from '../workflows';
 import { expectExactlyOnceOutputs, expectInFlightRetried, expectNoCompletedStageRanAgain } from './helpers/invariants';
 import { tempDir } from './helpers/parquet';
 import { DevServer, inFlight, readLedger, waitFor, WorkerProcess } from './helpers/processes';
-import { taskQueueFor } from './helpers/temporal';
+import { sharedServerAddress, taskQueueFor } from './helpers/temporal';
 import { specFor } from './helpers/weekly';
 
 const WEEK = '2026-11-16';
-// About 600k stock rows per region: a few seconds of polars work per dataset, so kills land mid-stage.
-const SIZE = { regions: 6, stores: 100, products: 800, days: 7, seed: 21, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.15 };
+// About 140k stock rows per region: a second or more of polars work per dataset, so kills land mid-stage.
+const SIZE = { regions: 6, stores: 50, products: 400, days: 7, seed: 21, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.15 };
 // Short heartbeat timeouts so the attempts of a dead worker are retried within seconds.
 const FAST_RECOVERY = Object.fromEntries(
   ['read', 'compute', 'write'].map((s) => [s, { heartbeatTimeout: '3s', startToCloseTimeout: '5 minutes', retry: { initialInterval: '200ms', maximumAttempts: 10 } }]),
 );
 
-let server: DevServer;
-let client: Client;
-let connection: Connection;
+let home: string;
 let data: string;
 let manifest: Manifest;
 const workers: WorkerProcess[] = [];
+const connections: Connection[] = [];
+let ownServer: DevServer | undefined;
 
 beforeAll(async () => {
-  const home = await tempDir('tributary-durability-');
-  server = await DevServer.start(path.join(home, 'temporal.db'));
+  home = await tempDir('tributary-durability-');
   data = path.join(home, 'data');
   manifest = await generateRetailWeek({ out: data, ...SIZE });
-  connection = await Connection.connect({ address: server.address });
-  client = new Client({ connection });
 });
 afterAll(async () => {
   for (const w of workers) await w.kill('SIGKILL').catch(() => undefined);
-  await connection?.close();
-  await server?.stop();
+  for (const c of connections) await c.close();
+  await ownServer?.stop();
 });
 
 /** A run on its own task queue and ledger, served only by worker processes this test starts. */
-async function startRun(title: string) {
+async function startRun(title: string, address: string) {
+  const connection = await Connection.connect({ address });
+  connections.push(connection);
+  const client = new Client({ connection });
   const taskQueue = taskQueueFor(title);
   const out = await tempDir('tributary-durability-out-');
   const ledgerFile = path.join(out, '..', `${path.basename(out)}.ledger.jsonl`);
-  const env = { TEMPORAL_ADDRESS: server.address, TRIBUTARY_TASK_QUEUE: taskQueue, TRIBUTARY_LEDGER: ledgerFile, TRIBUTARY_WORKER_ACTIVITIES: '2' };
+  const env = { TEMPORAL_ADDRESS: address, TRIBUTARY_TASK_QUEUE: taskQueue, TRIBUTARY_LEDGER: ledgerFile, TRIBUTARY_WORKER_ACTIVITIES: '2' };
   const startWorker = async () => {
     const worker = await WorkerProcess.start(env);
     workers.push(worker);
@@ -82,9 +82,9 @@ async function resultOf(handle: WorkflowHandle<typeof weeklyLoad>, timeoutMs = 2
 const started = (ledger: LedgerEntry[], stage: string) => inFlight(ledger).filter((e) => e.stage === stage);
 const finished = (ledger: LedgerEntry[], stage: string) => ledger.filter((e) => e.event === 'done' && e.stage === stage).length;
 
-describe('durability', () => {
+describe('durability', { timeout: 300_000 }, () => {
   it('survives its worker being SIGKILLed three times: completes, outputs exactly once, no completed stage redone', async () => {
-    const run = await startRun('worker killed');
+    const run = await startRun('worker killed', await sharedServerAddress());
     let worker = await run.startWorker();
     const interrupted: LedgerEntry[] = [];
     // Three different points: the first compute, after a dataset is published, near the end.
@@ -110,7 +110,7 @@ describe('durability', () => {
   });
 
   it('lets in-flight work finish on SIGTERM (graceful shutdown) and takes no new work', async () => {
-    const run = await startRun('graceful shutdown');
+    const run = await startRun('graceful shutdown', await sharedServerAddress());
     const first = await run.startWorker();
     const busy = await waitFor('a compute in flight on the first worker', () => started(run.ledger(), 'compute').find((e) => e.pid === first.pid), 120_000);
 
@@ -136,7 +136,9 @@ describe('durability', () => {
   });
 
   it('survives the Temporal server being stopped and restarted on the same database mid-run', async () => {
-    const run = await startRun('server restart');
+    // A server of its own (with its state in a file): this test stops it.
+    const server = (ownServer = await DevServer.start(path.join(home, 'temporal.db')));
+    const run = await startRun('server restart', server.address);
     const worker = await run.startWorker();
     await waitFor('a compute in flight', () => started(run.ledger(), 'compute').length > 0, 120_000);
 

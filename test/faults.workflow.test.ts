@@ -12,11 +12,10 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../common/report';
 import { generateRetailWeek, type Manifest } from '../datagen';
-import { createWorker } from '../workers/worker';
 import type { weeklyLoad } from '../workflows';
 import { tempDir } from './helpers/parquet';
 import { inFlight, readLedger, waitFor } from './helpers/processes';
-import { startTestServer, taskQueueFor, temporalCliPath, workflowBundle } from './helpers/temporal';
+import { testEnvironment, taskQueueFor, temporalCliPath, startWorker } from './helpers/temporal';
 import { filesUnder, runWeekly, specFor } from './helpers/weekly';
 
 const WEEK = '2026-11-16';
@@ -25,7 +24,7 @@ let small: string;
 let smallManifest: Manifest;
 
 beforeAll(async () => {
-  env = await startTestServer();
+  env = await testEnvironment();
   small = await tempDir('tributary-faults-');
   smallManifest = await generateRetailWeek({ out: small, regions: 3, stores: 10, products: 100, days: 7, seed: 5, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.15 });
 });
@@ -72,7 +71,7 @@ describe('cancellation', () => {
     const out = await tempDir('tributary-out-');
     const ledgerFile = path.join(out, '..', `${path.basename(out)}.ledger.jsonl`);
     const taskQueue = taskQueueFor('cancelled run');
-    const worker = await createWorker({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activityDeps: { ledgerFile } });
+    const worker = await startWorker({ connection: env.nativeConnection, taskQueue, activityDeps: { ledgerFile } });
     const handle = await env.client.workflow.start<typeof weeklyLoad>('weeklyLoad', {
       taskQueue,
       workflowId: taskQueue,

@@ -21,12 +21,12 @@ import { extractTimeline, type RunHistories, type Segment } from '../cli/htmlRep
 import type { HistoryEvent } from '../cli/htmlReport/events';
 import type { RunReport } from '../common/report';
 import { generateRetailWeek } from '../datagen';
+import { tributary } from './helpers/cli';
 import { tempDir } from './helpers/parquet';
-import { startTestServer, taskQueueFor } from './helpers/temporal';
+import { testEnvironment, taskQueueFor } from './helpers/temporal';
 import { runWeekly, specFor } from './helpers/weekly';
 
 const run = promisify(execFile);
-const BIN = path.resolve(__dirname, '../bin/tributary.cjs');
 const HISTORIES = path.join(__dirname, 'history_files');
 
 /** historyFromJSON, or the same parse with @temporalio/proto's protobufjs (see test/replay.test.ts for why). */
@@ -204,7 +204,7 @@ describe('on a real run, in headless Chromium', () => {
   beforeAll(async () => {
     const executablePath = await ensureChromium();
     [env, browser] = await Promise.all([
-      startTestServer(),
+      testEnvironment(),
       // --no-sandbox: Chromium refuses its sandbox as root, which CI runs as.
       chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] }),
     ]);
@@ -229,9 +229,8 @@ describe('on a real run, in headless Chromium', () => {
     expect(report.totals).toMatchObject({ datasets: 3, succeeded: 2, failed: 1 });
 
     // The command as an operator runs it: it finds the run's report folder by itself.
-    const cli = await run(process.execPath, [BIN, 'report', handle.workflowId], {
-      env: { ...process.env, TEMPORAL_ADDRESS: env.address, TRIBUTARY_HOME: out },
-    });
+    const cli = await tributary(['report', handle.workflowId], { TEMPORAL_ADDRESS: env.address, TRIBUTARY_HOME: out });
+    expect(cli.code, cli.stderr).toBe(0);
     const file = path.join(out, WEEK, '_report.html');
     expect(cli.stdout.trim()).toBe(file);
 
@@ -294,10 +293,13 @@ describe('on a real run, in headless Chromium', () => {
   it('`tributary run` writes <week>/_report.html next to _report.md and prints its path', async () => {
     const out = await tempDir('tributary-page-run-');
     const specFile = path.join(out, 'spec.json');
-    await writeFile(specFile, JSON.stringify(specFor(data, path.join(out, 'output'))));
-    const cli = await run(process.execPath, [BIN, 'run', specFile, '--week', WEEK], {
-      env: { ...process.env, TEMPORAL_ADDRESS: env.address, TRIBUTARY_HOME: out, TRIBUTARY_TASK_QUEUE: taskQueueFor('run page') },
+    await writeFile(specFile, JSON.stringify(specFor(data, path.join(out, 'output'), { name: 'run-page' })));
+    const cli = await tributary(['run', specFile, '--week', WEEK], {
+      TEMPORAL_ADDRESS: env.address,
+      TRIBUTARY_HOME: out,
+      TRIBUTARY_TASK_QUEUE: taskQueueFor('run page'),
     });
+    expect(cli.code, cli.stderr).toBe(0);
     const file = path.join(out, 'output', WEEK, '_report.html');
     expect(cli.stderr).toContain(`Timeline: ${file}`);
     const html = await readFile(file, 'utf8');

@@ -2,29 +2,27 @@
  * What an operator sees of a worker process: its Prometheus endpoint after a real run (Temporal's
  * runtime metrics and the pipeline's own), and its JSON log lines naming run, dataset and stage.
  */
-import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateRetailWeek } from '../datagen';
 import type { weeklyLoad } from '../workflows';
 import { tempDir } from './helpers/parquet';
-import { DevServer, freePort, WorkerProcess } from './helpers/processes';
-import { taskQueueFor } from './helpers/temporal';
+import { freePort, WorkerProcess } from './helpers/processes';
+import { sharedServerAddress, taskQueueFor } from './helpers/temporal';
 import { specFor } from './helpers/weekly';
 
 const WEEK = '2026-11-16';
-let server: DevServer;
+let server: { address: string };
 let connection: Connection;
 let worker: WorkerProcess | undefined;
 
 beforeAll(async () => {
-  server = await DevServer.start(path.join(await tempDir('tributary-obs-'), 'temporal.db'));
+  server = { address: await sharedServerAddress() };
   connection = await Connection.connect({ address: server.address });
 });
 afterAll(async () => {
   await worker?.kill('SIGKILL');
   await connection?.close();
-  await server?.stop();
 });
 
 /** `name{labels} value` lines of a Prometheus text exposition, for one metric name. */

@@ -5,17 +5,16 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { scanFiles } from '../workflows';
-import { createWorker } from '../workers/worker';
+import type { scanFiles } from './workflows';
 import { maxOpenChildren } from './helpers/history';
 import { tempDir, writeNumberedFiles } from './helpers/parquet';
-import { startTestServer, taskQueueFor, workflowBundle } from './helpers/temporal';
+import { testEnvironment, taskQueueFor, startWorker } from './helpers/temporal';
 
 let env: TestWorkflowEnvironment;
 let dir: string;
 
 beforeAll(async () => {
-  env = await startTestServer();
+  env = await testEnvironment();
   dir = await tempDir();
 });
 
@@ -25,11 +24,7 @@ afterAll(async () => {
 
 async function runScan(title: string, files: string[], maxInFlight: number) {
   const taskQueue = taskQueueFor(title);
-  const worker = await createWorker({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-  });
+  const worker = await startWorker({ connection: env.nativeConnection, taskQueue });
   const handle = await env.client.workflow.start<typeof scanFiles>('scanFiles', {
     taskQueue,
     workflowId: taskQueue,
@@ -67,7 +62,7 @@ describe('scanFiles', () => {
 
   it('fails with a clear, non-retried error naming a missing file', async () => {
     const taskQueue = taskQueueFor('missing file');
-    const worker = await createWorker({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle() });
+    const worker = await startWorker({ connection: env.nativeConnection, taskQueue });
     const missing = `${dir}/nope.parquet`;
     const handle = await env.client.workflow.start<typeof scanFiles>('scanFiles', {
       taskQueue,

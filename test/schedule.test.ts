@@ -1,67 +1,46 @@
 /**
- * `tributary schedule` as a user runs it (the CLI as a subprocess), against a real dev server, with
+ * `tributary schedule` as a user runs it (the CLI as a subprocess), against the suite's dev server, with
  * a real worker serving the schedule's runs: create, trigger, describe, pause, backfill, delete.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
+import { ScheduleNotFoundError } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { NativeConnection } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pl from 'nodejs-polars';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../common/report';
 import { DATAGEN_DEFAULTS, generateRetailWeek, type Manifest } from '../datagen';
 import { parseSchedule } from '../spec/schedule';
-import { createWorker } from '../workers/worker';
 import { lastWeek } from '../common/week';
+import { tributary } from './helpers/cli';
 import { tempDir } from './helpers/parquet';
-import { DevServer, waitFor } from './helpers/processes';
-import { taskQueueFor, workflowBundle } from './helpers/temporal';
+import { waitFor } from './helpers/processes';
+import { taskQueueFor, testEnvironment, withWorker } from './helpers/temporal';
 import { filesUnder, specFor } from './helpers/weekly';
 
-const exec = promisify(execFile);
-const BIN = path.resolve(__dirname, '../bin/tributary.cjs');
 const SIZE = { ...DATAGEN_DEFAULTS, regions: 2, stores: 3, products: 20 };
 const DAY_MS = 86_400_000;
 const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 const addDays = (week: string, days: number) => new Date(Date.parse(`${week}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 
 let home: string;
-let server: DevServer;
-let connection: Connection;
-let native: NativeConnection;
-let client: Client;
+let env: TestWorkflowEnvironment;
 
 beforeAll(async () => {
   home = await tempDir('tributary-schedule-');
-  server = await DevServer.start(path.join(home, 'temporal.db'));
-  connection = await Connection.connect({ address: server.address });
-  native = await NativeConnection.connect({ address: server.address });
-  client = new Client({ connection });
+  env = await testEnvironment();
 });
 
 afterAll(async () => {
-  await native?.close();
-  await connection?.close();
-  await server?.stop();
+  await env?.teardown();
 });
 
-async function cli(args: string[], taskQueue: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, TEMPORAL_ADDRESS: server.address, TRIBUTARY_TASK_QUEUE: taskQueue, TRIBUTARY_HOME: home };
-  return exec(process.execPath, [BIN, ...args], { env }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: err.stdout, stderr: err.stderr }),
-  );
-}
-
-/** A worker in this process on the test's task queue while `fn` runs: it serves the schedule's runs. */
-async function withWorker<T>(taskQueue: string, fn: () => Promise<T>): Promise<T> {
-  const worker = await createWorker({ connection: native, taskQueue, workflowBundle: await workflowBundle() });
-  return worker.runUntil(fn);
-}
+/** The CLI on the test's task queue; a worker in this process (`withWorker`) serves the schedule's runs. */
+const cli = (args: string[], taskQueue: string) =>
+  tributary(args, { TEMPORAL_ADDRESS: env.address, TRIBUTARY_TASK_QUEUE: taskQueue, TRIBUTARY_HOME: home });
+const served = <T>(taskQueue: string, fn: () => Promise<T>) => withWorker({ connection: env.nativeConnection, taskQueue }, fn);
 
 async function writeSpec(name: string, spec: Record<string, unknown>): Promise<string> {
   const file = path.join(home, `${name}.json`);
@@ -96,9 +75,9 @@ describe('tributary schedule', () => {
     const created = await cli(['schedule', 'create', spec], taskQueue);
     expect(created.code, created.stderr).toBe(0);
     expect(created.stdout.trim()).toBe('sched-life');
-    expect(created.stderr).toContain(`http://localhost:${server.port + 1000}/namespaces/default/schedules/sched-life`);
+    expect(created.stderr).toContain(`http://localhost:${Number(env.address.split(':')[1]) + 1000}/namespaces/default/schedules/sched-life`);
 
-    const handle = client.schedule.getHandle('sched-life');
+    const handle = env.client.schedule.getHandle('sched-life');
     const described = await handle.describe();
     expect(described.action).toMatchObject({ workflowType: 'weeklyLoad', taskQueue, workflowId: 'sched-life' });
     const input = described.action.args?.[0] as { spec: { name: string; dataRoot: string }; week?: string };
@@ -114,10 +93,10 @@ describe('tributary schedule', () => {
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('A schedule sched-life already exists');
 
-    const { triggered, report } = await withWorker(taskQueue, async () => {
+    const { triggered, report } = await served(taskQueue, async () => {
       const triggered = await cli(['schedule', 'trigger', spec], taskQueue);
       expect(triggered.code, triggered.stderr).toBe(0);
-      const report = (await client.workflow.getHandle(triggered.stdout.trim()).result()) as RunReport;
+      const report = (await env.client.workflow.getHandle(triggered.stdout.trim()).result()) as RunReport;
       return { triggered, report };
     });
     const workflowId = triggered.stdout.trim();
@@ -175,7 +154,7 @@ describe('tributary schedule', () => {
     const spec = await writeSpec('backfill', specFor(data, out, { name: 'sched-backfill' })); // no section: the defaults
 
     expect((await cli(['schedule', 'create', spec], taskQueue)).code).toBe(0);
-    const reports = await withWorker(taskQueue, async () => {
+    const reports = await served(taskQueue, async () => {
       // --to may be any day of the last week: weeks are named by their Monday.
       const backfilled = await cli(['schedule', 'backfill', spec, '--from', weeks[0]!, '--to', addDays(weeks[2]!, 2)], taskQueue);
       expect(backfilled.code, backfilled.stderr).toBe(0);
@@ -183,7 +162,7 @@ describe('tributary schedule', () => {
       expect(ids).toEqual(weeks.map((w) => `sched-backfill-${addDays(w, 7)}T06:00:00Z`));
       const done: { report: RunReport; start: Date; close: Date; scheduled: unknown }[] = [];
       for (const id of ids) {
-        const handle = client.workflow.getHandle(id);
+        const handle = env.client.workflow.getHandle(id);
         await waitFor(`${id} to start`, () => handle.describe().then(() => true, () => false), 90_000);
         const report = (await handle.result()) as RunReport;
         const d = await handle.describe();
@@ -207,7 +186,7 @@ describe('tributary schedule', () => {
     // Dot-folders are bookkeeping (staging, fingerprints), not weekly outputs.
     const folders = new Set((await filesUnder(out)).map((f) => f.split(path.sep)[0]!).filter((f) => !f.startsWith('.')));
     expect([...folders].sort()).toEqual(weeks);
-    await client.schedule.getHandle('sched-backfill').delete();
+    await env.client.schedule.getHandle('sched-backfill').delete();
   });
 
   it('refuses a bad schedule section with every problem by path, and creates nothing', async () => {
@@ -237,12 +216,12 @@ describe('tributary schedule', () => {
       expect(result.stderr).toContain(`  - ${where}`);
     }
     expect(result.stderr).toContain('Nothing was created.');
-    await expect(client.schedule.getHandle('sched-bad').describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
+    await expect(env.client.schedule.getHandle('sched-bad').describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
 
     const goodSpec = await writeSpec('cron-flag', specFor(path.join(home, 'nowhere'), path.join(home, 'never'), { name: 'sched-flag' }));
     const badFlag = await cli(['schedule', 'create', goodSpec, '--cron', 'every monday'], taskQueue);
     expect(badFlag.code).toBe(2);
     expect(badFlag.stderr).toContain('  - --cron: expected 5 fields');
-    await expect(client.schedule.getHandle('sched-flag').describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
+    await expect(env.client.schedule.getHandle('sched-flag').describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
   });
 });

@@ -7,16 +7,15 @@ import { promisify } from 'node:util';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DATAGEN_DEFAULTS, generateRetailWeek } from '../datagen';
-import { createWorker } from '../workers/worker';
 import { tempDir, writeNumberedFiles } from './helpers/parquet';
-import { startTestServer, taskQueueFor, temporalCliPath, workflowBundle } from './helpers/temporal';
+import { testEnvironment, taskQueueFor, temporalCliPath, startWorker } from './helpers/temporal';
 import { specFor } from './helpers/weekly';
 
 const run = promisify(execFile);
 let env: TestWorkflowEnvironment;
 
 beforeAll(async () => {
-  env = await startTestServer();
+  env = await testEnvironment();
 });
 afterAll(async () => {
   await env?.teardown();
@@ -26,7 +25,7 @@ it('a run started with `temporal workflow start` completes and `temporal workflo
   const cli = await temporalCliPath();
   const files = await writeNumberedFiles(await tempDir(), [5, 15, 25]);
   const taskQueue = taskQueueFor('temporal cli start');
-  const worker = await createWorker({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle() });
+  const worker = await startWorker({ connection: env.nativeConnection, taskQueue });
   const common = ['--address', env.address, '--namespace', 'default', '--workflow-id', taskQueue];
 
   const output = await worker.runUntil(async () => {
@@ -47,7 +46,7 @@ it('a weekly load started with `temporal workflow start` reports progress to `te
   const out = await tempDir('tributary-cli-out-');
   await generateRetailWeek({ ...DATAGEN_DEFAULTS, out: data, regions: 2, stores: 4, products: 40 });
   const taskQueue = taskQueueFor('temporal cli weekly');
-  const worker = await createWorker({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle() });
+  const worker = await startWorker({ connection: env.nativeConnection, taskQueue });
   const common = ['--address', env.address, '--namespace', 'default', '--workflow-id', taskQueue];
   const input = { spec: specFor(data, out), week: DATAGEN_DEFAULTS.week };
 

@@ -11,14 +11,14 @@ import { tracingMode, tracingPlugin } from '../runtime/tracing';
 import { createWorker } from '../workers/worker';
 import type { weeklyLoad } from '../workflows';
 import { tempDir } from './helpers/parquet';
-import { startTestServer, taskQueueFor } from './helpers/temporal';
+import { testEnvironment, taskQueueFor } from './helpers/temporal';
 import { specFor } from './helpers/weekly';
 
 const WEEK = '2026-11-16';
 let env: TestWorkflowEnvironment;
 
 beforeAll(async () => {
-  env = await startTestServer();
+  env = await testEnvironment();
 });
 afterAll(async () => {
   await env?.teardown();

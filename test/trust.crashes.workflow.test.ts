@@ -13,20 +13,21 @@ import { generateRetailWeek, type Manifest } from '../datagen';
 import type { weeklyLoad } from '../workflows';
 import { expectExactlyOnceOutputs } from './helpers/invariants';
 import { tempDir } from './helpers/parquet';
-import { DevServer, inFlight, readLedger, waitFor, WorkerProcess } from './helpers/processes';
-import { taskQueueFor } from './helpers/temporal';
+import { inFlight, readLedger, waitFor, WorkerProcess } from './helpers/processes';
+import { sharedServerAddress, taskQueueFor } from './helpers/temporal';
 import { specFor } from './helpers/weekly';
 
 const WEEK = '2026-11-16';
-// One region big enough that its compute takes a few seconds, so each kill lands inside it.
-const SIZE = { regions: 1, stores: 120, products: 800, days: 7, seed: 12, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.15 };
+// One region big enough that its compute takes a second or more, so each kill (within 100 ms of its
+// start) lands inside it.
+const SIZE = { regions: 1, stores: 80, products: 500, days: 7, seed: 12, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.15 };
 const KILLS = 3;
 // Only timings change: a dead worker's attempt is retried within seconds. No retry.maximumAttempts here.
 const QUICK_DETECTION = Object.fromEntries(
   ['read', 'compute', 'write'].map((s) => [s, { heartbeatTimeout: '2s', retry: { initialInterval: '200ms' } }]),
 );
 
-let server: DevServer;
+let server: { address: string };
 let connection: Connection;
 let client: Client;
 let data: string;
@@ -35,7 +36,7 @@ const workers: WorkerProcess[] = [];
 
 beforeAll(async () => {
   const home = await tempDir('tributary-crashes-');
-  server = await DevServer.start(path.join(home, 'temporal.db'));
+  server = { address: await sharedServerAddress() };
   data = path.join(home, 'data');
   manifest = await generateRetailWeek({ out: data, ...SIZE });
   connection = await Connection.connect({ address: server.address });
@@ -44,7 +45,6 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const w of workers) await w.kill('SIGKILL').catch(() => undefined);
   await connection?.close();
-  await server?.stop();
 });
 
 const computeStarts = (ledger: LedgerEntry[]) => inFlight(ledger).filter((e) => e.stage === 'compute');

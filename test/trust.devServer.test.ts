@@ -2,7 +2,7 @@
  * Issue 12, class 7: a dev server never takes over an address the user configured, and two commands
  * starting at once start one dev server, which `tributary server stop` stops.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,12 +11,12 @@ import { afterEach, expect, it } from 'vitest';
 import { DATAGEN_DEFAULTS, generateRetailWeek } from '../datagen';
 import { devServerRefusal, serverAnswers } from '../runtime/devServer';
 import { loadSettings } from '../runtime/settings';
+import { tributary } from './helpers/cli';
 import { tempDir } from './helpers/parquet';
 import { freePort, waitFor } from './helpers/processes';
 import { specFor } from './helpers/weekly';
 
 const exec = promisify(execFile);
-const BIN = path.resolve(__dirname, '../bin/tributary.cjs');
 
 /** Pids of `temporal server start-dev` processes listening on `port` (read from /proc, nothing is signalled). */
 async function devServersOn(port: number): Promise<number[]> {
@@ -47,20 +47,14 @@ async function sampleSpec(home: string): Promise<string> {
   return spec;
 }
 
-const settle = (p: Promise<{ stdout: string; stderr: string }>) =>
-  p.then(
-    (r) => ({ code: 0, ...r }),
-    (err: { code: number; stdout: string; stderr: string }) => err,
-  );
-
 it('refuses to start a dev server on an address from TEMPORAL_ADDRESS where nothing answers, and says what to do', async () => {
   const home = await tempDir('tributary-home-');
   const spec = await sampleSpec(home);
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
-  const env = { ...process.env, TRIBUTARY_HOME: home, TEMPORAL_ADDRESS: address, TRIBUTARY_DEV_SERVER: '' };
+  const env = { TRIBUTARY_HOME: home, TEMPORAL_ADDRESS: address, TRIBUTARY_DEV_SERVER: '' };
 
-  const result = await settle(exec(process.execPath, [BIN, 'run', spec, '--week', DATAGEN_DEFAULTS.week], { env }));
+  const result = await tributary(['run', spec, '--week', DATAGEN_DEFAULTS.week], env);
   started.push(...(await devServersOn(port)));
 
   expect(result.stderr).toContain(
@@ -79,10 +73,10 @@ it('starts exactly one dev server when two commands start at once, and `server s
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   // Asked for explicitly: a dev server on this (configured) address.
-  const env = { ...process.env, TRIBUTARY_HOME: home, TEMPORAL_ADDRESS: address, TRIBUTARY_DEV_SERVER: '1', TRIBUTARY_TASK_QUEUE: 'nobody-polls' };
-  const args = (id: string) => [BIN, 'run', spec, '--week', DATAGEN_DEFAULTS.week, '--detach', '--workflow-id', id];
+  const env = { TRIBUTARY_HOME: home, TEMPORAL_ADDRESS: address, TRIBUTARY_DEV_SERVER: '1', TRIBUTARY_TASK_QUEUE: 'nobody-polls' };
+  const args = (id: string) => ['run', spec, '--week', DATAGEN_DEFAULTS.week, '--detach', '--workflow-id', id];
 
-  const [a, b] = await Promise.all([settle(exec(process.execPath, args('first'), { env })), settle(exec(process.execPath, args('second'), { env }))]);
+  const [a, b] = await Promise.all([tributary(args('first'), env), tributary(args('second'), env)]);
   const servers = await devServersOn(port);
   started.push(...servers);
 
@@ -91,8 +85,7 @@ it('starts exactly one dev server when two commands start at once, and `server s
   expect(servers).toHaveLength(1);
   expect(Number(await readFile(path.join(home, 'temporal-server.pid'), 'utf8'))).toBe(servers[0]);
 
-  const stop = spawn(process.execPath, [BIN, 'server', 'stop'], { env, stdio: 'ignore' });
-  await new Promise((resolve) => stop.once('exit', resolve));
+  await tributary(['server', 'stop'], env);
   await waitFor('the dev server to exit', async () => (await devServersOn(port)).length === 0, 20_000);
   expect(await serverAnswers(address, 1_000)).toBe(false);
 });

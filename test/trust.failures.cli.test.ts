@@ -3,55 +3,49 @@
  * to do), whether its own in-process worker ran it or a separate worker process did; and a spec
  * too large for a run's input is refused before anything starts, with its size and the limit.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { hasPollers } from '../cli/client';
 import { generateRetailWeek } from '../datagen';
+import type { Settings } from '../runtime/settings';
+import { tributary } from './helpers/cli';
 import { readOnly, type Mount } from './helpers/mounts';
 import { tempDir } from './helpers/parquet';
-import type { Settings } from '../runtime/settings';
-import { DevServer, waitFor, WorkerProcess } from './helpers/processes';
+import { waitFor, WorkerProcess } from './helpers/processes';
+import { sharedServerAddress, taskQueueFor } from './helpers/temporal';
 import { specFor } from './helpers/weekly';
 
-const exec = promisify(execFile);
-const BIN = path.resolve(__dirname, '../bin/tributary.cjs');
 const WEEK = '2026-11-16';
 const QUICK = { retry: { maximumAttempts: 2, initialInterval: '100ms', maximumInterval: '200ms' } };
 
 let home: string;
 let data: string;
-let server: DevServer;
+let server: { address: string };
 const cleanups: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
   home = await tempDir('tributary-cli-failures-');
-  server = await DevServer.start(path.join(home, 'temporal.db'));
+  server = { address: await sharedServerAddress() };
   data = path.join(home, 'data');
   await generateRetailWeek({ out: data, regions: 1, stores: 3, products: 20, days: 7, seed: 4, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.15 });
 });
 afterAll(async () => {
   for (const clean of cleanups) await clean();
-  await server?.stop();
 });
 
 async function tributaryRun(spec: object, env: Record<string, string>) {
   const file = path.join(await tempDir('tributary-spec-'), 'spec.json');
   await writeFile(file, JSON.stringify(spec));
-  return exec(process.execPath, [BIN, 'run', file, '--week', WEEK], { env: { ...process.env, TRIBUTARY_HOME: home, ...env }, maxBuffer: 1 << 24 }).then(
-    ({ stderr }) => ({ code: 0, stderr }),
-    (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
-  );
+  return tributary(['run', file, '--week', WEEK], { TRIBUTARY_HOME: home, ...env });
 }
 
 it('prints the root cause of a run that fails as a whole, run by its in-process worker', async () => {
   const spec = specFor(data, path.join(home, 'out-nodata'), { name: 'no-datasets', datasets: { glob: 'nowhere/*' } });
 
-  const result = await tributaryRun(spec, { TEMPORAL_ADDRESS: server.address, TRIBUTARY_TASK_QUEUE: 'cli-failures-inprocess' });
+  const result = await tributaryRun(spec, { TEMPORAL_ADDRESS: server.address, TRIBUTARY_TASK_QUEUE: taskQueueFor('cli failures in process') });
 
   expect(result.code).toBe(1);
   expect(result.stderr).toContain('running one in this process');
@@ -67,7 +61,7 @@ it('prints the root cause when a separate worker process ran the run: a read-onl
   await mkdir(out);
   const mount: Mount = await readOnly(out);
   cleanups.push(mount.unmount);
-  const queue = 'cli-failures-worker';
+  const queue = taskQueueFor('cli failures worker');
   const worker = await WorkerProcess.start({ TEMPORAL_ADDRESS: server.address, TRIBUTARY_TASK_QUEUE: queue });
   cleanups.push(() => worker.kill('SIGKILL'));
   // Until the server lists the worker's poll, `run` would host a worker itself.

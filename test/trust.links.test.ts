@@ -16,11 +16,10 @@ import { runChecks } from '../cli/doctor';
 import { rerun } from '../cli/rerun';
 import { generateRetailWeek, type Manifest } from '../datagen';
 import { loadSettings } from '../runtime/settings';
-import { createWorker } from '../workers/worker';
 import type { weeklyLoad } from '../workflows';
 import { tempDir } from './helpers/parquet';
 import { freePort } from './helpers/processes';
-import { startTestServer, workflowBundle } from './helpers/temporal';
+import { testEnvironment, startWorker } from './helpers/temporal';
 import { runWeekly, specFor } from './helpers/weekly';
 
 const SIZE = {
@@ -42,7 +41,7 @@ let firstRun: { workflowId: string; taskQueue: string } | undefined;
 beforeAll(async () => {
   root = await tempDir('tributary-links-');
   elsewhere = await tempDir('tributary-links-elsewhere-');
-  [env, manifest] = await Promise.all([startTestServer(), generateRetailWeek({ out: root, ...SIZE })]);
+  [env, manifest] = await Promise.all([testEnvironment(), generateRetailWeek({ out: root, ...SIZE })]);
   const [r0, , r2] = manifest.regions as [string, string, string];
   const sales = path.join(root, 'sales');
   await mkdir(path.join(root, 'store'));
@@ -133,7 +132,7 @@ describe('a run over a data root with links', () => {
     expect(await rerun(settings, [workflowId, '--detach'], (l) => lines.push(l))).toBe(0);
     expect(lines.join('\n')).toContain(`Re-running 4 of 7 datasets of ${workflowId}`);
 
-    const worker = await createWorker({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle() });
+    const worker = await startWorker({ connection: env.nativeConnection, taskQueue });
     const rerunHandle = env.client.workflow.getHandle<typeof weeklyLoad>(`${workflowId}-rerun-1`);
     const report = await worker.runUntil(rerunHandle.result());
     const outcome = Object.fromEntries(report.datasets.map((d) => [d.dataset, d.error?.type ?? d.status]));

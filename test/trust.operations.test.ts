@@ -4,39 +4,31 @@
  * warnings included (they used to come out as ANSI-coloured text); the Prometheus endpoint binds
  * loopback unless TRIBUTARY_METRICS_HOST says otherwise.
  */
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from './helpers/parquet';
-import { DevServer, freePort, waitFor } from './helpers/processes';
-import { taskQueueFor } from './helpers/temporal';
+import { spawnTributary, type TributaryProcess } from './helpers/cli';
+import { freePort, waitFor } from './helpers/processes';
+import { sharedServerAddress, taskQueueFor } from './helpers/temporal';
 
-const ROOT = path.resolve(__dirname, '..');
-let server: DevServer;
+let server: { address: string };
 let connection: Connection;
-const children: ChildProcess[] = [];
+const children: TributaryProcess[] = [];
 
 beforeAll(async () => {
-  server = await DevServer.start(path.join(await tempDir('tributary-ops-'), 'temporal.db'));
+  server = { address: await sharedServerAddress() };
   connection = await Connection.connect({ address: server.address });
 });
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const child of children) await child.kill('SIGKILL');
   await connection?.close();
-  await server?.stop();
 });
 
-/** A process of ours with its stdout and stderr kept apart, in full. */
-function start(args: string[], env: Record<string, string>) {
-  const options: SpawnOptions = { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] };
-  const child = spawn(process.execPath, args, options);
+/** `tributary <args>`, or with `node: true` `node <args>` in the project folder; stdout and stderr kept apart, in full. */
+function start(args: string[], env: Record<string, string>, options: { node?: boolean } = {}) {
+  const child = spawnTributary(args, env, options);
   children.push(child);
-  const out = { stdout: '', stderr: '', child };
-  child.stdout?.on('data', (c: Buffer) => (out.stdout += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (out.stderr += c.toString()));
-  return out;
+  return child;
 }
 
 /** The address a TCP port listens on, from the kernel's own table (Linux): `127.0.0.1`, `0.0.0.0`. */
@@ -66,7 +58,7 @@ describe('a worker with TRIBUTARY_LOG_FORMAT=json', () => {
   it('writes only JSON lines, the core SDK warnings and its own lines included, and serves metrics on loopback', async () => {
     const taskQueue = taskQueueFor('json logs');
     const port = await freePort();
-    const worker = start([path.join(ROOT, 'bin/tributary.cjs'), 'worker'], {
+    const worker = start(['worker'], {
       TEMPORAL_ADDRESS: server.address,
       TRIBUTARY_TASK_QUEUE: taskQueue,
       TRIBUTARY_LOG_FORMAT: 'json',
@@ -83,8 +75,7 @@ describe('a worker with TRIBUTARY_LOG_FORMAT=json', () => {
     const served = (await fetch(`http://127.0.0.1:${port}/metrics`)).ok;
     const bound = await listeningOn(port);
 
-    worker.child.kill('SIGTERM');
-    await new Promise((resolve) => worker.child.once('exit', resolve));
+    await worker.kill('SIGTERM');
     const all = [...lines(worker.stderr), ...lines(worker.stdout)];
     const notJson = all.filter((l) => !parses(l));
     expect(notJson, 'lines that are not JSON objects').toEqual([]);
@@ -111,7 +102,7 @@ describe('TRIBUTARY_METRICS_HOST', () => {
     // 127.0.0.2 is loopback too (127/8), and neither the old 0.0.0.0 nor the default.
     const script = "require('./runtime/telemetry.ts').installRuntime('worker'); " +
       "require('@temporalio/worker').Runtime.instance(); setInterval(() => {}, 1000);";
-    const proc = start(['-r', 'tsx/cjs', '-e', script], { TRIBUTARY_METRICS_PORT: String(port), TRIBUTARY_METRICS_HOST: '127.0.0.2' });
+    const proc = start(['-r', 'tsx/cjs', '-e', script], { TRIBUTARY_METRICS_PORT: String(port), TRIBUTARY_METRICS_HOST: '127.0.0.2' }, { node: true });
     const exited = () => proc.child.exitCode !== null && `exited: ${proc.stderr}`;
     const bound = await waitFor('the metrics endpoint', async () => (await listeningOn(port)) ?? exited(), 30_000);
     expect(bound).toBe('127.0.0.2');
@@ -120,8 +111,8 @@ describe('TRIBUTARY_METRICS_HOST', () => {
 
   it('refuses a host that is not one', async () => {
     const script = "require('./runtime/telemetry.ts').installRuntime('worker');";
-    const proc = start(['-r', 'tsx/cjs', '-e', script], { TRIBUTARY_METRICS_PORT: '9464', TRIBUTARY_METRICS_HOST: 'http://x/' });
-    await new Promise((resolve) => proc.child.once('exit', resolve));
+    const proc = start(['-r', 'tsx/cjs', '-e', script], { TRIBUTARY_METRICS_PORT: '9464', TRIBUTARY_METRICS_HOST: 'http://x/' }, { node: true });
+    await proc.exit;
     expect(proc.child.exitCode).not.toBe(0);
     expect(proc.stderr).toContain(
       'TRIBUTARY_METRICS_HOST must be an IP address to bind, such as 127.0.0.1 (the default, this machine only) ' +

@@ -2,37 +2,32 @@
  * Issue 12, class 1 through the command line: a `--week` that is not a Monday's date is refused
  * before anything starts (no run, no file), with the spec's words for the same problem.
  */
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Connection, Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateRetailWeek } from '../datagen';
+import { tributary } from './helpers/cli';
 import { tempDir } from './helpers/parquet';
-import { DevServer } from './helpers/processes';
-import { taskQueueFor } from './helpers/temporal';
+import { sharedServerAddress, taskQueueFor } from './helpers/temporal';
 import { filesUnder, specFor } from './helpers/weekly';
 
-const run = promisify(execFile);
-const BIN = path.resolve(__dirname, '../bin/tributary.cjs');
 const SIZE = { regions: 1, stores: 2, products: 10, days: 7, seed: 5, week: '2026-11-16', substitutionShare: 0.6, stockoutRate: 0.15 };
 
 let home: string;
-let server: DevServer;
+let server: { address: string };
 let client: Client;
 let connection: Connection;
 
 beforeAll(async () => {
   home = await tempDir('tributary-trust-paths-');
-  server = await DevServer.start(path.join(home, 'temporal.db'));
+  server = { address: await sharedServerAddress() };
   connection = await Connection.connect({ address: server.address });
   client = new Client({ connection });
 });
 afterAll(async () => {
   await connection?.close();
-  await server?.stop();
 });
 
 const CASES = [
@@ -52,12 +47,9 @@ describe('tributary run --week', () => {
     await writeFile(spec, JSON.stringify(specFor(data, out, { name: 'trust-week' })));
     const before = await filesUnder(base);
     // No other worker polls this queue: without the refusal the command would host one and run the week.
-    const env = { ...process.env, TRIBUTARY_HOME: home, TEMPORAL_ADDRESS: server.address, TRIBUTARY_TASK_QUEUE: taskQueueFor(`week ${week}`) };
+    const env = { TRIBUTARY_HOME: home, TEMPORAL_ADDRESS: server.address, TRIBUTARY_TASK_QUEUE: taskQueueFor(`week ${week}`) };
 
-    const result = await run(process.execPath, [BIN, 'run', spec, '--week', week], { env, timeout: 90_000 }).then(
-      (r) => ({ code: 0, stderr: r.stderr }),
-      (err: { code: number; stderr: string }) => err,
-    );
+    const result = await tributary(['run', spec, '--week', week], env, { timeout: 90_000 });
 
     const after = await filesUnder(base);
     expect(after.filter((f) => !f.startsWith(path.join('a', 'b', 'out')))).toEqual(before); // nothing outside the output root
@@ -79,11 +71,8 @@ describe('other flags that become paths or dates', () => {
     const base = await tempDir('tributary-trust-flags-');
     const spec = path.join(base, 'spec.json');
     await writeFile(spec, JSON.stringify(specFor(path.join(base, 'data'), path.join(base, 'out'), { name: 'trust-flags' })));
-    const env = { ...process.env, TRIBUTARY_HOME: home, TEMPORAL_ADDRESS: server.address, TRIBUTARY_TASK_QUEUE: taskQueueFor(args.join(' ')) };
-    const result = await run(process.execPath, [BIN, ...args.map((a) => (a === '<spec>' ? spec : a))], { env, timeout: 60_000 }).then(
-      (r) => ({ code: 0, stderr: r.stderr }),
-      (err: { code: number; stderr: string }) => err,
-    );
+    const env = { TRIBUTARY_HOME: home, TEMPORAL_ADDRESS: server.address, TRIBUTARY_TASK_QUEUE: taskQueueFor(args.join(' ')) };
+    const result = await tributary(args.map((a) => (a === '<spec>' ? spec : a)), env, { timeout: 60_000 });
     return { ...result, files: await filesUnder(base) };
   }
 

@@ -8,17 +8,16 @@ import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@tempo
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateRetailWeek } from '../datagen';
-import { createWorker } from '../workers/worker';
 import type { weeklyLoad } from '../workflows';
 import { tempDir } from './helpers/parquet';
-import { startTestServer, taskQueueFor, workflowBundle } from './helpers/temporal';
+import { testEnvironment, taskQueueFor, startWorker } from './helpers/temporal';
 import { filesUnder, runWeekly, specFor } from './helpers/weekly';
 
 const SIZE = { regions: 1, stores: 2, products: 10, days: 7, seed: 9, week: '2026-11-16', substitutionShare: 0.6, stockoutRate: 0.15 };
 let env: TestWorkflowEnvironment;
 
 beforeAll(async () => {
-  env = await startTestServer();
+  env = await testEnvironment();
 });
 afterAll(async () => {
   await env?.teardown();
@@ -63,7 +62,7 @@ it('a run whose workflow id would name its folder ".." (the output root itself) 
   await generateRetailWeek({ out: path.join(base, 'data'), ...SIZE });
   const before = await filesUnder(base);
   const taskQueue = taskQueueFor('workflow id dot dot');
-  const worker = await createWorker({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle() });
+  const worker = await startWorker({ connection: env.nativeConnection, taskQueue });
   const spec = specFor(path.join(base, 'data'), path.join(base, 'out'));
 
   const err = await worker.runUntil(

@@ -18,7 +18,7 @@ import type { DatasetSummary } from '../common/types';
 import { generateRetailWeek, type Manifest } from '../datagen';
 import { parseSpec } from '../spec/schema';
 import { tempDir } from './helpers/parquet';
-import { startTestServer } from './helpers/temporal';
+import { testEnvironment } from './helpers/temporal';
 import { filesUnder, runWeekly, specFor } from './helpers/weekly';
 
 const SIZE = { regions: 2, stores: 4, products: 40, days: 7, seed: 3, week: '2026-11-16', substitutionShare: 0.6, stockoutRate: 0.15 };
@@ -60,7 +60,7 @@ let manifest: Manifest;
 let dataRoot: string;
 
 beforeAll(async () => {
-  env = await startTestServer();
+  env = await testEnvironment();
   data = await tempDir('tributary-quality-');
   manifest = await generateRetailWeek({ out: data, ...SIZE });
   dataRoot = await tempDir('tributary-quality-root-');

@@ -1,9 +1,8 @@
 /**
  * Issue 12, class 5 "orphaned runs": `tributary run` as a real process, killed mid-run, run again,
  * its run terminated, its server crashed and restarted. Whatever happened, running the same command
- * again finishes the week with every output exactly once.
+ * again finishes the week with every output exactly once. The server crash uses a server of its own.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,66 +13,59 @@ import type { RunReport } from '../common/report';
 import { generateRetailWeek, type Manifest } from '../datagen';
 import { expectExactlyOnceOutputs } from './helpers/invariants';
 import { tempDir } from './helpers/parquet';
+import { spawnTributary, type TributaryProcess } from './helpers/cli';
 import { DevServer, inFlight, readLedger, waitFor } from './helpers/processes';
-import { taskQueueFor } from './helpers/temporal';
+import { sharedServerAddress, taskQueueFor } from './helpers/temporal';
 import { specFor } from './helpers/weekly';
 
-const BIN = path.resolve(__dirname, '../bin/tributary.cjs');
 const WEEK = '2026-11-16';
-// A few seconds of polars work per dataset, so a kill lands mid-run.
-const SIZE = { regions: 3, stores: 60, products: 400, days: 7, seed: 5, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.15 };
+// A second or more of polars work per dataset, so a kill (within 100 ms of a compute's start) lands mid-run.
+const SIZE = { regions: 3, stores: 40, products: 300, days: 7, seed: 5, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.15 };
 // Short heartbeat timeouts: the attempts of a killed worker are retried within seconds.
 const FAST_RECOVERY = Object.fromEntries(
   ['read', 'compute', 'write'].map((s) => [s, { heartbeatTimeout: '3s', startToCloseTimeout: '5 minutes', retry: { initialInterval: '200ms', maximumAttempts: 10 } }]),
 );
 
-/** `tributary run` as a child process: its output kept, its exit awaited. */
-class RunCommand {
-  output = '';
-  readonly exit: Promise<number | null>;
-  constructor(readonly child: ChildProcess) {
-    const keep = (chunk: Buffer) => (this.output += chunk.toString());
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    this.exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-  }
-}
-
-let server: DevServer;
+let home: string;
 let client: Client;
 let connection: Connection;
 let data: string;
 let manifest: Manifest;
-const commands: RunCommand[] = [];
+const commands: TributaryProcess[] = [];
+const servers: DevServer[] = [];
 
 beforeAll(async () => {
-  const home = await tempDir('tributary-runs-');
-  server = await DevServer.start(path.join(home, 'temporal.db'));
+  home = await tempDir('tributary-runs-');
   data = path.join(home, 'data');
   manifest = await generateRetailWeek({ out: data, ...SIZE });
-  connection = await Connection.connect({ address: server.address });
+  connection = await Connection.connect({ address: await sharedServerAddress() });
   client = new Client({ connection });
 });
 afterAll(async () => {
-  for (const c of commands) if (c.child.exitCode === null) c.child.kill('SIGKILL');
+  for (const c of commands) await c.kill('SIGKILL');
   await connection?.close();
-  await server?.stop();
+  for (const server of servers) await server.stop();
 });
 
-/** A spec, a home and a task queue of its own; `start()` runs `tributary run` on them. */
-async function scenario(title: string) {
+/**
+ * A spec, a home and a task queue of its own; `start()` runs `tributary run` on them, `command()`
+ * any other. Each scenario's pipeline has a name of its own: run ids are `<name>-<week>`.
+ */
+async function scenario(title: string, address?: string) {
   const taskQueue = taskQueueFor(title);
+  const name = `orphans-${title.replace(/\W+/g, '-')}`;
   const home = await tempDir('tributary-runs-home-');
   const out = path.join(home, 'out');
   const ledgerFile = path.join(home, 'ledger.jsonl');
   const spec = path.join(home, 'spec.json');
-  await writeFile(spec, JSON.stringify(specFor(data, out, { name: 'orphans', parallelism: { datasets: 2 }, stages: FAST_RECOVERY })));
-  const env = { ...process.env, TEMPORAL_ADDRESS: server.address, TRIBUTARY_TASK_QUEUE: taskQueue, TRIBUTARY_HOME: home, TRIBUTARY_LEDGER: ledgerFile };
-  const start = () => {
-    const command = new RunCommand(spawn(process.execPath, [BIN, 'run', spec, '--week', WEEK], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
-    commands.push(command);
-    return command;
+  await writeFile(spec, JSON.stringify(specFor(data, out, { name, parallelism: { datasets: 2 }, stages: FAST_RECOVERY })));
+  const env = { TEMPORAL_ADDRESS: address ?? (await sharedServerAddress()), TRIBUTARY_TASK_QUEUE: taskQueue, TRIBUTARY_HOME: home, TRIBUTARY_LEDGER: ledgerFile };
+  const command = (args: string[]) => {
+    const started = spawnTributary(args, env);
+    commands.push(started);
+    return started;
   };
+  const start = () => command(['run', spec, '--week', WEEK]);
   const computing = () => waitFor('a compute in flight', () => inFlight(readLedger(ledgerFile)).some((e) => e.stage === 'compute'), 120_000);
   const report = async () => JSON.parse(await readFile(path.join(out, WEEK, '_report.json'), 'utf8')) as RunReport;
   /** Every output exactly once, and the run's page that `run` writes next to the report. */
@@ -83,7 +75,7 @@ async function scenario(title: string) {
     await rm(page);
     await expectExactlyOnceOutputs(await report(), out, manifest.regions);
   };
-  return { taskQueue, out, env, start, computing, report, expectOutputs, workflowId: `orphans-${WEEK}` };
+  return { taskQueue, out, env, start, command, computing, report, expectOutputs, workflowId: `${name}-${WEEK}` };
 }
 
 describe('orphaned runs', { timeout: 300_000 }, () => {
@@ -136,8 +128,7 @@ describe('orphaned runs', { timeout: 300_000 }, () => {
     first.child.kill('SIGKILL');
     await first.exit;
 
-    const cancel = new RunCommand(spawn(process.execPath, [BIN, 'cancel', s.workflowId], { env: s.env, stdio: ['ignore', 'pipe', 'pipe'] }));
-    commands.push(cancel);
+    const cancel = s.command(['cancel', s.workflowId]);
     const code = await cancel.exit;
 
     expect(cancel.output).toContain(
@@ -150,7 +141,10 @@ describe('orphaned runs', { timeout: 300_000 }, () => {
   });
 
   it('rides out a Temporal server SIGKILLed and restarted mid-run: `run` exits 0 with every output', async () => {
-    const s = await scenario('server restarted');
+    // A server of its own (with its state in a file): this test kills it.
+    const server = await DevServer.start(path.join(home, 'temporal.db'));
+    servers.push(server);
+    const s = await scenario('server restarted', server.address);
     const command = s.start();
     await s.computing();
 

@@ -1,6 +1,8 @@
 /**
  * The weekly load end to end on a real Temporal dev server and real parquet files: generated data
- * with planted stock-out substitution, and the figures the pipeline recovers from it.
+ * with planted stock-out substitution, and the figures the pipeline recovers from it. The window,
+ * failFast, continue-as-new and cancellation paths are checked with stub stages in
+ * orchestration.workflow.test.ts.
  */
 import { cp, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,9 +11,8 @@ import pl from 'nodejs-polars';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../common/report';
 import { generateRetailWeek, type Manifest } from '../datagen';
-import { maxOpenChildren } from './helpers/history';
 import { tempDir } from './helpers/parquet';
-import { startTestServer } from './helpers/temporal';
+import { testEnvironment } from './helpers/temporal';
 import { filesUnder, runWeekly, specFor } from './helpers/weekly';
 
 const SIZE = { regions: 4, stores: 10, products: 120, days: 7, seed: 11, week: '2026-11-16', substitutionShare: 0.6, stockoutRate: 0.15 };
@@ -20,7 +21,7 @@ let data: string;
 let manifest: Manifest;
 
 beforeAll(async () => {
-  env = await startTestServer();
+  env = await testEnvironment();
   data = await tempDir('tributary-weekly-');
   manifest = await generateRetailWeek({ out: data, ...SIZE });
 });
@@ -210,15 +211,5 @@ describe('weeklyLoad', () => {
     expect(rows(second.report)).toEqual(rows(first.report));
     const report = JSON.parse(await readFile(path.join(out, SIZE.week, '_report.json'), 'utf8')) as { workflowId: string };
     expect(report.workflowId).toBe(second.handle.workflowId);
-  });
-
-  it('keeps no more datasets in flight than the spec’s parallelism', async () => {
-    const out = await tempDir('tributary-out-');
-    const spec = specFor(data, out, { parallelism: { datasets: 2 } });
-
-    const { report, handle } = await runWeekly(env, 'bounded window', { spec, week: SIZE.week });
-
-    expect(report.totals.succeeded).toBe(4);
-    expect(maxOpenChildren((await handle.fetchHistory()).events ?? [])).toBe(2);
   });
 });

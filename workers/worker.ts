@@ -16,11 +16,17 @@ import { WORKER_DEFAULTS } from './settings';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../workflows/index.ts');
 
+/**
+ * A workflow bundle built ahead of time (`bundleWorkflowCode` written to a file, as Temporal advises
+ * for production): a worker given one starts in a second instead of bundling for several.
+ */
+export const PREBUILT_BUNDLE_ENV = 'TRIBUTARY_WORKFLOW_BUNDLE';
+
 export interface TributaryWorkerOptions {
   connection: NativeConnection;
   namespace?: string;
   taskQueue: string;
-  /** A prebuilt bundle (tests bundle once per suite); otherwise the workflows are bundled now. */
+  /** A prebuilt bundle (tests bundle once per suite); else TRIBUTARY_WORKFLOW_BUNDLE; else bundled now. */
   workflowBundle?: WorkflowBundleOption;
   /** Activities this worker runs at once. Default 4. */
   maxConcurrentActivities?: number;
@@ -33,6 +39,8 @@ export interface TributaryWorkerOptions {
   /** Where a line per stage start and finish is appended. Default: no ledger. */
   ledgerFile?: string;
   activityDeps?: ActivityDeps;
+  /** Registered over Tributary's activities, by name: test-only activities, or stubs in orchestration tests. */
+  activities?: Record<string, (...args: never[]) => Promise<unknown>>;
   /** Payload codecs (encryption); must match the clients'. Default: payloads as plain JSON. */
   dataConverter?: DataConverter;
   /** Worker plugins, e.g. tracing (runtime/tracing.ts); they also reach the workflow bundler. */
@@ -40,9 +48,13 @@ export interface TributaryWorkerOptions {
 }
 
 export async function createWorker(options: TributaryWorkerOptions): Promise<Worker> {
+  const prebuilt = process.env[PREBUILT_BUNDLE_ENV];
+  // Plugins (tracing) add workflow interceptors at bundling time: a bundle built without them would lack them.
   const code = options.workflowBundle
     ? { workflowBundle: options.workflowBundle }
-    : { workflowsPath: WORKFLOWS_PATH };
+    : prebuilt && !options.plugins?.length
+      ? { workflowBundle: { codePath: prebuilt } }
+      : { workflowsPath: WORKFLOWS_PATH };
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? 'default',
@@ -50,12 +62,17 @@ export async function createWorker(options: TributaryWorkerOptions): Promise<Wor
     ...code,
     ...(options.dataConverter && { dataConverter: options.dataConverter }),
     ...(options.plugins?.length ? { plugins: options.plugins } : {}),
-    activities: createActivities({
-      ...(options.memoryBudget !== undefined && { admission: new MemoryAdmission(options.memoryBudget) }),
-      ...(options.referenceCacheBytes !== undefined && { referenceCache: new ReferenceCache(options.referenceCacheBytes) }),
-      ...(options.ledgerFile !== undefined && { ledgerFile: options.ledgerFile }),
-      ...options.activityDeps,
-    }),
+    activities: {
+      ...createActivities({
+        ...(options.memoryBudget !== undefined && { admission: new MemoryAdmission(options.memoryBudget) }),
+        ...(options.referenceCacheBytes !== undefined && {
+          referenceCache: new ReferenceCache(options.referenceCacheBytes),
+        }),
+        ...(options.ledgerFile !== undefined && { ledgerFile: options.ledgerFile }),
+        ...options.activityDeps,
+      }),
+      ...options.activities,
+    },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? WORKER_DEFAULTS.maxConcurrentActivities,
     shutdownGraceTime: options.shutdownGraceTime ?? WORKER_DEFAULTS.shutdownGraceTime,
   });

@@ -1,5 +1,4 @@
 /** Every workflow the worker registers. Deterministic code only: no I/O, no polars, no Node builtins. */
-export { scanFiles, scanFile } from './scanFiles';
 export { weeklyLoad, progressQuery } from './weeklyLoad';
 export { datasetPipeline } from './datasetPipeline';
 export { datasetArrivedSignal } from './arrival';

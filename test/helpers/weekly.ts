@@ -4,9 +4,8 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { FaultHook } from '../../activities/stage';
-import { createWorker } from '../../workers/worker';
 import { progressQuery, type weeklyLoad } from '../../workflows';
-import { taskQueueFor, workflowBundle } from './temporal';
+import { startWorker, taskQueueFor } from './temporal';
 
 export function specFor(dataRoot: string, outputRoot: string, overrides: Record<string, unknown> = {}) {
   return {
@@ -28,12 +27,7 @@ export async function runWeekly(
   faults?: FaultHook,
 ) {
   const taskQueue = taskQueueFor(title);
-  const worker = await createWorker({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activityDeps: faults ? { faults } : {},
-  });
+  const worker = await startWorker({ connection: env.nativeConnection, taskQueue, activityDeps: faults ? { faults } : {} });
   const handle = await env.client.workflow.start<typeof weeklyLoad>('weeklyLoad', { taskQueue, workflowId: taskQueue, args: [input] });
   // Queries, even of a closed run, are answered by a worker: ask while this one still runs.
   const { report, progress } = await worker.runUntil(async () => {

@@ -1,13 +1,12 @@
 /**
- * The first fan-out: one `scanFile` child per parquet file, at most `maxInFlight` at once.
- * Only references (paths) go in and small values (row counts, schemas) come out: never data.
+ * A small fan-out for tests (kept out of the production worker): one `scanFile` child per parquet
+ * file, at most `maxInFlight` at once. Only paths go in and row counts and schemas come out.
  */
 import { ApplicationFailure, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { FileScan } from '../common/types';
-import type { Activities } from '../activities';
-import { mapBounded } from '../common/window';
+import { mapBounded } from '../../common/window';
+import type { FileScan, TestActivities } from '../helpers/testActivities';
 
-const { inspectParquet } = proxyActivities<Activities>({
+const { inspectParquet } = proxyActivities<TestActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { maximumAttempts: 3, initialInterval: '1 second' },
 });
@@ -31,7 +30,10 @@ export async function scanFiles(input: ScanFilesInput): Promise<ScanFilesResult>
     throw ApplicationFailure.nonRetryable('scanFiles needs a non-empty "files" list', 'InvalidInput');
   }
   if (!Number.isInteger(maxInFlight) || maxInFlight < 1) {
-    throw ApplicationFailure.nonRetryable(`"maxInFlight" must be a whole number >= 1, got ${maxInFlight}`, 'InvalidInput');
+    throw ApplicationFailure.nonRetryable(
+      `"maxInFlight" must be a whole number >= 1, got ${maxInFlight}`,
+      'InvalidInput',
+    );
   }
   const parentId = workflowInfo().workflowId;
   const scans = await mapBounded(input.files, maxInFlight, (file, index) =>

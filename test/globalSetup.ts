@@ -1,0 +1,42 @@
+/**
+ * Once per suite, before any test file: one real Temporal dev server (the CLI binary, in-memory
+ * state) and one workflow bundle (Tributary's workflows and the test-only ones), both handed to the
+ * test files through `inject` (test/helpers/temporal.ts). Each test runs on a task queue of its own,
+ * so files share the server safely. Tests that stop or restart a server start their own (DevServer).
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { TestProject } from 'vitest/node';
+import { DevServer } from './helpers/devServer';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** host:port of the suite's shared dev server. */
+    temporalAddress: string;
+    /** A file holding the test workflow bundle (test/workflows/index.ts), for `workflowBundle: { codePath }`. */
+    workflowBundlePath: string;
+  }
+}
+
+export const TEST_WORKFLOWS_PATH = path.resolve(__dirname, 'workflows/index.ts');
+
+const noop = (): void => undefined;
+const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error };
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'tributary-suite-'));
+  const [server, bundle] = await Promise.all([
+    DevServer.start(),
+    bundleWorkflowCode({ workflowsPath: TEST_WORKFLOWS_PATH, logger: quietLogger }),
+  ]);
+  const bundlePath = path.join(dir, 'workflows.bundle.js');
+  await writeFile(bundlePath, bundle.code);
+  project.provide('temporalAddress', server.address);
+  project.provide('workflowBundlePath', bundlePath);
+  return async () => {
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+}
