@@ -6,7 +6,9 @@ const { existsSync } = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const needed = process.argv.includes('--dev') ? ['tsx', 'vitest', '@temporalio/testing'] : ['tsx'];
+const needed = process.argv.includes('--dev')
+  ? ['tsx', 'vitest', '@temporalio/testing', 'eslint', 'typescript-eslint', 'prettier']
+  : ['tsx'];
 
 function installed() {
   try {
