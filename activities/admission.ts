@@ -20,8 +20,20 @@ export function defaultMemoryBudget(): number {
  * counted as a byte; strings as a 16-byte view plus a short payload; anything else as 16.
  */
 const FIXED_BYTES: Record<string, number> = {
-  Bool: 1, Boolean: 1, Int8: 1, UInt8: 1, Int16: 2, UInt16: 2, Int32: 4, UInt32: 4, Float32: 4, Date: 4,
-  Int64: 8, UInt64: 8, Float64: 8, Time: 8,
+  Bool: 1,
+  Boolean: 1,
+  Int8: 1,
+  UInt8: 1,
+  Int16: 2,
+  UInt16: 2,
+  Int32: 4,
+  UInt32: 4,
+  Float32: 4,
+  Date: 4,
+  Int64: 8,
+  UInt64: 8,
+  Float64: 8,
+  Time: 8,
 };
 const STRING_BYTES = 32;
 const OTHER_BYTES = 16;
@@ -71,7 +83,8 @@ export class MemoryAdmission {
   readonly stats = { admitted: 0, waited: 0, cancelled: 0, peakInUse: 0 };
 
   constructor(readonly budget: number) {
-    if (!(budget > 0) || !Number.isFinite(budget)) throw new Error(`memory budget must be a positive size, got ${budget}`);
+    if (!(budget > 0) || !Number.isFinite(budget))
+      throw new Error(`memory budget must be a positive size, got ${budget}`);
   }
 
   get inUse(): number {

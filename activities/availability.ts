@@ -17,10 +17,17 @@ export interface Availability {
 }
 
 async function isFile(file: string): Promise<boolean> {
-  return stat(file).then((s) => s.isFile(), () => false);
+  return stat(file).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 }
 
-export async function checkAvailability(dataset: DatasetRef, rule: AvailabilityRule, week: string): Promise<Availability> {
+export async function checkAvailability(
+  dataset: DatasetRef,
+  rule: AvailabilityRule,
+  week: string,
+): Promise<Availability> {
   for (const file of [dataset.files.transactions, dataset.files.stock]) {
     if (!(await isFile(file))) return { ready: false, missing: `input file ${file}` };
   }
@@ -32,7 +39,10 @@ export async function checkAvailability(dataset: DatasetRef, rule: AvailabilityR
     // A file still being written may not parse yet: that is "not arrived", not an error.
     const rows = await countRows(pl.scanParquet(dataset.files.transactions).filter(inWeek(week))).catch(() => -1);
     if (rows < rule.minRows) {
-      return { ready: false, missing: `${rule.minRows} rows in ${dataset.files.transactions} for the week of ${week} (has ${Math.max(rows, 0)})` };
+      return {
+        ready: false,
+        missing: `${rule.minRows} rows in ${dataset.files.transactions} for the week of ${week} (has ${Math.max(rows, 0)})`,
+      };
     }
   }
   return { ready: true };

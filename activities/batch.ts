@@ -100,14 +100,33 @@ export async function processBatch(
   stopIfCancelled();
   let staged: (StagedTable[] | ApplicationFailure)[];
   try {
-    staged = await computeBatch({ datasets: ready, reference: input.reference, week: input.week, metrics: input.metrics, output: input.output, attempt: ctx.info.attempt }, load);
+    staged = await computeBatch(
+      {
+        datasets: ready,
+        reference: input.reference,
+        week: input.week,
+        metrics: input.metrics,
+        output: input.output,
+        attempt: ctx.info.attempt,
+      },
+      load,
+    );
   } catch (err) {
     if (isOutputUnwritable(err)) throw err; // computing alone would only hit the same disk
     staged = [];
     for (const r of ready) {
       stopIfCancelled();
       try {
-        staged.push((await computeMetrics({ ...input, dataset: r.dataset, stagingDir: r.stagingDir }, load, () => undefined, admission)).tables);
+        staged.push(
+          (
+            await computeMetrics(
+              { ...input, dataset: r.dataset, stagingDir: r.stagingDir },
+              load,
+              () => undefined,
+              admission,
+            )
+          ).tables,
+        );
       } catch (err) {
         if (!(err instanceof ApplicationFailure && err.nonRetryable)) throw err;
         staged.push(err);

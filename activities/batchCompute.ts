@@ -44,25 +44,36 @@ async function plans(
   load: (file: string) => Promise<pl.DataFrame>,
 ): Promise<[string, pl.LazyDataFrame][]> {
   const metrics = input.metrics.map(metricOf);
-  const scan = (name: DatasetInput) => tagged(input.datasets.map((d) => d.dataset.files[name]), input.week);
+  const scan = (name: DatasetInput) =>
+    tagged(
+      input.datasets.map((d) => d.dataset.files[name]),
+      input.week,
+    );
   const inputs = await metricInputs(metrics, scan, input.reference, load);
   return metrics.flatMap((metric) => Object.entries(metric.compute(inputs, [INDEX])));
 }
 
 /** Computes every table for the whole batch and stages one file per dataset and table. */
-export async function computeBatch(input: BatchComputeInput, load: (file: string) => Promise<pl.DataFrame>): Promise<StagedTable[][]> {
+export async function computeBatch(
+  input: BatchComputeInput,
+  load: (file: string) => Promise<pl.DataFrame>,
+): Promise<StagedTable[][]> {
   const tables = await plans(input, load);
   const staged: StagedTable[][] = input.datasets.map(() => []);
   const dirs = input.datasets.map((d) => path.join(d.stagingDir, `attempt-${input.attempt}`));
-  await Promise.all(dirs.map(async (dir) => {
-    await writingOutput(dir, () => rm(dir, { recursive: true, force: true }));
-    await makeOutputDir(dir);
-  }));
+  await Promise.all(
+    dirs.map(async (dir) => {
+      await writingOutput(dir, () => rm(dir, { recursive: true, force: true }));
+      await makeOutputDir(dir);
+    }),
+  );
   for (const [table, plan] of tables) {
     const all = await plan.collect();
     const empty = all.head(0).drop(INDEX);
     const parts = new Map<number, pl.DataFrame>();
-    if (all.height > 0) for (const part of all.partitionBy(INDEX, true, true)) parts.set(Number(part.getColumn(INDEX).get(0)), part.drop(INDEX));
+    if (all.height > 0)
+      for (const part of all.partitionBy(INDEX, true, true))
+        parts.set(Number(part.getColumn(INDEX).get(0)), part.drop(INDEX));
     for (const [i, { dataset }] of input.datasets.entries()) {
       const part = parts.get(i) ?? empty;
       const file = path.join(dirs[i]!, `${table}.parquet`);

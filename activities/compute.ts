@@ -35,7 +35,10 @@ export interface StagedTable {
 }
 
 /** The final file of one output table; throws unless it is inside the output root (common/paths.ts). */
-export function renderOutputPath(output: ComputeInput['output'], vars: { week: string; dataset: string; table: string }): string {
+export function renderOutputPath(
+  output: ComputeInput['output'],
+  vars: { week: string; dataset: string; table: string },
+): string {
   return outputFile(output, vars);
 }
 
@@ -135,7 +138,10 @@ async function computeAdmitted(
   const stagingDir = checkWorkDir(input.stagingDir, '.staging', input.output.root);
   const attemptDir = path.join(stagingDir, `attempt-${ctx.info.attempt}`);
   const stopIfCancelled = () => {
-    if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`Compute of ${dataset.name} cancelled (${String(ctx.cancellationSignal.reason ?? 'cancelled')})`);
+    if (ctx.cancellationSignal.aborted)
+      throw new CancelledFailure(
+        `Compute of ${dataset.name} cancelled (${String(ctx.cancellationSignal.reason ?? 'cancelled')})`,
+      );
   };
   const tables: StagedTable[] = [];
   const files = [dataset.files.transactions, dataset.files.stock];

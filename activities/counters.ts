@@ -16,11 +16,21 @@ type Outcome = {
 
 const rowsOf = (rowsIn?: { transactions: number; stock: number }) => (rowsIn ? rowsIn.transactions + rowsIn.stock : 0);
 
-export function recordStage(meter: MetricMeter, stage: string, durationMs: number, result: Outcome | undefined, error?: { type: string; final: boolean }): void {
+export function recordStage(
+  meter: MetricMeter,
+  stage: string,
+  durationMs: number,
+  result: Outcome | undefined,
+  error?: { type: string; final: boolean },
+): void {
   meter.createCounter('tributary_stage_attempts', 'attempts', 'Stage attempts started').add(1, { stage });
-  meter.createHistogram('tributary_stage_duration', 'int', 'ms', 'Duration of stage attempts').record(Math.round(durationMs), { stage, outcome: error ? 'failed' : 'ok' });
+  meter
+    .createHistogram('tributary_stage_duration', 'int', 'ms', 'Duration of stage attempts')
+    .record(Math.round(durationMs), { stage, outcome: error ? 'failed' : 'ok' });
   if (error) {
-    meter.createCounter('tributary_stage_failures', 'failures', 'Failed stage attempts').add(1, { stage, error_type: error.type, final: String(error.final) });
+    meter
+      .createCounter('tributary_stage_failures', 'failures', 'Failed stage attempts')
+      .add(1, { stage, error_type: error.type, final: String(error.final) });
     return;
   }
   const datasets = meter.createCounter('tributary_datasets_processed', 'datasets', 'Datasets processed, by status');

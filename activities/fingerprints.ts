@@ -21,14 +21,23 @@ interface FingerprintRecord {
 }
 
 export function keyOf(k: OutputKey): string {
-  const parts = { inputs: k.inputs, reference: k.reference, metrics: k.metrics, outputPath: k.outputPath, week: k.week, version: METRICS_VERSION };
+  const parts = {
+    inputs: k.inputs,
+    reference: k.reference,
+    metrics: k.metrics,
+    outputPath: k.outputPath,
+    week: k.week,
+    version: METRICS_VERSION,
+  };
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
 const recordFile = (k: OutputKey) => fingerprintFile(k.outputRoot, k.week, k.dataset);
 
 /** The outputs of an earlier run with the same key, if all of them are still there unchanged in size. */
-export async function findUnchanged(k: OutputKey): Promise<{ unchanged: false } | { unchanged: true; outputs: OutputFile[]; workflowId: string }> {
+export async function findUnchanged(
+  k: OutputKey,
+): Promise<{ unchanged: false } | { unchanged: true; outputs: OutputFile[]; workflowId: string }> {
   let record: FingerprintRecord;
   try {
     record = JSON.parse(await readFile(recordFile(k), 'utf8')) as FingerprintRecord;
@@ -37,10 +46,17 @@ export async function findUnchanged(k: OutputKey): Promise<{ unchanged: false } 
   }
   if (record.key !== keyOf(k)) return { unchanged: false };
   for (const output of record.outputs) {
-    const size = await stat(output.path).then((s) => s.size, () => -1);
+    const size = await stat(output.path).then(
+      (s) => s.size,
+      () => -1,
+    );
     if (size !== output.bytes) return { unchanged: false };
   }
-  return { unchanged: true, outputs: record.outputs.map(({ table, path: p, rows }) => ({ table, path: p, rows })), workflowId: record.workflowId };
+  return {
+    unchanged: true,
+    outputs: record.outputs.map(({ table, path: p, rows }) => ({ table, path: p, rows })),
+    workflowId: record.workflowId,
+  };
 }
 
 export async function recordOutputs(k: OutputKey, outputs: OutputFile[], workflowId: string): Promise<void> {

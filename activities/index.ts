@@ -40,7 +40,12 @@ export function createActivities(deps: ActivityDeps = {}) {
   const admission = deps.admission ?? new MemoryAdmission(defaultMemoryBudget());
   const hooks = { faults: deps.faults, ledger: deps.ledgerFile ? new Ledger(deps.ledgerFile) : undefined };
   const loadReference = (file: string) =>
-    cache.get(file, (f) => pl.scanParquet(f).collect().catch((err: unknown) => Promise.reject(unreadable(f, err))));
+    cache.get(file, (f) =>
+      pl
+        .scanParquet(f)
+        .collect()
+        .catch((err: unknown) => Promise.reject(unreadable(f, err))),
+    );
 
   return {
     /** Validates the spec and finds the datasets: the run's plan. */
@@ -54,24 +59,34 @@ export function createActivities(deps: ActivityDeps = {}) {
       runStage('readReference', dataset, hooks, () => readReferenceFiles(reference, loadReference, quality)),
     /** Computes the metrics of one dataset into its staging folder. */
     computeMetrics: (input: ComputeInput) =>
-      runStage('compute', input.dataset.name, hooks, (progress) => computeMetrics(input, loadReference, progress, admission)),
+      runStage('compute', input.dataset.name, hooks, (progress) =>
+        computeMetrics(input, loadReference, progress, admission),
+      ),
     /** Moves staged outputs into place. */
     publishOutputs: (input: { dataset: string; tables: StagedTable[]; stagingDir: string; key?: OutputKey }) =>
       runStage('write', input.dataset, hooks, async () => {
         const published = await publishOutputs(input.tables, input.stagingDir);
         // Recorded after the outputs are in place: a crash in between only costs a recompute.
-        if (input.key) await recordOutputs(input.key, published.outputs, Context.current().info.workflowExecution?.workflowId ?? '');
+        if (input.key)
+          await recordOutputs(input.key, published.outputs, Context.current().info.workflowExecution?.workflowId ?? '');
         return published;
       }),
     /** The outputs of an earlier run with the same inputs, code and parameters, if still in place. */
     findUnchanged: (key: OutputKey) => findUnchanged(key),
     /** Whether a dataset's data has arrived, per the spec's availability rule. */
-    checkAvailability: (dataset: DatasetRef, rule: AvailabilityRule, week: string) => checkAvailability(dataset, rule, week),
+    checkAvailability: (dataset: DatasetRef, rule: AvailabilityRule, week: string) =>
+      checkAvailability(dataset, rule, week),
     /** Many small datasets in one activity, each with its own summary. */
     processBatch: (input: BatchInput) =>
-      runStage('compute', `batch of ${input.datasets.length} from ${input.datasets[0]?.name ?? '-'}`, hooks, (progress) => processBatch(input, loadReference, progress, admission)),
+      runStage(
+        'compute',
+        `batch of ${input.datasets.length} from ${input.datasets[0]?.name ?? '-'}`,
+        hooks,
+        (progress) => processBatch(input, loadReference, progress, admission),
+      ),
     /** Keeps the summaries of one part of a long run on disk, out of workflow history. */
-    saveSummaries: (runDir: string, part: number, summaries: DatasetSummary[]) => saveSummaries(runDir, part, summaries),
+    saveSummaries: (runDir: string, part: number, summaries: DatasetSummary[]) =>
+      saveSummaries(runDir, part, summaries),
     /** Removes a dataset's staging folder. */
     discardStaging: (stagingDir: string) => discardStaging(stagingDir),
     /** Builds the run report (with the parts a long run saved), writes it next to the outputs, returns it. */

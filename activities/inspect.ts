@@ -11,15 +11,29 @@ import { ApplicationFailure } from '@temporalio/activity';
 import pl from 'nodejs-polars';
 import type { DatasetWarning } from '../common/types';
 import {
-  type ColumnProblem, INPUT_SCHEMAS, type InputName, keyOf, nonNullableColumns, nullProblems, schemaProblems,
+  type ColumnProblem,
+  INPUT_SCHEMAS,
+  type InputName,
+  keyOf,
+  nonNullableColumns,
+  nullProblems,
+  schemaProblems,
 } from '../metrics/schemas';
 import type { QualityRules } from '../spec/types';
 import { builtOnce } from './builtOnce';
 import { assertReadable, fileSchema, inWeek, schemaOf, unreadable } from './parquet';
 import { footerNullCounts } from './parquetFooter';
 import {
-  broken, duplicateKeysMessage, emptyInputMessage, emptyWeekMessage, findDuplicates, keyBounds, type Measures,
-  negativesInWeek, negativeValuesMessage, NON_NEGATIVE,
+  broken,
+  duplicateKeysMessage,
+  emptyInputMessage,
+  emptyWeekMessage,
+  findDuplicates,
+  keyBounds,
+  type Measures,
+  negativesInWeek,
+  negativeValuesMessage,
+  NON_NEGATIVE,
 } from './quality';
 import { measureInMemory, readSmallFile } from './smallFile';
 
@@ -132,7 +146,12 @@ async function scanMeasures(
   const failedRead = (err: unknown) => Promise.reject(inDataset(where, unreadable(file, err)));
   let row: Record<string, unknown>;
   try {
-    row = (await lf().select(...expressions.pass).collect()).toRecords()[0] ?? {};
+    row =
+      (
+        await lf()
+          .select(...expressions.pass)
+          .collect()
+      ).toRecords()[0] ?? {};
   } catch (err) {
     throw inDataset(where, unreadable(file, err));
   }
@@ -140,7 +159,11 @@ async function scanMeasures(
   for (const c of nullsOf) nulls[c] = count(c);
   const [rows, weekRows] = [count(ALL_ROWS), count(WEEK_ROWS)];
   return {
-    rows, weekRows, firstDay: count(FIRST_DAY), lastDay: count(LAST_DAY), nulls,
+    rows,
+    weekRows,
+    firstDay: count(FIRST_DAY),
+    lastDay: count(LAST_DAY),
+    nulls,
     duplicates: () => {
       // A file that holds this week only (the usual weekly export) needs no filter.
       const keys = (weekRows === rows ? lf() : lf().filter(expressions.inWeek)).select(...expressions.key);

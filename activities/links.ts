@@ -38,7 +38,10 @@ export async function resolveLink(
       return refuse('SymlinkLoop', `${shown} is a symbolic link loop (-> ${target} -> …): ${fix}`);
     }
     if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err; // an I/O problem, retried by the stage
-    return refuse('DanglingSymlink', `${shown} is a symbolic link to ${target}, which does not exist: fix or remove it`);
+    return refuse(
+      'DanglingSymlink',
+      `${shown} is a symbolic link to ${target}, which does not exist: fix or remove it`,
+    );
   }
   const info = await stat(real).catch(() => undefined);
   if (!info?.isDirectory()) return 'not-a-folder';

@@ -77,7 +77,8 @@ export function outputUnwritable(target: string, err: unknown): ApplicationFailu
   if (!fault) return undefined;
   const { text, advice } = FAULTS[fault];
   return ApplicationFailure.create({
-    message: `Cannot write output ${target}: ${text} (${fault}). To fix: ${advice}; ` +
+    message:
+      `Cannot write output ${target}: ${text} (${fault}). To fix: ${advice}; ` +
       'the stage is retried per its retry policy.',
     type: OUTPUT_UNWRITABLE,
     nonRetryable: false,
@@ -104,7 +105,11 @@ export async function makeOutputDir(dir: string): Promise<void> {
       await mkdir(dir, { recursive: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      const exists = (p: string) => stat(p).then(() => true, () => false);
+      const exists = (p: string) =>
+        stat(p).then(
+          () => true,
+          () => false,
+        );
       let missing = dir;
       while (path.dirname(missing) !== missing && !(await exists(path.dirname(missing)))) {
         missing = path.dirname(missing);

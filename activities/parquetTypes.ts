@@ -23,8 +23,14 @@ function typeSourceOf(meta: FileMetaData): TypeSource {
 }
 
 const INTEGERS: Record<string, DataType> = {
-  '8true': pl.Int8, '16true': pl.Int16, '32true': pl.Int32, '64true': pl.Int64,
-  '8false': pl.UInt8, '16false': pl.UInt16, '32false': pl.UInt32, '64false': pl.UInt64,
+  '8true': pl.Int8,
+  '16true': pl.Int16,
+  '32true': pl.Int32,
+  '64true': pl.Int64,
+  '8false': pl.UInt8,
+  '16false': pl.UInt16,
+  '32false': pl.UInt32,
+  '64false': pl.UInt64,
 };
 const TIME_UNITS = { MILLIS: 'ms', MICROS: 'us', NANOS: 'ns' } as const;
 
@@ -43,7 +49,9 @@ function polarsType(column: SchemaElement, source: TypeSource): DataType | undef
     case 'INT64': {
       const bits = column.type === 'INT32' ? 32 : 64;
       if (logical?.type === 'INTEGER') {
-        return (logical.bitWidth === 64) === (bits === 64) ? INTEGERS[`${logical.bitWidth}${logical.isSigned}`] : undefined;
+        return (logical.bitWidth === 64) === (bits === 64)
+          ? INTEGERS[`${logical.bitWidth}${logical.isSigned}`]
+          : undefined;
       }
       // polars never writes an Arrow Date64; other Arrow writers store it as a parquet DATE too.
       if (logical?.type === 'DATE' && bits === 32) return source === 'otherArrow' ? undefined : pl.Date;

@@ -39,9 +39,10 @@ export async function prepareRun(
   const week = input.week ?? spec.week ?? input.defaultWeek;
   const root = path.resolve(spec.dataRoot);
   // Listed entries are checked against the root first: one outside it is a mistake in the spec.
-  const listed = 'list' in spec.datasets
-    ? { list: spec.datasets.list.map((d) => path.relative(root, insideRoot(root, d, 'Dataset', 'datasets.list'))) }
-    : spec.datasets;
+  const listed =
+    'list' in spec.datasets
+      ? { list: spec.datasets.list.map((d) => path.relative(root, insideRoot(root, d, 'Dataset', 'datasets.list'))) }
+      : spec.datasets;
   const { folders, refused } = await discoverDatasets(root, listed);
   if (folders.length === 0 && refused.length === 0) {
     const how = 'glob' in spec.datasets ? `glob "${spec.datasets.glob}"` : 'list';
@@ -54,7 +55,10 @@ export async function prepareRun(
   const all = [...names, ...refused.map((r) => r.dataset)];
   const duplicate = all.find((n, i) => all.indexOf(n) !== i);
   if (duplicate) {
-    throw ApplicationFailure.nonRetryable(`Two dataset folders are both named "${duplicate}"; names must be unique`, 'InvalidSpec');
+    throw ApplicationFailure.nonRetryable(
+      `Two dataset folders are both named "${duplicate}"; names must be unique`,
+      'InvalidSpec',
+    );
   }
   const datasets = folders.map((folder, i) => {
     const dir = insideRoot(root, folder, 'Dataset', 'datasets');
@@ -71,8 +75,14 @@ export async function prepareRun(
     products: insideRoot(root, spec.reference.products, 'Reference dataset', 'reference.products'),
     substitutes: insideRoot(root, spec.reference.substitutes, 'Reference dataset', 'reference.substitutes'),
   };
-  const size = (file: string) => stat(file).then((s) => s.size, () => 0);
-  const bytes = await Promise.all(datasets.map(async (d) => (await size(d.files.transactions)) + (await size(d.files.stock))));
+  const size = (file: string) =>
+    stat(file).then(
+      (s) => s.size,
+      () => 0,
+    );
+  const bytes = await Promise.all(
+    datasets.map(async (d) => (await size(d.files.transactions)) + (await size(d.files.stock))),
+  );
   return {
     spec: { ...spec, dataRoot: root, output: { ...spec.output, root: path.resolve(spec.output.root) } },
     week,

@@ -161,7 +161,8 @@ export async function negativesInWeek(lf: pl.LazyDataFrame, columns: readonly st
     columns.flatMap((c) => [
       pl.col(c).lt(0).cast(pl.UInt32).sum().alias(`${c}_rows`),
       pl.col(c).min().alias(`${c}_min`),
-    ]));
+    ]),
+  );
   const counted = await lf.select(...measured).collect();
   const row = counted.toRecords()[0] ?? {};
   return columns

@@ -30,10 +30,12 @@ export async function checkSchema(file: string, input: InputName, where: string)
 
 /** Size and modification time of each file: what changes when an input changes. */
 export async function fingerprint(files: string[]): Promise<string> {
-  const parts = await Promise.all(files.map(async (f) => {
-    const { size, mtimeMs } = await stat(f);
-    return `${f}:${size}:${mtimeMs}`;
-  }));
+  const parts = await Promise.all(
+    files.map(async (f) => {
+      const { size, mtimeMs } = await stat(f);
+      return `${f}:${size}:${mtimeMs}`;
+    }),
+  );
   return parts.join('|');
 }
 
@@ -97,7 +99,8 @@ export async function readReferenceFiles(
     check = checkReferenceFiles(reference, load, rules);
     checkedReferences.set(memo, check);
     check.catch(() => checkedReferences.delete(memo));
-    if (checkedReferences.size > CHECKED_REFERENCES_KEPT) checkedReferences.delete(checkedReferences.keys().next().value!);
+    if (checkedReferences.size > CHECKED_REFERENCES_KEPT)
+      checkedReferences.delete(checkedReferences.keys().next().value!);
   }
   return { ...(await check), fingerprint: key };
 }
@@ -125,7 +128,10 @@ async function checkReferenceFiles(
   rules: QualityRules,
 ): Promise<Omit<ReferenceCheck, 'fingerprint'>> {
   const where = 'Reference data';
-  await allInOrder([checkSchema(reference.products, 'products', where), checkSchema(reference.substitutes, 'substitutes', where)]);
+  await allInOrder([
+    checkSchema(reference.products, 'products', where),
+    checkSchema(reference.substitutes, 'substitutes', where),
+  ]);
   const products = await load(reference.products);
   checkNulls(nullCountsOf(products, 'products'), reference.products, 'products', where);
   const warnings = await checkKeys(products, reference.products, 'products', rules);

@@ -19,7 +19,9 @@ async function withWeekOverWeek(report: RunReport, outputRoot: string): Promise<
   return {
     ...report,
     metricTotals: totals,
-    ...(previous ? { weekOverWeek: { previousWeek: previousWeek(report.week), changes: compareWeeks(totals, previous) } } : {}),
+    ...(previous
+      ? { weekOverWeek: { previousWeek: previousWeek(report.week), changes: compareWeeks(totals, previous) } }
+      : {}),
   };
 }
 

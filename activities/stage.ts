@@ -28,7 +28,13 @@ function withAttempt(err: unknown, attempt: number): unknown {
     });
   }
   const e = err instanceof Error ? err : new Error(String(err));
-  return ApplicationFailure.create({ message: e.message, type: e.name, nonRetryable: false, details: [{ attempt }], cause: e });
+  return ApplicationFailure.create({
+    message: e.message,
+    type: e.name,
+    nonRetryable: false,
+    details: [{ attempt }],
+    cause: e,
+  });
 }
 
 /** Records how far a stage got; sent with every heartbeat until the next update. */
@@ -70,7 +76,10 @@ export async function runStage<T extends object>(
     await hooks.ledger?.append({ event: 'failed', ...record }).catch(() => undefined);
     const failure = withAttempt(err, attempt);
     if (!(failure instanceof CancelledFailure) && failure instanceof ApplicationFailure) {
-      recordStage(ctx.metricMeter, stage, Date.now() - started, undefined, { type: failure.type ?? 'Error', final: failure.nonRetryable === true });
+      recordStage(ctx.metricMeter, stage, Date.now() - started, undefined, {
+        type: failure.type ?? 'Error',
+        final: failure.nonRetryable === true,
+      });
       ctx.log.warn('stage failed', { ...record, errorType: failure.type, error: failure.message });
     }
     throw failure;

@@ -55,7 +55,12 @@ function readTotals(output: OutputFile): MetricTotals {
   const where = totals.where;
   const columns = [...new Set(Object.values(totals.sums))];
   const frame = pl.readParquet(output.path, { columns: where ? [where.column, ...columns] : columns });
-  const keep = where ? frame.getColumn(where.column).toArray().map((value) => value === where.equals) : undefined;
+  const keep = where
+    ? frame
+        .getColumn(where.column)
+        .toArray()
+        .map((value) => value === where.equals)
+    : undefined;
   const sums: MetricTotals = {};
   for (const [name, column] of Object.entries(totals.sums)) {
     const values = frame.getColumn(column).toArray();
@@ -82,7 +87,9 @@ export async function metricTotals(outputs: OutputFile[]): Promise<MetricTotals>
  * whose outputs cannot be read back gets no totals (an empty entry): totals are a courtesy, and
  * must not cost the report itself.
  */
-export async function metricTotalsOf(datasets: { dataset: string; outputs: OutputFile[] }[]): Promise<Record<string, MetricTotals>> {
+export async function metricTotalsOf(
+  datasets: { dataset: string; outputs: OutputFile[] }[],
+): Promise<Record<string, MetricTotals>> {
   const totals: Record<string, MetricTotals> = {};
   for (const d of datasets) totals[d.dataset] = await metricTotals(d.outputs).catch(() => ({}));
   return totals;
@@ -91,21 +98,34 @@ export async function metricTotalsOf(datasets: { dataset: string; outputs: Outpu
 export const previousWeek = previousWeekOf;
 
 /** Every metric present in both weeks, per dataset, with its relative change and whether it is flagged. */
-export function compareWeeks(current: Record<string, MetricTotals>, previous: Record<string, MetricTotals>): WeekChange[] {
+export function compareWeeks(
+  current: Record<string, MetricTotals>,
+  previous: Record<string, MetricTotals>,
+): WeekChange[] {
   const changes: WeekChange[] = [];
   for (const [dataset, totals] of Object.entries(current)) {
     for (const [metric, value] of Object.entries(totals)) {
       const before = previous[dataset]?.[metric];
       if (before === undefined) continue;
       const change = before === 0 ? (value === 0 ? 0 : Infinity) : (value - before) / Math.abs(before);
-      changes.push({ dataset, metric, previous: before, current: value, change, flagged: Math.abs(change) > CHANGE_FLAG });
+      changes.push({
+        dataset,
+        metric,
+        previous: before,
+        current: value,
+        change,
+        flagged: Math.abs(change) > CHANGE_FLAG,
+      });
     }
   }
   return changes;
 }
 
 /** The previous week's totals from its report, if there is one. */
-export async function previousTotals(report: RunReport, outputRoot: string): Promise<Record<string, MetricTotals> | undefined> {
+export async function previousTotals(
+  report: RunReport,
+  outputRoot: string,
+): Promise<Record<string, MetricTotals> | undefined> {
   const file = path.join(reportDir(outputRoot, previousWeek(report.week)), '_report.json');
   try {
     return (JSON.parse(await readFile(file, 'utf8')) as RunReport).metricTotals;

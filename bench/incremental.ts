@@ -21,8 +21,19 @@ import { createWorker } from '../workers/worker';
 import type { weeklyLoad } from '../workflows';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { regions: { type: 'string', default: '8' }, stores: { type: 'string', default: '100' }, products: { type: 'string', default: '1000' } } });
-  const size = { ...DATAGEN_DEFAULTS, regions: Number(values.regions), stores: Number(values.stores), products: Number(values.products) };
+  const { values } = parseArgs({
+    options: {
+      regions: { type: 'string', default: '8' },
+      stores: { type: 'string', default: '100' },
+      products: { type: 'string', default: '1000' },
+    },
+  });
+  const size = {
+    ...DATAGEN_DEFAULTS,
+    regions: Number(values.regions),
+    stores: Number(values.stores),
+    products: Number(values.products),
+  };
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const home = await mkdtemp(path.join(tmpdir(), 'tributary-bench-'));
   const data = path.join(home, 'data');
@@ -30,21 +41,30 @@ async function main(): Promise<void> {
   const manifest = await generateRetailWeek({ out: data, ...size });
   const rows = Object.values(manifest.rows).reduce((n, r) => n + r.transactions + r.stock, 0);
 
-  const env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: await ensureTemporalCli() } } });
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: { executable: { type: 'existing-path', path: await ensureTemporalCli() } },
+  });
   const taskQueue = 'bench-incremental';
   const worker = await createWorker({ connection: env.nativeConnection, taskQueue });
   const spec = {
-    name: 'bench', dataRoot: data, datasets: { glob: 'sales/*' },
+    name: 'bench',
+    dataRoot: data,
+    datasets: { glob: 'sales/*' },
     reference: { products: 'reference/products.parquet', substitutes: 'reference/substitutes.parquet' },
-    metrics: ['hierarchySales', 'lostSalesToSubstitutes'], output: { root: out },
+    metrics: ['hierarchySales', 'lostSalesToSubstitutes'],
+    output: { root: out },
   };
   const timed = async (name: string, force = false) => {
     const started = performance.now();
     const report = await env.client.workflow.execute<typeof weeklyLoad>('weeklyLoad', {
-      taskQueue, workflowId: `bench-${name}-${Date.now()}`, args: [{ spec, week: size.week, ...(force ? { force } : {}) }],
+      taskQueue,
+      workflowId: `bench-${name}-${Date.now()}`,
+      args: [{ spec, week: size.week, ...(force ? { force } : {}) }],
     });
     const seconds = (performance.now() - started) / 1000;
-    console.error(`${name}: ${seconds.toFixed(1)} s (${report.totals.succeeded} computed, ${report.totals.skipped} skipped)`);
+    console.error(
+      `${name}: ${seconds.toFixed(1)} s (${report.totals.succeeded} computed, ${report.totals.skipped} skipped)`,
+    );
     return { name, seconds, report };
   };
   const results: { name: string; seconds: number; report: RunReport }[] = [];
@@ -73,7 +93,10 @@ async function main(): Promise<void> {
     '',
     '| scenario | wall time | vs full run | datasets computed | datasets skipped |',
     '| --- | ---: | ---: | ---: | ---: |',
-    ...results.map((r) => `| ${r.name} | ${r.seconds.toFixed(1)} s | ${(r.seconds / baseline).toFixed(2)}× | ${r.report.totals.succeeded} | ${r.report.totals.skipped} |`),
+    ...results.map(
+      (r) =>
+        `| ${r.name} | ${r.seconds.toFixed(1)} s | ${(r.seconds / baseline).toFixed(2)}× | ${r.report.totals.succeeded} | ${r.report.totals.skipped} |`,
+    ),
     '',
     'A skipped dataset still has its inputs checked (schema, nulls, row counts) and its fingerprint compared; only compute and write are saved.',
     '',

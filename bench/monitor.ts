@@ -51,7 +51,10 @@ function processCpuSeconds(pid: number | 'self'): number {
 /** Busy and total CPU seconds of the whole machine so far. */
 function machineCpuSeconds(): { busy: number; total: number } {
   const line = (readText('/proc/stat') ?? '').split('\n')[0] ?? '';
-  const [, user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).map(Number);
+  const [, user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line
+    .trim()
+    .split(/\s+/)
+    .map(Number);
   const busy = user + nice + system + irq + softirq + steal;
   return { busy: busy / CLOCK_TICKS, total: (busy + idle + iowait) / CLOCK_TICKS };
 }
@@ -61,7 +64,8 @@ function childPids(): number[] {
   const pids = new Set<number>();
   const tasks = existsSync('/proc/self/task') ? readdirSync('/proc/self/task') : [];
   for (const task of tasks) {
-    for (const pid of (readText(`/proc/self/task/${task}/children`) ?? '').trim().split(/\s+/)) if (pid) pids.add(Number(pid));
+    for (const pid of (readText(`/proc/self/task/${task}/children`) ?? '').trim().split(/\s+/))
+      if (pid) pids.add(Number(pid));
   }
   return [...pids];
 }
@@ -155,7 +159,8 @@ export class SideMonitor {
 
   private sample(): void {
     this.sampledPeak = Math.max(this.sampledPeak, rssOf(this.target));
-    if (this.devPid !== undefined) this.devSampledPeak = Math.max(this.devSampledPeak, statusBytes(this.devPid, 'VmRSS') ?? 0);
+    if (this.devPid !== undefined)
+      this.devSampledPeak = Math.max(this.devSampledPeak, statusBytes(this.devPid, 'VmRSS') ?? 0);
   }
 
   private watch(): void {
@@ -168,7 +173,10 @@ export class SideMonitor {
     this.watch();
     this.sample();
     const seconds = (performance.now() - this.started) / 1000;
-    const self = processCpuSeconds('self') - this.cpu0.self + (this.target === 'self' ? 0 : processCpuSeconds(this.target) - this.cpu0.worker);
+    const self =
+      processCpuSeconds('self') -
+      this.cpu0.self +
+      (this.target === 'self' ? 0 : processCpuSeconds(this.target) - this.cpu0.worker);
     const dev = this.devPid ? processCpuSeconds(this.devPid) - this.cpu0.dev : 0;
     const machine = machineCpuSeconds();
     const busy = machine.busy - this.cpu0.machine.busy;
@@ -178,7 +186,8 @@ export class SideMonitor {
     return {
       worker: this.target === 'self' ? 'this process' : 'separate worker process',
       peakRssBytes: this.reset && hwm !== undefined ? Math.max(hwm, this.sampledPeak) : this.sampledPeak,
-      peakRssMethod: this.reset && hwm !== undefined ? 'VmHWM (reset via clear_refs)' : 'sampled only (clear_refs not writable)',
+      peakRssMethod:
+        this.reset && hwm !== undefined ? 'VmHWM (reset via clear_refs)' : 'sampled only (clear_refs not writable)',
       sampledPeakRssBytes: this.sampledPeak,
       rssAtStartBytes: this.rssAtStart,
       ...(this.devPid !== undefined ? { devServerPeakRssBytes: Math.max(devHwm ?? 0, this.devSampledPeak) } : {}),

@@ -20,7 +20,14 @@ import { DATAGEN_DEFAULTS, generateRetailWeek, type Manifest } from '../datagen'
 
 const WEEK = '2026-11-16';
 const TINY = {
-  regions: 40, stores: 2, products: 4, days: 7, seed: 4, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.3,
+  regions: 40,
+  stores: 2,
+  products: 4,
+  days: 7,
+  seed: 4,
+  week: WEEK,
+  substitutionShare: 0.6,
+  stockoutRate: 0.3,
 };
 
 type ReadDataset = (dataset: DatasetRef, week: string) => Promise<unknown>;
@@ -67,7 +74,15 @@ async function timed(read: ReadDataset, datasets: DatasetRef[], rounds: number):
 async function crossover(home: string, rounds: number): Promise<void> {
   const rules = rulesOf({});
   const sizes: [number, number][] = [
-    [2, 4], [2, 15], [2, 36], [2, 72], [5, 60], [5, 143], [10, 143], [10, 286], [20, 715],
+    [2, 4],
+    [2, 15],
+    [2, 36],
+    [2, 72],
+    [5, 60],
+    [5, 143],
+    [10, 143],
+    [10, 286],
+    [20, 715],
   ];
   for (const [stores, products] of sizes) {
     const dir = path.join(home, `crossover-${stores}x${products}`);
@@ -75,7 +90,10 @@ async function crossover(home: string, rounds: number): Promise<void> {
     const line: string[] = [];
     for (const reading of ['memory', 'scan'] as const) {
       const check: ReadDataset = async (d) => {
-        for (const [input, file] of [['transactions', d.files.transactions], ['stock', d.files.stock]] as const) {
+        for (const [input, file] of [
+          ['transactions', d.files.transactions],
+          ['stock', d.files.stock],
+        ] as const) {
           await inspectInput(await openInput(file, input, 'bench', reading), 'bench', WEEK, rules);
         }
       };

@@ -86,11 +86,14 @@ export interface ScenarioResult {
 /** A size for the tables; `n/a` where a side did not measure it. */
 export const bytesOrNa = (bytes: number | undefined): string => (bytes === undefined ? 'n/a' : formatBytes(bytes));
 
-export const fmt = (n: number, digits = 0) => n.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+export const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const seconds = (s: number) => (s >= 100 ? `${fmt(s, 0)} s` : `${fmt(s, 1)} s`);
 
 export function bestBaseline(sides: SideResult[]): SideResult | undefined {
-  return sides.filter((s) => s.side.startsWith('baseline') && !s.error).sort((a, b) => a.wallSeconds - b.wallSeconds)[0];
+  return sides
+    .filter((s) => s.side.startsWith('baseline') && !s.error)
+    .sort((a, b) => a.wallSeconds - b.wallSeconds)[0];
 }
 
 const TARGETS = {
@@ -103,11 +106,15 @@ const TARGETS = {
 const mark = (met: boolean | null) => (met === null ? 'not measured' : met ? 'met' : '**NOT met**');
 
 /** The targets one scenario's own figures decide (the 10k-vs-1k scaling one is added by the suite). */
-export function scenarioTargets(r: Pick<ScenarioResult, 'scenario' | 'sides' | 'footprint'>, memoryBudget: number): TargetResult[] {
+export function scenarioTargets(
+  r: Pick<ScenarioResult, 'scenario' | 'sides' | 'footprint'>,
+  memoryBudget: number,
+): TargetResult[] {
   const best = bestBaseline(r.sides);
   const tributary = r.sides.find((s) => s.side === 'tributary');
   const ratio = (limit: number, what: string): TargetResult => {
-    if (!best || !tributary || tributary.error) return { target: what, measured: tributary?.error ?? 'no result', met: tributary?.error ? false : null };
+    if (!best || !tributary || tributary.error)
+      return { target: what, measured: tributary?.error ?? 'no result', met: tributary?.error ? false : null };
     const value = tributary.wallSeconds / best.wallSeconds;
     const cpu = tributary.measurements.cpu.thisProcessSeconds / best.measurements.cpu.thisProcessSeconds;
     return {
@@ -118,7 +125,8 @@ export function scenarioTargets(r: Pick<ScenarioResult, 'scenario' | 'sides' | '
   };
   const memory = (what: string, sideId = 'tributary-budget'): TargetResult => {
     const budget = r.sides.find((s) => s.side === sideId);
-    const limit = budget && typeof budget.settings.memoryBudget === 'number' ? budget.settings.memoryBudget : memoryBudget;
+    const limit =
+      budget && typeof budget.settings.memoryBudget === 'number' ? budget.settings.memoryBudget : memoryBudget;
     const target = `${what}: worker peak RSS under its ${bytesOrNa(limit)} memory budget with parallelism 8, on datasets whose naive concurrent footprint exceeds the budget`;
     if (!budget) return { target, measured: 'not run', met: null };
     if (budget.error) return { target, measured: budget.error, met: false };
@@ -129,7 +137,11 @@ export function scenarioTargets(r: Pick<ScenarioResult, 'scenario' | 'sides' | '
       target,
       measured: `${bytesOrNa(peak)} peak RSS of the worker process (${budget.measurements.peakRssMethod}; ${bytesOrNa(budget.measurements.rssAtStartBytes)} at start); naive concurrent footprint (${r.footprint?.parallelism} datasets at once) ${bytesOrNa(naive)} estimated${pool && !pool.error ? `, ${bytesOrNa(pool.measurements.peakRssBytes)} peak RSS measured for the in-process pool of 4` : ''}; largest single dataset ${bytesOrNa(r.footprint?.largestDatasetBytes)} estimated; wall ${seconds(budget.wallSeconds)}`,
       met: (peak ?? Infinity) < limit && naive > limit,
-      ...(naive <= limit ? { measured: `(sizes too small for this target: the naive concurrent footprint ${bytesOrNa(naive)} does not exceed the budget) ${bytesOrNa(peak)} peak RSS` } : {}),
+      ...(naive <= limit
+        ? {
+            measured: `(sizes too small for this target: the naive concurrent footprint ${bytesOrNa(naive)} does not exceed the budget) ${bytesOrNa(peak)} peak RSS`,
+          }
+        : {}),
     };
   };
   switch (r.scenario) {
@@ -143,7 +155,9 @@ export function scenarioTargets(r: Pick<ScenarioResult, 'scenario' | 'sides' | '
         ratio(TARGETS.large, `large datasets: Tributary within ${TARGETS.large}x of the best in-process baseline`),
         memory('large datasets'),
         // A budget one dataset fits in, but not two: what admission is for.
-        ...(r.sides.some((s) => s.side === 'tributary-budget-roomy') ? [memory('(supplementary) large datasets', 'tributary-budget-roomy')] : []),
+        ...(r.sides.some((s) => s.side === 'tributary-budget-roomy')
+          ? [memory('(supplementary) large datasets', 'tributary-budget-roomy')]
+          : []),
       ];
     case 'small10k': {
       const pool = r.sides.find((s) => s.side === 'baseline-pool');
@@ -152,22 +166,34 @@ export function scenarioTargets(r: Pick<ScenarioResult, 'scenario' | 'sides' | '
         if (!side) return [];
         const completes: TargetResult = {
           target: `${prefix}completes`,
-          measured: side.error ? `failed${side.failedAfterSeconds !== undefined ? ` after ${seconds(side.failedAfterSeconds)}` : ''}: ${side.error}` : `${side.outcome.succeeded ?? 0} of ${side.outcome.datasets ?? '?'} datasets succeeded, ${side.outcome.failed ?? 0} failed`,
+          measured: side.error
+            ? `failed${side.failedAfterSeconds !== undefined ? ` after ${seconds(side.failedAfterSeconds)}` : ''}: ${side.error}`
+            : `${side.outcome.succeeded ?? 0} of ${side.outcome.datasets ?? '?'} datasets succeeded, ${side.outcome.failed ?? 0} failed`,
           met: !side.error && side.outcome.failed === 0 && side.outcome.succeeded === side.outcome.datasets,
         };
         const target = `${prefix}Tributary within ${TARGETS.small}x of the in-process pool`;
-        const vsPool: TargetResult = !pool || side.error || pool.error
-          ? { target, measured: side.error ? 'the run failed' : (pool?.error ?? 'pool not measured'), met: side.error ? false : null }
-          : {
-              target,
-              measured: `${(side.wallSeconds / pool.wallSeconds).toFixed(2)}x wall time (${seconds(side.wallSeconds)} vs ${seconds(pool.wallSeconds)}); CPU time ${(side.measurements.cpu.thisProcessSeconds / pool.measurements.cpu.thisProcessSeconds).toFixed(2)}x`,
-              met: side.wallSeconds / pool.wallSeconds <= TARGETS.small,
-            };
+        const vsPool: TargetResult =
+          !pool || side.error || pool.error
+            ? {
+                target,
+                measured: side.error ? 'the run failed' : (pool?.error ?? 'pool not measured'),
+                met: side.error ? false : null,
+              }
+            : {
+                target,
+                measured: `${(side.wallSeconds / pool.wallSeconds).toFixed(2)}x wall time (${seconds(side.wallSeconds)} vs ${seconds(pool.wallSeconds)}); CPU time ${(side.measurements.cpu.thisProcessSeconds / pool.measurements.cpu.thisProcessSeconds).toFixed(2)}x`,
+                met: side.wallSeconds / pool.wallSeconds <= TARGETS.small,
+              };
         return [completes, vsPool];
       };
       const parts = r.sides.find((s) => s.side === 'tributary-parts');
-      const partsLabel = parts ? `(supplementary, with continueAsNewAfter ${String(parts.settings.continueAsNewAfter)}) ` : '';
-      return [...forSide('tributary', '10,000 small datasets: '), ...forSide('tributary-parts', `${partsLabel}10,000 small datasets: `)];
+      const partsLabel = parts
+        ? `(supplementary, with continueAsNewAfter ${String(parts.settings.continueAsNewAfter)}) `
+        : '';
+      return [
+        ...forSide('tributary', '10,000 small datasets: '),
+        ...forSide('tributary-parts', `${partsLabel}10,000 small datasets: `),
+      ];
     }
     default:
       return [];
@@ -175,16 +201,33 @@ export function scenarioTargets(r: Pick<ScenarioResult, 'scenario' | 'sides' | '
 }
 
 /** Per-dataset cost of Tributary at 10,000 against 1,000 small datasets (the 1,000 run is the plain batched one). */
-export function scalingTarget(small10k: ScenarioResult, small1k: ScenarioResult | undefined, side = 'tributary'): TargetResult {
+export function scalingTarget(
+  small10k: ScenarioResult,
+  small1k: ScenarioResult | undefined,
+  side = 'tributary',
+): TargetResult {
   const big = small10k.sides.find((s) => s.side === side);
-  const prefix = side === 'tributary' ? '' : `(supplementary, with continueAsNewAfter ${String(big?.settings.continueAsNewAfter)}) `;
+  const prefix =
+    side === 'tributary' ? '' : `(supplementary, with continueAsNewAfter ${String(big?.settings.continueAsNewAfter)}) `;
   const target = `${prefix}10,000 small datasets: Tributary's per-dataset cost at most ${TARGETS.scaling}x that at 1,000`;
   const small = small1k?.sides.find((s) => s.side === 'tributary');
-  if (!big || !small || big.error || small.error) return { target, measured: big?.error ? 'the 10,000 run failed' : (small?.error ?? 'small1k not measured'), met: big?.error ? false : null };
+  if (!big || !small || big.error || small.error)
+    return {
+      target,
+      measured: big?.error ? 'the 10,000 run failed' : (small?.error ?? 'small1k not measured'),
+      met: big?.error ? false : null,
+    };
   const value = big.msPerDataset / small.msPerDataset;
   const runOf = (x: SideResult, r: ScenarioResult) => x.suiteStartedAt ?? r.suiteStartedAt;
-  const earlier = runOf(small, small1k!) !== runOf(big, small10k) ? ` (1,000 and 10,000 measured in different runs: ${small.measuredAt ?? small1k!.measuredAt}, ${big.measuredAt ?? small10k.measuredAt})` : '';
-  return { target, measured: `${value.toFixed(2)}x (${fmt(big.msPerDataset, 1)} vs ${fmt(small.msPerDataset, 1)} ms per dataset)${earlier}`, met: value <= TARGETS.scaling };
+  const earlier =
+    runOf(small, small1k!) !== runOf(big, small10k)
+      ? ` (1,000 and 10,000 measured in different runs: ${small.measuredAt ?? small1k!.measuredAt}, ${big.measuredAt ?? small10k.measuredAt})`
+      : '';
+  return {
+    target,
+    measured: `${value.toFixed(2)}x (${fmt(big.msPerDataset, 1)} vs ${fmt(small.msPerDataset, 1)} ms per dataset)${earlier}`,
+    met: value <= TARGETS.scaling,
+  };
 }
 
 export async function readResults(dir: string): Promise<ScenarioResult[]> {
@@ -196,7 +239,8 @@ export async function readResults(dir: string): Promise<ScenarioResult[]> {
   return found;
 }
 
-const BEGIN = '<!-- bench:begin: generated by `npm run bench` (bench/suite.ts) from bench/results/*.json; text outside these markers is kept -->';
+const BEGIN =
+  '<!-- bench:begin: generated by `npm run bench` (bench/suite.ts) from bench/results/*.json; text outside these markers is kept -->';
 const END = '<!-- bench:end -->';
 
 export function renderBenchmarks(results: ScenarioResult[], relResults: string): string {
@@ -206,7 +250,8 @@ export function renderBenchmarks(results: ScenarioResult[], relResults: string):
   const m = latest.machine;
   const runOf = (r: ScenarioResult, s: SideResult) => s.suiteStartedAt ?? r.suiteStartedAt;
   const runs = [...new Set(results.flatMap((r) => [r.suiteStartedAt, ...r.sides.map((s) => runOf(r, s))]))].sort();
-  const runNo = (r: ScenarioResult, s: SideResult) => (runs.length > 1 ? ` (run ${runs.indexOf(runOf(r, s)) + 1})` : '');
+  const runNo = (r: ScenarioResult, s: SideResult) =>
+    runs.length > 1 ? ` (run ${runs.indexOf(runOf(r, s)) + 1})` : '';
   lines.push(
     '## Machine',
     '',
@@ -223,19 +268,24 @@ export function renderBenchmarks(results: ScenarioResult[], relResults: string):
     '',
     '| scenario | datasets | stores × products × days | input rows per dataset | input rows in all | input parquet | data generation (not timed below) | measured |',
     '| --- | ---: | --- | ---: | ---: | ---: | ---: | --- |',
-    ...results.map((r) => `| ${r.scenario} | ${fmt(r.sizes.datasets)} | ${r.sizes.stores} × ${r.sizes.products} × ${r.sizes.days} | ${fmt(r.sizes.rows.total / r.sizes.datasets)} | ${fmt(r.sizes.rows.total)} | ${bytesOrNa(r.sizes.inputBytes)} in ${fmt(r.sizes.files)} files | ${seconds(r.datagen.seconds)} | ${r.measuredAt.slice(0, 16).replace('T', ' ')} UTC |`),
+    ...results.map(
+      (r) =>
+        `| ${r.scenario} | ${fmt(r.sizes.datasets)} | ${r.sizes.stores} × ${r.sizes.products} × ${r.sizes.days} | ${fmt(r.sizes.rows.total / r.sizes.datasets)} | ${fmt(r.sizes.rows.total)} | ${bytesOrNa(r.sizes.inputBytes)} in ${fmt(r.sizes.files)} files | ${seconds(r.datagen.seconds)} | ${r.measuredAt.slice(0, 16).replace('T', ' ')} UTC |`,
+    ),
     '',
     'Input rows are transactions + stock rows (stock = stores × products × days per dataset).',
     '',
     '## Results',
     '',
-    '| scenario | side | wall time | datasets/s | rows/s | ms per dataset | vs best baseline | CPU time | worker peak RSS | (200 ms samples) | RSS at start | dev server peak RSS | other processes\' CPU |',
+    "| scenario | side | wall time | datasets/s | rows/s | ms per dataset | vs best baseline | CPU time | worker peak RSS | (200 ms samples) | RSS at start | dev server peak RSS | other processes' CPU |",
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const r of results) {
     for (const s of r.sides) {
       if (s.error) {
-        lines.push(`| ${r.scenario} | ${s.label}${runNo(r, s)} | failed${s.failedAfterSeconds !== undefined ? ` after ${seconds(s.failedAfterSeconds)}` : ''}: ${s.error.replace(/\|/g, '/').slice(0, 160)} | | | | | | | | | | |`);
+        lines.push(
+          `| ${r.scenario} | ${s.label}${runNo(r, s)} | failed${s.failedAfterSeconds !== undefined ? ` after ${seconds(s.failedAfterSeconds)}` : ''}: ${s.error.replace(/\|/g, '/').slice(0, 160)} | | | | | | | | | | |`,
+        );
         continue;
       }
       const ms = s.measurements;
@@ -252,18 +302,25 @@ export function renderBenchmarks(results: ScenarioResult[], relResults: string):
     '',
     '| target | measured | |',
     '| --- | --- | --- |',
-    ...results.flatMap((r) => r.targets).sort((a, b) => Number(a.target.startsWith('(supplementary')) - Number(b.target.startsWith('(supplementary'))).map((t) => `| ${t.target} | ${t.measured.replace(/\|/g, '/')} | ${mark(t.met)} |`),
+    ...results
+      .flatMap((r) => r.targets)
+      .sort((a, b) => Number(a.target.startsWith('(supplementary')) - Number(b.target.startsWith('(supplementary')))
+      .map((t) => `| ${t.target} | ${t.measured.replace(/\|/g, '/')} | ${mark(t.met)} |`),
     '',
     '## Conditions',
     '',
     ...results.map((r) => {
-      const loads = r.sides.map((s) => `${s.side} ${s.measurements?.loadAverage.start[0] ?? '?'}→${s.measurements?.loadAverage.end[0] ?? '?'}`);
+      const loads = r.sides.map(
+        (s) => `${s.side} ${s.measurements?.loadAverage.start[0] ?? '?'}→${s.measurements?.loadAverage.end[0] ?? '?'}`,
+      );
       const others = [...new Set(r.sides.flatMap((s) => s.measurements?.otherWorkSeen ?? []))];
       const busiest = Math.max(...r.sides.map((s) => s.measurements?.cpu.otherProcessesShare ?? 0));
       return `- ${r.scenario}: 1-minute load average at start→end of each side: ${loads.join(', ')}. Other processes took up to ${(busiest * 100).toFixed(0)}% of the machine's CPU during a side. ${others.length > 0 ? `Seen running meanwhile: ${others.map((o) => `\`${o}\``).join(', ')}.` : 'No test run (vitest/tsc) by anyone else was seen during it.'}`;
     }),
     '',
-    ...results.flatMap((r) => (r.notes.length > 0 ? [`Notes on ${r.scenario}:`, '', ...r.notes.map((n) => `- ${n}`), ''] : [])),
+    ...results.flatMap((r) =>
+      r.notes.length > 0 ? [`Notes on ${r.scenario}:`, '', ...r.notes.map((n) => `- ${n}`), ''] : [],
+    ),
     `Raw figures: ${results.map((r) => `[${r.scenario}.json](${relResults}/${r.scenario}.json)`).join(', ')}; the incremental-run benchmark: [incremental.md](${relResults}/incremental.md).`,
     '',
     END,
@@ -273,9 +330,15 @@ export function renderBenchmarks(results: ScenarioResult[], relResults: string):
 
 /** Replaces the generated block of BENCHMARKS.md (or creates the file), keeping text outside it. */
 export async function writeBenchmarks(file: string, block: string): Promise<void> {
-  const before = existsSync(file) ? await readFile(file, 'utf8') : '# Benchmarks\n\nMeasured by `npm run bench` (`bench/suite.ts`); see *Method* below. `npm run bench -- --only small1k,default` runs some scenarios; `--default`, `--large`, `--small1k`, `--small10k` take sizes as `DATASETSxSTORESxPRODUCTS[xDAYS]`.\n\n' + `${BEGIN}\n${END}\n`;
+  const before = existsSync(file)
+    ? await readFile(file, 'utf8')
+    : '# Benchmarks\n\nMeasured by `npm run bench` (`bench/suite.ts`); see *Method* below. `npm run bench -- --only small1k,default` runs some scenarios; `--default`, `--large`, `--small1k`, `--small10k` take sizes as `DATASETSxSTORESxPRODUCTS[xDAYS]`.\n\n' +
+      `${BEGIN}\n${END}\n`;
   const start = before.indexOf(BEGIN);
   const end = before.indexOf(END);
-  const next = start >= 0 && end > start ? before.slice(0, start) + block + before.slice(end + END.length) : `${before.trimEnd()}\n\n${block}\n`;
+  const next =
+    start >= 0 && end > start
+      ? before.slice(0, start) + block + before.slice(end + END.length)
+      : `${before.trimEnd()}\n\n${block}\n`;
   await writeFile(file, next);
 }

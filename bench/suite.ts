@@ -47,8 +47,19 @@ import { progressQuery, type weeklyLoad } from '../workflows';
 import { runBaseline } from './baseline';
 import { round, SideMonitor, type SideMeasurements } from './monitor';
 import {
-  bestBaseline, bytesOrNa, type Machine, readResults, renderBenchmarks, SCENARIOS, type ScenarioName, type ScenarioResult,
-  scalingTarget, scenarioTargets, type SideResult, type Sizes, writeBenchmarks,
+  bestBaseline,
+  bytesOrNa,
+  type Machine,
+  readResults,
+  renderBenchmarks,
+  SCENARIOS,
+  type ScenarioName,
+  type ScenarioResult,
+  scalingTarget,
+  scenarioTargets,
+  type SideResult,
+  type Sizes,
+  writeBenchmarks,
 } from './results';
 
 const METRICS = ['hierarchySales', 'lostSalesToSubstitutes'];
@@ -91,7 +102,11 @@ const log = (line: string) => console.error(`[bench ${new Date().toISOString().s
 function parseSize(text: string, flag: string): Size {
   const parts = text.split('x').map(Number);
   const [datasets, stores, products, days = 7] = parts;
-  if (parts.length < 3 || parts.length > 4 || ![datasets, stores, products, days].every((n) => Number.isInteger(n) && n! > 0)) {
+  if (
+    parts.length < 3 ||
+    parts.length > 4 ||
+    ![datasets, stores, products, days].every((n) => Number.isInteger(n) && n! > 0)
+  ) {
     throw new Error(`--${flag} takes DATASETSxSTORESxPRODUCTS[xDAYS], e.g. 4x500x3000x7; got "${text}"`);
   }
   return { datasets: datasets!, stores: stores!, products: products!, days };
@@ -146,7 +161,9 @@ async function filesUnder(dir: string): Promise<string[]> {
 /** Each stage's durations summed over the datasets of an unbatched run, seconds. */
 function stageSeconds(datasets: DatasetSummary[]): Record<string, number> {
   const sums: Record<string, number> = {};
-  for (const d of datasets) for (const [stage, run] of Object.entries(d.stages)) sums[stage] = (sums[stage] ?? 0) + (run?.durationMs ?? 0) / 1000;
+  for (const d of datasets)
+    for (const [stage, run] of Object.entries(d.stages))
+      sums[stage] = (sums[stage] ?? 0) + (run?.durationMs ?? 0) / 1000;
   return Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, round(v, 1)]));
 }
 
@@ -168,11 +185,21 @@ interface Context {
   resultsDir: string;
 }
 
-async function timeBaseline(side: Extract<SideDef, { kind: 'baseline' }>, datasets: DatasetRef[], reference: ReferenceRef, out: string) {
+async function timeBaseline(
+  side: Extract<SideDef, { kind: 'baseline' }>,
+  datasets: DatasetRef[],
+  reference: ReferenceRef,
+  out: string,
+) {
   let last = performance.now();
   const started = performance.now();
   const result = await runBaseline({
-    datasets, reference, week: WEEK, metrics: METRICS, outRoot: out, width: side.width,
+    datasets,
+    reference,
+    week: WEEK,
+    metrics: METRICS,
+    outRoot: out,
+    width: side.width,
     onDone: (done) => {
       if (performance.now() - last < 30_000) return;
       last = performance.now();
@@ -180,16 +207,37 @@ async function timeBaseline(side: Extract<SideDef, { kind: 'baseline' }>, datase
     },
   });
   const seconds = (performance.now() - started) / 1000;
-  return { seconds, outcome: { datasets: datasets.length, succeeded: result.datasets, failed: datasets.length - result.datasets, tables: result.tables, rowsOut: result.rowsOut } };
+  return {
+    seconds,
+    outcome: {
+      datasets: datasets.length,
+      succeeded: result.datasets,
+      failed: datasets.length - result.datasets,
+      tables: result.tables,
+      rowsOut: result.rowsOut,
+    },
+  };
 }
 
 /** Starts bench/workerProcess.ts on `taskQueue`; resolves once it polls. */
-async function startWorkerProcess(ctx: Context, taskQueue: string, side: Extract<SideDef, { kind: 'tributary' }>): Promise<ChildProcess> {
+async function startWorkerProcess(
+  ctx: Context,
+  taskQueue: string,
+  side: Extract<SideDef, { kind: 'tributary' }>,
+): Promise<ChildProcess> {
   const options = {
-    address: ctx.env.address, namespace: 'default', taskQueue, codePath: ctx.bundlePath,
-    maxConcurrentActivities: side.activities, ...(side.memoryBudget !== undefined ? { memoryBudget: side.memoryBudget } : {}),
+    address: ctx.env.address,
+    namespace: 'default',
+    taskQueue,
+    codePath: ctx.bundlePath,
+    maxConcurrentActivities: side.activities,
+    ...(side.memoryBudget !== undefined ? { memoryBudget: side.memoryBudget } : {}),
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'workerProcess.ts'), JSON.stringify(options)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(__dirname, 'workerProcess.ts'), JSON.stringify(options)],
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  );
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
     child.once('error', reject);
@@ -206,7 +254,14 @@ async function stopWorkerProcess(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-async function timeTributary(ctx: Context, scenario: ScenarioName, side: Extract<SideDef, { kind: 'tributary' }>, data: string, out: string, monitor: (workerPid?: number) => SideMonitor) {
+async function timeTributary(
+  ctx: Context,
+  scenario: ScenarioName,
+  side: Extract<SideDef, { kind: 'tributary' }>,
+  data: string,
+  out: string,
+  monitor: (workerPid?: number) => SideMonitor,
+) {
   const taskQueue = `bench-${scenario}-${side.id}-${Date.now()}`;
   const spec = {
     name: `bench-${scenario}`,
@@ -224,7 +279,11 @@ async function timeTributary(ctx: Context, scenario: ScenarioName, side: Extract
     const watch = monitor(workerPid);
     try {
       const started = performance.now();
-      const handle = await ctx.env.client.workflow.start<typeof weeklyLoad>('weeklyLoad', { taskQueue, workflowId: taskQueue, args: [{ spec, week: WEEK }] });
+      const handle = await ctx.env.client.workflow.start<typeof weeklyLoad>('weeklyLoad', {
+        taskQueue,
+        workflowId: taskQueue,
+        args: [{ spec, week: WEEK }],
+      });
       // A run whose workflow task keeps failing (e.g. a payload over the server's size limit) never
       // ends by itself: the watchdog terminates it, so the side is recorded as failed, with the
       // cause, and the suite goes on. Likewise a side that outlasts --side-timeout.
@@ -232,15 +291,24 @@ async function timeTributary(ctx: Context, scenario: ScenarioName, side: Extract
       const watchdog = async () => {
         const seconds = (performance.now() - started) / 1000;
         const p = await handle.query(progressQuery).catch(() => undefined);
-        if (p) log(`  ${side.id}: ${p.phase}, ${p.succeeded + p.failed + p.skipped}/${p.total} done, ${p.running} running, ${seconds.toFixed(0)} s`);
+        if (p)
+          log(
+            `  ${side.id}: ${p.phase}, ${p.succeeded + p.failed + p.skipped}/${p.total} done, ${p.running} running, ${seconds.toFixed(0)} s`,
+          );
         const description = await handle.describe().catch(() => undefined);
         const attempt = description?.raw.pendingWorkflowTask?.attempt ?? 0;
         if (attempt >= 3 || seconds > ctx.sideTimeoutSeconds) {
           const history = attempt >= 3 ? await handle.fetchHistory().catch(() => undefined) : undefined;
-          const failedTask = [...(history?.events ?? [])].reverse().find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes;
-          stuck = attempt >= 3
-            ? `workflow task failing repeatedly (attempt ${attempt}): ${String(failedTask?.cause ?? '?')}: ${failedTask?.failure?.message ?? ''}`.slice(0, 400)
-            : `did not finish within --side-timeout (${ctx.sideTimeoutSeconds / 60} min)`;
+          const failedTask = [...(history?.events ?? [])]
+            .reverse()
+            .find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes;
+          stuck =
+            attempt >= 3
+              ? `workflow task failing repeatedly (attempt ${attempt}): ${String(failedTask?.cause ?? '?')}: ${failedTask?.failure?.message ?? ''}`.slice(
+                  0,
+                  400,
+                )
+              : `did not finish within --side-timeout (${ctx.sideTimeoutSeconds / 60} min)`;
           log(`  ${side.id}: ${stuck}; terminating the run`);
           await handle.terminate(`bench: ${stuck}`).catch(() => undefined);
         }
@@ -280,8 +348,18 @@ async function timeTributary(ctx: Context, scenario: ScenarioName, side: Extract
   return {
     seconds: timed.seconds,
     measurements: measurements!,
-    outcome: { status: timed.report.status, datasets: t.datasets, succeeded: t.succeeded, failed: t.failed, cancelled: t.cancelled, skipped: t.skipped, rowsIn: t.rowsIn, rowsOut: t.rowsOut },
-    stageSeconds: side.batching === undefined && timed.report.datasets.length > 0 ? stageSeconds(timed.report.datasets) : undefined,
+    outcome: {
+      status: timed.report.status,
+      datasets: t.datasets,
+      succeeded: t.succeeded,
+      failed: t.failed,
+      cancelled: t.cancelled,
+      skipped: t.skipped,
+      rowsIn: t.rowsIn,
+      rowsOut: t.rowsOut,
+    },
+    stageSeconds:
+      side.batching === undefined && timed.report.datasets.length > 0 ? stageSeconds(timed.report.datasets) : undefined,
     firstError: timed.report.datasets.find((d) => d.error)?.error,
   };
 }
@@ -291,27 +369,58 @@ async function runScenario(ctx: Context, def: ScenarioDef): Promise<ScenarioResu
   const base = await mkdtemp(path.join(ctx.dataDir, `tributary-bench-${def.name}-`));
   const data = path.join(base, 'data');
   const { size } = def;
-  log(`${def.name}: generating ${size.datasets} datasets of ${size.stores} stores x ${size.products} products x ${size.days} days into ${data}`);
+  log(
+    `${def.name}: generating ${size.datasets} datasets of ${size.stores} stores x ${size.products} products x ${size.days} days into ${data}`,
+  );
   const genStarted = performance.now();
   const manifest = await generateRetailWeek(
-    { ...DATAGEN_DEFAULTS, out: data, regions: size.datasets, stores: size.stores, products: size.products, days: size.days },
+    {
+      ...DATAGEN_DEFAULTS,
+      out: data,
+      regions: size.datasets,
+      stores: size.stores,
+      products: size.products,
+      days: size.days,
+    },
     size.datasets <= 12 ? (line) => log(line) : undefined,
   );
   const genSeconds = (performance.now() - genStarted) / 1000;
   const generated = await filesUnder(data);
   const salesFiles = generated.filter((f) => f.includes(`${path.sep}sales${path.sep}`));
   const inputBytes = (await Promise.all(salesFiles.map((f) => stat(f).then((s) => s.size)))).reduce((a, b) => a + b, 0);
-  const rows = Object.values(manifest.rows).reduce((n, r) => ({ transactions: n.transactions + r.transactions, stock: n.stock + r.stock }), { transactions: 0, stock: 0 });
-  const sizes: Sizes = { datasets: size.datasets, stores: size.stores, products: size.products, days: size.days, rows: { ...rows, total: rows.transactions + rows.stock }, inputBytes, files: generated.length };
-  log(`${def.name}: generated ${generated.length} files (${bytesOrNa(inputBytes)} of inputs, ${sizes.rows.total.toLocaleString('en')} rows) in ${genSeconds.toFixed(1)} s`);
+  const rows = Object.values(manifest.rows).reduce(
+    (n, r) => ({ transactions: n.transactions + r.transactions, stock: n.stock + r.stock }),
+    { transactions: 0, stock: 0 },
+  );
+  const sizes: Sizes = {
+    datasets: size.datasets,
+    stores: size.stores,
+    products: size.products,
+    days: size.days,
+    rows: { ...rows, total: rows.transactions + rows.stock },
+    inputBytes,
+    files: generated.length,
+  };
+  log(
+    `${def.name}: generated ${generated.length} files (${bytesOrNa(inputBytes)} of inputs, ${sizes.rows.total.toLocaleString('en')} rows) in ${genSeconds.toFixed(1)} s`,
+  );
 
   const datasets: DatasetRef[] = manifest.regions.map((name) => {
     const dir = path.join(data, 'sales', name);
-    return { name, dir, files: { transactions: path.join(dir, 'transactions.parquet'), stock: path.join(dir, 'stock.parquet') } };
+    return {
+      name,
+      dir,
+      files: { transactions: path.join(dir, 'transactions.parquet'), stock: path.join(dir, 'stock.parquet') },
+    };
   });
-  const reference = { products: path.join(data, manifest.files.products), substitutes: path.join(data, manifest.files.substitutes) };
+  const reference = {
+    products: path.join(data, manifest.files.products),
+    substitutes: path.join(data, manifest.files.substitutes),
+  };
   const budgetSide = def.sides.find((s) => s.id === 'tributary-budget');
-  const footprints = budgetSide ? await Promise.all(datasets.map((d) => estimateFootprint([d.files.transactions, d.files.stock]))) : undefined;
+  const footprints = budgetSide
+    ? await Promise.all(datasets.map((d) => estimateFootprint([d.files.transactions, d.files.stock])))
+    : undefined;
 
   const sides: SideResult[] = [];
   for (const side of def.sides.filter((d) => !ctx.onlySides || ctx.onlySides.has(d.id))) {
@@ -319,10 +428,20 @@ async function runScenario(ctx: Context, def: ScenarioDef): Promise<ScenarioResu
     const out = path.join(base, `out-${side.id}`);
     log(`${def.name}: ${side.label} ...`);
     let monitor: SideMonitor | undefined;
-    const startMonitor = (workerPid?: number) => (monitor = new SideMonitor({ devServer: side.kind === 'tributary', ...(workerPid !== undefined ? { workerPid } : {}) }));
+    const startMonitor = (workerPid?: number) =>
+      (monitor = new SideMonitor({
+        devServer: side.kind === 'tributary',
+        ...(workerPid !== undefined ? { workerPid } : {}),
+      }));
     let result: Omit<SideResult, 'ratioToBestBaseline'>;
     const sideStarted = performance.now();
-    const common = { side: side.id, label: side.label, measuredAt: new Date().toISOString(), suiteStartedAt: ctx.suiteStartedAt, settings: { ...side } as Record<string, unknown> };
+    const common = {
+      side: side.id,
+      label: side.label,
+      measuredAt: new Date().toISOString(),
+      suiteStartedAt: ctx.suiteStartedAt,
+      settings: { ...side } as Record<string, unknown>,
+    };
     try {
       if (side.kind === 'baseline') {
         startMonitor();
@@ -332,9 +451,16 @@ async function runScenario(ctx: Context, def: ScenarioDef): Promise<ScenarioResu
       } else {
         const timed = await timeTributary(ctx, def.name, side, data, out, startMonitor);
         result = {
-          ...common, ...rates(timed.seconds, sizes), outcome: timed.outcome, measurements: timed.measurements,
+          ...common,
+          ...rates(timed.seconds, sizes),
+          outcome: timed.outcome,
+          measurements: timed.measurements,
           ...(timed.stageSeconds ? { stageSeconds: timed.stageSeconds } : {}),
-          ...(timed.outcome.failed > 0 ? { error: `${timed.outcome.failed} datasets failed; first: ${timed.firstError?.type}: ${timed.firstError?.message}` } : {}),
+          ...(timed.outcome.failed > 0
+            ? {
+                error: `${timed.outcome.failed} datasets failed; first: ${timed.firstError?.type}: ${timed.firstError?.message}`,
+              }
+            : {}),
         };
       }
     } catch (err) {
@@ -342,10 +468,22 @@ async function runScenario(ctx: Context, def: ScenarioDef): Promise<ScenarioResu
       const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       log(`${def.name}: ${side.label} FAILED: ${message}`);
       const failedAfter = round((performance.now() - sideStarted) / 1000, 1);
-      result = { ...common, wallSeconds: 0, datasetsPerSecond: 0, rowsPerSecond: 0, msPerDataset: 0, outcome: {}, measurements: measurements!, failedAfterSeconds: failedAfter, error: message.slice(0, 500) };
+      result = {
+        ...common,
+        wallSeconds: 0,
+        datasetsPerSecond: 0,
+        rowsPerSecond: 0,
+        msPerDataset: 0,
+        outcome: {},
+        measurements: measurements!,
+        failedAfterSeconds: failedAfter,
+        error: message.slice(0, 500),
+      };
     }
     const r = result as SideResult;
-    log(`${def.name}: ${side.label}: ${r.wallSeconds.toFixed(1)} s, ${r.msPerDataset.toFixed(1)} ms/dataset, peak RSS ${bytesOrNa(r.measurements?.peakRssBytes)}, others' CPU ${((r.measurements?.cpu.otherProcessesShare ?? 0) * 100).toFixed(0)}%`);
+    log(
+      `${def.name}: ${side.label}: ${r.wallSeconds.toFixed(1)} s, ${r.msPerDataset.toFixed(1)} ms/dataset, peak RSS ${bytesOrNa(r.measurements?.peakRssBytes)}, others' CPU ${((r.measurements?.cpu.otherProcessesShare ?? 0) * 100).toFixed(0)}%`,
+    );
     sides.push({ ...result, ratioToBestBaseline: 0 });
     await rm(out, { recursive: true, force: true });
   }
@@ -353,7 +491,12 @@ async function runScenario(ctx: Context, def: ScenarioDef): Promise<ScenarioResu
   const previous = ctx.onlySides ? (await readResults(ctx.resultsDir)).find((r) => r.scenario === def.name) : undefined;
   if (previous && sameSizes(previous.sizes, sizes)) {
     for (const old of previous.sides) {
-      if (!sides.some((s) => s.side === old.side)) sides.push({ ...old, measuredAt: old.measuredAt ?? previous.measuredAt, suiteStartedAt: old.suiteStartedAt ?? previous.suiteStartedAt });
+      if (!sides.some((s) => s.side === old.side))
+        sides.push({
+          ...old,
+          measuredAt: old.measuredAt ?? previous.measuredAt,
+          suiteStartedAt: old.suiteStartedAt ?? previous.suiteStartedAt,
+        });
     }
     const order = def.sides.map((d) => d.id as string);
     sides.sort((a, b) => order.indexOf(a.side) - order.indexOf(b.side));
@@ -364,25 +507,54 @@ async function runScenario(ctx: Context, def: ScenarioDef): Promise<ScenarioResu
 
   const parallel = budgetSide?.kind === 'tributary' ? budgetSide.parallelism : 1;
   const footprint = footprints
-    ? { parallelism: Math.min(parallel, size.datasets), concurrentBytes: [...footprints].sort((a, b) => b - a).slice(0, parallel).reduce((a, b) => a + b, 0), largestDatasetBytes: Math.max(...footprints) }
+    ? {
+        parallelism: Math.min(parallel, size.datasets),
+        concurrentBytes: [...footprints]
+          .sort((a, b) => b - a)
+          .slice(0, parallel)
+          .reduce((a, b) => a + b, 0),
+        largestDatasetBytes: Math.max(...footprints),
+      }
     : undefined;
   const notes: string[] = [];
   if (footprint) {
-    notes.push(`Estimated compute footprint (estimateFootprint in activities/admission.ts: rows x bytes per value x JOIN_FACTOR ${JOIN_FACTOR}): ${bytesOrNa(footprint.largestDatasetBytes)} for the largest dataset; ${bytesOrNa(footprint.concurrentBytes)} for ${Math.min(parallel, size.datasets)} at once. The admission lets a compute start only when its estimate fits in what is left of the ${bytesOrNa(ctx.memoryBudget)} budget; a dataset estimated above the whole budget is charged all of it and runs alone.`);
-    if (size.datasets < parallel) notes.push(`With ${size.datasets} datasets, parallelism ${parallel} puts at most ${size.datasets} in flight.`);
+    notes.push(
+      `Estimated compute footprint (estimateFootprint in activities/admission.ts: rows x bytes per value x JOIN_FACTOR ${JOIN_FACTOR}): ${bytesOrNa(footprint.largestDatasetBytes)} for the largest dataset; ${bytesOrNa(footprint.concurrentBytes)} for ${Math.min(parallel, size.datasets)} at once. The admission lets a compute start only when its estimate fits in what is left of the ${bytesOrNa(ctx.memoryBudget)} budget; a dataset estimated above the whole budget is charged all of it and runs alone.`,
+    );
+    if (size.datasets < parallel)
+      notes.push(`With ${size.datasets} datasets, parallelism ${parallel} puts at most ${size.datasets} in flight.`);
   }
   const partial: ScenarioResult = {
-    scenario: def.name, title: def.title, measuredAt: new Date().toISOString(), suiteStartedAt: ctx.suiteStartedAt,
-    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), machine: ctx.machine, method: ctx.method, sizes,
-    datagen: { seconds: round(genSeconds, 1), files: generated.length, note: 'generateRetailWeek (datagen/index.ts), timed on its own before the sides; not part of any side' },
-    sides, targets: [], ...(footprint ? { footprint } : {}), notes,
+    scenario: def.name,
+    title: def.title,
+    measuredAt: new Date().toISOString(),
+    suiteStartedAt: ctx.suiteStartedAt,
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    machine: ctx.machine,
+    method: ctx.method,
+    sizes,
+    datagen: {
+      seconds: round(genSeconds, 1),
+      files: generated.length,
+      note: 'generateRetailWeek (datagen/index.ts), timed on its own before the sides; not part of any side',
+    },
+    sides,
+    targets: [],
+    ...(footprint ? { footprint } : {}),
+    notes,
   };
   partial.targets = scenarioTargets(partial, ctx.memoryBudget);
   return partial;
 }
 
 function sameSizes(a: Sizes, b: Sizes): boolean {
-  return a.datasets === b.datasets && a.stores === b.stores && a.products === b.products && a.days === b.days && a.rows.total === b.rows.total;
+  return (
+    a.datasets === b.datasets &&
+    a.stores === b.stores &&
+    a.products === b.products &&
+    a.days === b.days &&
+    a.rows.total === b.rows.total
+  );
 }
 
 function rates(seconds: number, sizes: Sizes) {
@@ -397,7 +569,9 @@ function rates(seconds: number, sizes: Sizes) {
 async function runIncremental(): Promise<number> {
   const started = performance.now();
   const code = await new Promise<number>((resolve, reject) => {
-    const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, 'incremental.ts')], { stdio: 'inherit' });
+    const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, 'incremental.ts')], {
+      stdio: 'inherit',
+    });
     child.on('error', reject);
     child.on('exit', (c) => resolve(c ?? 1));
   });
@@ -409,7 +583,10 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       only: { type: 'string', default: ALL.join(',') },
-      default: { type: 'string', default: `${DATAGEN_DEFAULTS.regions}x${DATAGEN_DEFAULTS.stores}x${DATAGEN_DEFAULTS.products}x${DATAGEN_DEFAULTS.days}` },
+      default: {
+        type: 'string',
+        default: `${DATAGEN_DEFAULTS.regions}x${DATAGEN_DEFAULTS.stores}x${DATAGEN_DEFAULTS.products}x${DATAGEN_DEFAULTS.days}`,
+      },
       large: { type: 'string', default: '4x500x3000x7' },
       small1k: { type: 'string', default: '1000x5x60x7' },
       small10k: { type: 'string', default: '10000x5x60x7' },
@@ -430,9 +607,13 @@ async function main(): Promise<void> {
       'side-timeout': { type: 'string', default: '90' },
     },
   });
-  const only = values.only.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = values.only
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = only.filter((s) => !(ALL as readonly string[]).includes(s));
-  if (unknown.length > 0) throw new Error(`--only: unknown scenario ${unknown.join(', ')}; choose from ${ALL.join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`--only: unknown scenario ${unknown.join(', ')}; choose from ${ALL.join(', ')}`);
   const selected = new Set(only as Selectable[]);
   const whole = (name: string, text: string) => {
     const n = Number(text);
@@ -450,30 +631,79 @@ async function main(): Promise<void> {
     { id: 'baseline-sequential', kind: 'baseline', label: 'in-process, sequential', width: 1 },
     { id: 'baseline-pool', kind: 'baseline', label: `in-process, pool of ${pool}`, width: pool },
   ];
-  const tributary: SideDef = { id: 'tributary', kind: 'tributary', label: `Tributary, parallelism ${parallelism}`, parallelism, activities: parallelism };
-  const batched: SideDef = { ...tributary, label: `Tributary, parallelism ${parallelism}, batches of ${batch}`, batching: batch };
+  const tributary: SideDef = {
+    id: 'tributary',
+    kind: 'tributary',
+    label: `Tributary, parallelism ${parallelism}`,
+    parallelism,
+    activities: parallelism,
+  };
+  const batched: SideDef = {
+    ...tributary,
+    label: `Tributary, parallelism ${parallelism}, batches of ${batch}`,
+    batching: batch,
+  };
   const budget: SideDef = {
-    id: 'tributary-budget', kind: 'tributary', label: `Tributary, parallelism ${budgetParallelism}, memory budget ${bytesOrNa(memoryBudget)} (worker process of its own)`,
-    parallelism: budgetParallelism, activities: budgetParallelism, memoryBudget, separateProcess: true,
+    id: 'tributary-budget',
+    kind: 'tributary',
+    label: `Tributary, parallelism ${budgetParallelism}, memory budget ${bytesOrNa(memoryBudget)} (worker process of its own)`,
+    parallelism: budgetParallelism,
+    activities: budgetParallelism,
+    memoryBudget,
+    separateProcess: true,
   };
   const roomyBudget = parseBytes(values['large-memory-budget']);
-  if (!roomyBudget) throw new Error(`--large-memory-budget must be a size such as 4GiB, got "${values['large-memory-budget']}"`);
+  if (!roomyBudget)
+    throw new Error(`--large-memory-budget must be a size such as 4GiB, got "${values['large-memory-budget']}"`);
   const roomy: SideDef = {
-    ...budget, id: 'tributary-budget-roomy', memoryBudget: roomyBudget,
+    ...budget,
+    id: 'tributary-budget-roomy',
+    memoryBudget: roomyBudget,
     label: `Tributary, parallelism ${budgetParallelism}, memory budget ${bytesOrNa(roomyBudget)} (worker process of its own)`,
   };
-  const continueAsNewAfter = values['continue-as-new-after'] === undefined ? undefined : whole('continue-as-new-after', values['continue-as-new-after']);
-  const parts: SideDef[] = continueAsNewAfter === undefined ? [] : [{
-    ...batched, id: 'tributary-parts', label: `${batched.label}, continueAsNewAfter ${continueAsNewAfter}`, continueAsNewAfter,
-  }];
+  const continueAsNewAfter =
+    values['continue-as-new-after'] === undefined
+      ? undefined
+      : whole('continue-as-new-after', values['continue-as-new-after']);
+  const parts: SideDef[] =
+    continueAsNewAfter === undefined
+      ? []
+      : [
+          {
+            ...batched,
+            id: 'tributary-parts',
+            label: `${batched.label}, continueAsNewAfter ${continueAsNewAfter}`,
+            continueAsNewAfter,
+          },
+        ];
   const defs: ScenarioDef[] = [
-    { name: 'default', title: 'default sample (the demo week)', size: parseSize(values.default, 'default'), sides: [...baselines, tributary, budget] },
-    { name: 'small1k', title: '1,000 small datasets', size: parseSize(values.small1k, 'small1k'), sides: [...baselines, batched] },
+    {
+      name: 'default',
+      title: 'default sample (the demo week)',
+      size: parseSize(values.default, 'default'),
+      sides: [...baselines, tributary, budget],
+    },
+    {
+      name: 'small1k',
+      title: '1,000 small datasets',
+      size: parseSize(values.small1k, 'small1k'),
+      sides: [...baselines, batched],
+    },
     // The sequential baseline is left out at 10,000 unless asked for: a small dataset's compute is
     // main-thread bound (building the polars plan), so it takes as long as the pool (compare them
     // at 1,000) and would add the better part of an hour.
-    { name: 'small10k', title: '10,000 small datasets', size: parseSize(values.small10k, 'small10k'), sides: [...(values['small10k-sequential'] ? baselines : baselines.slice(1)), batched, ...parts] },
-    { name: 'large', title: 'few large datasets', size: parseSize(values.large, 'large'), sides: [...baselines, tributary, budget, roomy] },
+    {
+      name: 'small10k',
+      title: '10,000 small datasets',
+      size: parseSize(values.small10k, 'small10k'),
+      sides: [...(values['small10k-sequential'] ? baselines : baselines.slice(1)), batched, ...parts],
+    },
+    {
+      name: 'large',
+      title: 'few large datasets',
+      size: parseSize(values.large, 'large'),
+      sides: [...baselines, tributary, budget, roomy],
+    },
   ];
   const chosen = values['render-only'] ? [] : defs.filter((d) => selected.has(d.name));
   if (values['render-only']) selected.delete('incremental');
@@ -495,20 +725,45 @@ async function main(): Promise<void> {
   const results: ScenarioResult[] = [];
   if (chosen.length > 0) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
-    const env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: await ensureTemporalCli() } } });
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: { executable: { type: 'existing-path', path: await ensureTemporalCli() } },
+    });
     const quiet = () => undefined;
-    const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: console.error } });
+    const bundle = await bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: console.error },
+    });
     await mkdir(values['data-dir'], { recursive: true });
     const bundleDir = await mkdtemp(path.join(values['data-dir'], 'tributary-bench-bundle-'));
     const bundlePath = path.join(bundleDir, 'workflow-bundle.js');
     await writeFile(bundlePath, bundle.code);
-    const ctx: Context = { env, bundle, bundlePath, resultsDir: values.results, sideTimeoutSeconds: whole('side-timeout', values['side-timeout']) * 60, ...(values.sides ? { onlySides: new Set(values.sides.split(',').map((x) => x.trim())) } : {}), suiteStartedAt, dataDir: values['data-dir'], keepData: values['keep-data'], memoryBudget, method, machine: machine() };
+    const ctx: Context = {
+      env,
+      bundle,
+      bundlePath,
+      resultsDir: values.results,
+      sideTimeoutSeconds: whole('side-timeout', values['side-timeout']) * 60,
+      ...(values.sides ? { onlySides: new Set(values.sides.split(',').map((x) => x.trim())) } : {}),
+      suiteStartedAt,
+      dataDir: values['data-dir'],
+      keepData: values['keep-data'],
+      memoryBudget,
+      method,
+      machine: machine(),
+    };
     try {
       for (const def of chosen) {
         const result = await runScenario(ctx, def);
         if (def.name === 'small10k') {
-          const small1k = results.find((r) => r.scenario === 'small1k') ?? (await readResults(values.results)).find((r) => r.scenario === 'small1k');
-          result.targets.push(scalingTarget(result, small1k), ...(result.sides.some((x) => x.side === 'tributary-parts') ? [scalingTarget(result, small1k, 'tributary-parts')] : []));
+          const small1k =
+            results.find((r) => r.scenario === 'small1k') ??
+            (await readResults(values.results)).find((r) => r.scenario === 'small1k');
+          result.targets.push(
+            scalingTarget(result, small1k),
+            ...(result.sides.some((x) => x.side === 'tributary-parts')
+              ? [scalingTarget(result, small1k, 'tributary-parts')]
+              : []),
+          );
         }
         results.push(result);
         await writeFile(path.join(values.results, `${def.name}.json`), `${JSON.stringify(result, null, 2)}\n`);
@@ -527,11 +782,15 @@ async function main(): Promise<void> {
   // JSON files and BENCHMARKS.md agree even when scenarios come from different runs.
   for (const r of all) {
     const budgetSide = r.sides.find((s) => s.side === 'tributary-budget');
-    const budgetBytes = typeof budgetSide?.settings.memoryBudget === 'number' ? budgetSide.settings.memoryBudget : memoryBudget;
+    const budgetBytes =
+      typeof budgetSide?.settings.memoryBudget === 'number' ? budgetSide.settings.memoryBudget : memoryBudget;
     r.targets = scenarioTargets(r, budgetBytes);
     if (r.scenario === 'small10k') {
       const small1k = all.find((x) => x.scenario === 'small1k');
-      r.targets.push(scalingTarget(r, small1k), ...(r.sides.some((x) => x.side === 'tributary-parts') ? [scalingTarget(r, small1k, 'tributary-parts')] : []));
+      r.targets.push(
+        scalingTarget(r, small1k),
+        ...(r.sides.some((x) => x.side === 'tributary-parts') ? [scalingTarget(r, small1k, 'tributary-parts')] : []),
+      );
     }
     await writeFile(path.join(values.results, `${r.scenario}.json`), `${JSON.stringify(r, null, 2)}\n`);
   }
@@ -541,11 +800,21 @@ async function main(): Promise<void> {
     log(`written ${values.markdown}`);
   }
   for (const r of results) {
-    console.log(`\n${r.scenario} (${r.sizes.datasets} datasets, ${r.sizes.rows.total.toLocaleString('en')} rows; datagen ${r.datagen.seconds} s)`);
-    for (const s of r.sides) console.log(`  ${s.label.padEnd(60)} ${s.error ? `FAILED ${s.error}` : `${s.wallSeconds.toFixed(1).padStart(8)} s  ${s.ratioToBestBaseline.toFixed(2)}x  ${bytesOrNa(s.measurements.peakRssBytes)}`}`);
-    for (const t of r.targets) console.log(`  [${t.met === null ? 'n/a' : t.met ? 'met' : 'NOT met'}] ${t.target}: ${t.measured}`);
+    console.log(
+      `\n${r.scenario} (${r.sizes.datasets} datasets, ${r.sizes.rows.total.toLocaleString('en')} rows; datagen ${r.datagen.seconds} s)`,
+    );
+    for (const s of r.sides)
+      console.log(
+        `  ${s.label.padEnd(60)} ${s.error ? `FAILED ${s.error}` : `${s.wallSeconds.toFixed(1).padStart(8)} s  ${s.ratioToBestBaseline.toFixed(2)}x  ${bytesOrNa(s.measurements.peakRssBytes)}`}`,
+      );
+    for (const t of r.targets)
+      console.log(`  [${t.met === null ? 'n/a' : t.met ? 'met' : 'NOT met'}] ${t.target}: ${t.measured}`);
   }
-  log(`suite done; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')})`);
+  log(
+    `suite done; load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')})`,
+  );
   if (incrementalCode !== 0) process.exitCode = incrementalCode;
 }
 

@@ -35,7 +35,9 @@ export async function cancel(settings: Settings, argv: string[], log: (line: str
     const running = await runningRun(client, settings, id);
     if (running.served) {
       const url = workflowUrl(settings, id);
-      log(`Cancel requested for ${id}; a worker on task queue "${running.taskQueue}" is carrying it out.\nWatch it: ${url}`);
+      log(
+        `Cancel requested for ${id}; a worker on task queue "${running.taskQueue}" is carrying it out.\nWatch it: ${url}`,
+      );
       return 0;
     }
     log(resumeNotice({ ...running, cancelRequested: true }));

@@ -13,8 +13,21 @@ Rows per region: transactions about days x stores x products, stock exactly that
 export async function datagen(argv: string[], log: (line: string) => void): Promise<number> {
   let values: Record<string, string | boolean | undefined>;
   try {
-    const flags = ['out', 'regions', 'stores', 'products', 'days', 'seed', 'week', 'substitution-share', 'stockout-rate'];
-    values = parseArgs({ args: argv, options: { ...Object.fromEntries(flags.map((f) => [f, { type: 'string' as const }])), help: { type: 'boolean' } } }).values;
+    const flags = [
+      'out',
+      'regions',
+      'stores',
+      'products',
+      'days',
+      'seed',
+      'week',
+      'substitution-share',
+      'stockout-rate',
+    ];
+    values = parseArgs({
+      args: argv,
+      options: { ...Object.fromEntries(flags.map((f) => [f, { type: 'string' as const }])), help: { type: 'boolean' } },
+    }).values;
   } catch (err) {
     log(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
     return 2;
@@ -23,7 +36,8 @@ export async function datagen(argv: string[], log: (line: string) => void): Prom
     log(USAGE);
     return 0;
   }
-  const number = (flag: string, fallback: number) => (typeof values[flag] === 'string' ? Number(values[flag]) : fallback);
+  const number = (flag: string, fallback: number) =>
+    typeof values[flag] === 'string' ? Number(values[flag]) : fallback;
   const options = {
     regions: number('regions', DATAGEN_DEFAULTS.regions),
     stores: number('stores', DATAGEN_DEFAULTS.stores),
@@ -41,8 +55,12 @@ export async function datagen(argv: string[], log: (line: string) => void): Prom
   }
   const out = path.resolve(typeof values.out === 'string' ? values.out : '.tributary/sample');
   const started = Date.now();
-  log(`Writing ${options.regions} regions x ${options.stores} stores x ${options.products} products x ${options.days} days (seed ${options.seed}) to ${out}`);
+  log(
+    `Writing ${options.regions} regions x ${options.stores} stores x ${options.products} products x ${options.days} days (seed ${options.seed}) to ${out}`,
+  );
   const manifest = await generateRetailWeek({ ...options, out }, log);
-  log(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s; planted effects in ${path.join(out, 'manifest.json')} (week ${manifest.week})`);
+  log(
+    `Done in ${((Date.now() - started) / 1000).toFixed(1)} s; planted effects in ${path.join(out, 'manifest.json')} (week ${manifest.week})`,
+  );
   return 0;
 }

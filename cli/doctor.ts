@@ -46,11 +46,21 @@ async function cliCheck(settings: Settings): Promise<Check> {
     if (err instanceof TemporalCliNotFound) return problem(name, err.message);
     throw err;
   }
-  const go = await promisify(execFile)('go', ['version'], { timeout: 20_000 }).then(() => true, () => false);
-  if (go) return ok(name, 'not built yet; the first command that needs it builds it with Go (about 3 min), or run `npx tributary ensure-cli` now');
+  const go = await promisify(execFile)('go', ['version'], { timeout: 20_000 }).then(
+    () => true,
+    () => false,
+  );
+  if (go)
+    return ok(
+      name,
+      'not built yet; the first command that needs it builds it with Go (about 3 min), or run `npx tributary ensure-cli` now',
+    );
   // Only a local dev server needs the CLI; a remote server does not.
   if (!isLocal(settings.address)) return ok(name, `not installed (not needed for the server at ${settings.address})`);
-  return problem(name, 'not found, and Go is not installed to build it: install the Temporal CLI and put it on PATH, set TEMPORAL_CLI_PATH, or install Go');
+  return problem(
+    name,
+    'not found, and Go is not installed to build it: install the Temporal CLI and put it on PATH, set TEMPORAL_CLI_PATH, or install Go',
+  );
 }
 
 function serverProblem(settings: Settings): Check {
@@ -69,7 +79,10 @@ async function namespaceCheck(client: Client, settings: Settings): Promise<Check
     return ok(name, 'exists');
   } catch (err) {
     if ((err as { code?: number }).code === 5 /* NOT_FOUND */) {
-      return problem(name, `does not exist: create it (\`temporal operator namespace create --namespace ${settings.namespace} --address ${settings.address}\`) or set TEMPORAL_NAMESPACE to one that exists`);
+      return problem(
+        name,
+        `does not exist: create it (\`temporal operator namespace create --namespace ${settings.namespace} --address ${settings.address}\`) or set TEMPORAL_NAMESPACE to one that exists`,
+      );
     }
     return problem(name, `could not be described: ${(err as Error).message}`);
   }
@@ -88,18 +101,26 @@ async function activityPollers(client: Client, settings: Settings, queue: string
 async function workerCheck(client: Client, settings: Settings): Promise<Check> {
   const name = `workers on "${settings.taskQueue}"`;
   if (await hasPollers(client, settings)) return ok(name, 'a worker polled the task queue within the last 75 s');
-  return problem(name, 'no worker polled the task queue within the last 75 s: start one with `npx tributary worker` (`tributary run` runs one in its own process when none polls, but scheduled runs wait)');
+  return problem(
+    name,
+    'no worker polled the task queue within the last 75 s: start one with `npx tributary worker` (`tributary run` runs one in its own process when none polls, but scheduled runs wait)',
+  );
 }
 
 /** Stages a spec sends to other task queues need workers there too. */
 async function stageQueueChecks(client: Client, settings: Settings, spec: PipelineSpec): Promise<Check[]> {
-  const queues = new Set(Object.values(spec.stages).flatMap((p) => (p.taskQueue && p.taskQueue !== settings.taskQueue ? [p.taskQueue] : [])));
+  const queues = new Set(
+    Object.values(spec.stages).flatMap((p) => (p.taskQueue && p.taskQueue !== settings.taskQueue ? [p.taskQueue] : [])),
+  );
   const checks: Check[] = [];
   for (const queue of queues) {
     checks.push(
       (await activityPollers(client, settings, queue))
         ? ok(`workers on "${queue}"`, 'a worker polls this stage task queue')
-        : problem(`workers on "${queue}"`, `a stage of the spec runs on this task queue and no worker polls it: start one with TRIBUTARY_TASK_QUEUE=${queue} npx tributary worker`),
+        : problem(
+            `workers on "${queue}"`,
+            `a stage of the spec runs on this task queue and no worker polls it: start one with TRIBUTARY_TASK_QUEUE=${queue} npx tributary worker`,
+          ),
     );
   }
   return checks;
@@ -109,7 +130,10 @@ async function readable(p: string, kind: 'dir' | 'file'): Promise<string | undef
   const info = await stat(p).catch(() => undefined);
   if (!info) return 'does not exist';
   if (kind === 'dir' ? !info.isDirectory() : !info.isFile()) return `is not a ${kind === 'dir' ? 'folder' : 'file'}`;
-  return access(p, constants.R_OK | (kind === 'dir' ? constants.X_OK : 0)).then(() => undefined, () => 'is not readable');
+  return access(p, constants.R_OK | (kind === 'dir' ? constants.X_OK : 0)).then(
+    () => undefined,
+    () => 'is not readable',
+  );
 }
 
 /** The spec's data: root, datasets (with their input files), reference files. Returns the inputs' size too. */
@@ -119,7 +143,10 @@ async function dataChecks(spec: PipelineSpec): Promise<{ checks: Check[]; inputB
   if (rootProblem) {
     return {
       checks: [
-        problem('data root', `${root} ${rootProblem}: fix dataRoot in the spec (a relative path is taken from the spec's folder), or generate sample data there: npx tributary datagen --out ${root}`),
+        problem(
+          'data root',
+          `${root} ${rootProblem}: fix dataRoot in the spec (a relative path is taken from the spec's folder), or generate sample data there: npx tributary datagen --out ${root}`,
+        ),
         skipped('datasets', 'needs the data root'),
         skipped('reference data', 'needs the data root'),
       ],
@@ -139,37 +166,76 @@ async function dataChecks(spec: PipelineSpec): Promise<{ checks: Check[]; inputB
     }
   }
   const what = 'glob' in spec.datasets ? `glob "${spec.datasets.glob}"` : 'list';
-  const refusals = refused.length === 0
-    ? ''
-    : `; ${refused.length} refused, each reported as a failed dataset: ` + refused.map((r) => `${r.type}: ${r.message}`).join('; ');
+  const refusals =
+    refused.length === 0
+      ? ''
+      : `; ${refused.length} refused, each reported as a failed dataset: ` +
+        refused.map((r) => `${r.type}: ${r.message}`).join('; ');
   if (folders.length === 0 && refused.length === 0) {
-    checks.push(problem('datasets', `the ${what} matches no folder under ${root}: fix datasets in the spec, or check the data landed`));
+    checks.push(
+      problem(
+        'datasets',
+        `the ${what} matches no folder under ${root}: fix datasets in the spec, or check the data landed`,
+      ),
+    );
   } else if (missing.length > 0 && !spec.availability) {
-    checks.push(problem('datasets', `${folders.length} found, but ${missing.length} input file(s) missing (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}): those datasets would fail; add the files, or an availability rule to wait for them` +
-      refusals));
+    checks.push(
+      problem(
+        'datasets',
+        `${folders.length} found, but ${missing.length} input file(s) missing (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}): those datasets would fail; add the files, or an availability rule to wait for them` +
+          refusals,
+      ),
+    );
   } else {
-    const waiting = missing.length > 0 ? `; ${missing.length} input file(s) not there yet, which the availability rule waits for` : '';
+    const waiting =
+      missing.length > 0
+        ? `; ${missing.length} input file(s) not there yet, which the availability rule waits for`
+        : '';
     const detail = `${folders.length} found (${formatBytes(inputBytes)} of input)${waiting}${refusals}`;
     checks.push(refused.length > 0 ? problem('datasets', detail) : ok('datasets', detail));
   }
-  const refs = await Promise.all(Object.values(spec.reference).map(async (f) => [f, await readable(path.resolve(root, f), 'file')] as const));
+  const refs = await Promise.all(
+    Object.values(spec.reference).map(async (f) => [f, await readable(path.resolve(root, f), 'file')] as const),
+  );
   const bad = refs.filter(([, p]) => p);
-  checks.push(bad.length ? problem('reference data', `${bad.map(([f, p]) => `${path.resolve(root, f)} ${p}`).join('; ')}: fix reference in the spec`) : ok('reference data', refs.map(([f]) => f).join(', ')));
+  checks.push(
+    bad.length
+      ? problem(
+          'reference data',
+          `${bad.map(([f, p]) => `${path.resolve(root, f)} ${p}`).join('; ')}: fix reference in the spec`,
+        )
+      : ok('reference data', refs.map(([f]) => f).join(', ')),
+  );
   return { checks, inputBytes };
 }
 
 /** Free space where outputs go (the output root, or the nearest folder above it that exists yet). */
 async function diskCheck(spec: PipelineSpec, inputBytes: number): Promise<Check> {
   let dir = path.resolve(spec.output.root);
-  while (!(await stat(dir).then((s) => s.isDirectory(), () => false)) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  const writable = await access(dir, constants.W_OK).then(() => true, () => false);
-  if (!writable) return problem('output root', `${dir} is not writable: fix output.root in the spec, or the folder's permissions`);
+  while (
+    !(await stat(dir).then(
+      (s) => s.isDirectory(),
+      () => false,
+    )) &&
+    path.dirname(dir) !== dir
+  )
+    dir = path.dirname(dir);
+  const writable = await access(dir, constants.W_OK).then(
+    () => true,
+    () => false,
+  );
+  if (!writable)
+    return problem('output root', `${dir} is not writable: fix output.root in the spec, or the folder's permissions`);
   const fs = await statfs(dir);
   const free = Number(fs.bavail) * Number(fs.bsize);
   // Staging holds a dataset's outputs next to the published ones; inputs' size bounds them generously.
   const needed = Math.max(MIN_FREE_BYTES, inputBytes);
   const detail = `${formatBytes(free)} free at ${dir}`;
-  if (free < needed) return problem('output root', `only ${detail}, want at least ${formatBytes(needed)}: free some space, or point output.root at a bigger disk`);
+  if (free < needed)
+    return problem(
+      'output root',
+      `only ${detail}, want at least ${formatBytes(needed)}: free some space, or point output.root at a bigger disk`,
+    );
   return ok('output root', detail);
 }
 
@@ -183,7 +249,12 @@ async function specChecks(file: string, client: Client | undefined, settings: Se
   }
   const data = await dataChecks(spec);
   const stageQueues = client ? await stageQueueChecks(client, settings, spec) : [];
-  return [ok('spec', `${file}: pipeline "${spec.name}"`), ...stageQueues, ...data.checks, await diskCheck(spec, data.inputBytes)];
+  return [
+    ok('spec', `${file}: pipeline "${spec.name}"`),
+    ...stageQueues,
+    ...data.checks,
+    await diskCheck(spec, data.inputBytes),
+  ];
 }
 
 export async function runChecks(settings: Settings, specFile?: string): Promise<Check[]> {
@@ -191,7 +262,11 @@ export async function runChecks(settings: Settings, specFile?: string): Promise<
   const why = await connectionProblem(settings, 3_000);
   if (why !== undefined) {
     // With TLS or an API key, the cause (certificate, CA, key) is the thing to fix.
-    checks.push(isSecured(settings) ? problem('Temporal server', why) : serverProblem(settings), skipped(`namespace "${settings.namespace}"`, 'needs the server'), skipped(`workers on "${settings.taskQueue}"`, 'needs the server'));
+    checks.push(
+      isSecured(settings) ? problem('Temporal server', why) : serverProblem(settings),
+      skipped(`namespace "${settings.namespace}"`, 'needs the server'),
+      skipped(`workers on "${settings.taskQueue}"`, 'needs the server'),
+    );
     if (specFile) checks.push(...(await specChecks(specFile, undefined, settings)));
     return checks;
   }
@@ -202,7 +277,8 @@ export async function runChecks(settings: Settings, specFile?: string): Promise<
     checks.push(namespace);
     if (namespace.status !== 'ok') checks.push(skipped(`workers on "${settings.taskQueue}"`, 'needs the namespace'));
     else checks.push(await workerCheck(client, settings));
-    if (specFile) checks.push(...(await specChecks(specFile, namespace.status === 'ok' ? client : undefined, settings)));
+    if (specFile)
+      checks.push(...(await specChecks(specFile, namespace.status === 'ok' ? client : undefined, settings)));
   } finally {
     await close();
   }
@@ -213,7 +289,11 @@ export function formatChecks(checks: Check[]): string {
   const width = Math.max(...checks.map((c) => c.name.length));
   const lines = checks.map((c) => `${c.status.padEnd(8)}${c.name.padEnd(width + 2)}${c.detail}`);
   const problems = checks.filter((c) => c.status === 'problem').length;
-  lines.push(problems === 0 ? `\nAll ${checks.length} checks ok.` : `\n${problems} problem${problems === 1 ? '' : 's'}; fix the first one first, later checks may depend on it.`);
+  lines.push(
+    problems === 0
+      ? `\nAll ${checks.length} checks ok.`
+      : `\n${problems} problem${problems === 1 ? '' : 's'}; fix the first one first, later checks may depend on it.`,
+  );
   return lines.join('\n');
 }
 

@@ -33,15 +33,21 @@ export function assertSpecFits(spec: unknown): void {
 
 /** A failure of a run this command started or followed: its id and page, for the advice. */
 export class RunFailure extends Error {
-  constructor(readonly workflowId: string, readonly url: string, override readonly cause: unknown) {
+  constructor(
+    readonly workflowId: string,
+    readonly url: string,
+    override readonly cause: unknown,
+  ) {
     super(cause instanceof Error ? cause.message : String(cause));
   }
 }
 
 /** Wraps whatever a followed run rejects with, so the explanation can name the run. */
-export const inRun = (workflowId: string, url: string) => (err: unknown): never => {
-  throw new RunFailure(workflowId, url, err);
-};
+export const inRun =
+  (workflowId: string, url: string) =>
+  (err: unknown): never => {
+    throw new RunFailure(workflowId, url, err);
+  };
 
 /** Activity types as the stages users know them (README, report). */
 const STAGE_OF: Record<string, string> = {
@@ -64,8 +70,8 @@ const ADVICE: Record<string, string> = {
   OutputUnwritable:
     'Make the output root writable (free space, a writable mount, permissions) as the message says, ' +
     'then run the same command again: datasets already published are skipped as unchanged.',
-  InputChanged: 'An input was being rewritten while the run read it. Let its producer finish, then: ' +
-    'tributary rerun {id}',
+  InputChanged:
+    'An input was being rewritten while the run read it. Let its producer finish, then: ' + 'tributary rerun {id}',
   UnreadableParquet: FIX_INPUT,
   SchemaMismatch: FIX_INPUT,
   NullValues: FIX_INPUT,
@@ -167,7 +173,7 @@ function tooLarge(err: unknown): string | undefined {
 export function explainFailure(err: unknown): string {
   const run = err instanceof RunFailure ? err : undefined;
   const id = run?.workflowId ?? '<workflow-id>';
-  const refused = err instanceof ServiceError || (run?.cause instanceof ServiceError) ? tooLarge(err) : undefined;
+  const refused = err instanceof ServiceError || run?.cause instanceof ServiceError ? tooLarge(err) : undefined;
   if (refused) {
     return (
       `The Temporal server refused to start the run: its input is too large (${refused}).\n` +
@@ -188,7 +194,7 @@ export function explainFailure(err: unknown): string {
   if (cause.stage === 'report') {
     lines.push('  The run report could not be written, so this run has none; its datasets are in its history.');
   }
-  const advice = ADVICE[cause.type] ?? 'The full failure chain is in the run\'s history.';
+  const advice = ADVICE[cause.type] ?? "The full failure chain is in the run's history.";
   lines.push(`What to do: ${advice.replaceAll('{id}', id)}`);
   if (run) lines.push(`Web UI: ${run.url}`);
   return lines.join('\n');

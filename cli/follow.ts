@@ -43,7 +43,9 @@ async function resultThroughOutages(
       if (lostAt === undefined) {
         lostAt = Date.now();
         const why = (err as Error).message;
-        log(`Lost the Temporal server at ${address} (${why}): retrying for up to ${budgetMs / 60_000} min; the run itself is kept.`);
+        log(
+          `Lost the Temporal server at ${address} (${why}): retrying for up to ${budgetMs / 60_000} min; the run itself is kept.`,
+        );
       }
       if (Date.now() - lostAt > budgetMs) {
         throw new Error(
@@ -56,7 +58,12 @@ async function resultThroughOutages(
       await sleep(delay);
       delay = Math.min(delay * 2, 5_000);
       // Back? Then a later outage gets a budget of its own.
-      if (await handle.describe().then(() => true, () => false)) {
+      if (
+        await handle.describe().then(
+          () => true,
+          () => false,
+        )
+      ) {
         const seconds = Math.round((Date.now() - lostAt) / 1000);
         log(`The Temporal server at ${address} answers again after ${seconds} s; following the run.`);
         lostAt = undefined;

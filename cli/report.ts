@@ -10,7 +10,11 @@ import { withRunServer } from './client';
 import { writeRunPage } from './htmlReport/load';
 
 export async function report(settings: Settings, argv: string[], log: (line: string) => void): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { out: { type: 'string' } },
+  });
   const id = positionals[0];
   if (!id) {
     log('Usage: tributary report <workflow-id> [--out FILE]');
@@ -21,7 +25,8 @@ export async function report(settings: Settings, argv: string[], log: (line: str
     try {
       const { file, report: runReport } = await writeRunPage(client, settings, id, values.out);
       process.stdout.write(`${file}\n`);
-      if (!runReport) log(`${id} has no report yet (still running, or ended without one): the page shows the timeline so far.`);
+      if (!runReport)
+        log(`${id} has no report yet (still running, or ended without one): the page shows the timeline so far.`);
       return 0;
     } catch (err) {
       // fetchHistory passes the server's NOT_FOUND (gRPC code 5) through as is.

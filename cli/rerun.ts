@@ -38,7 +38,11 @@ export async function rerun(settings: Settings, argv: string[], log: Log): Promi
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { 'include-cancelled': { type: 'boolean' }, detach: { type: 'boolean' }, 'workflow-id': { type: 'string' } },
+    options: {
+      'include-cancelled': { type: 'boolean' },
+      detach: { type: 'boolean' },
+      'workflow-id': { type: 'string' },
+    },
   });
   const id = positionals[0];
   if (!id) {
@@ -56,14 +60,21 @@ export async function rerun(settings: Settings, argv: string[], log: Log): Promi
       await close();
     }
     if (!plan) return 0;
-    return await runSpec(settings, plan.spec, { week: plan.week, workflowId: plan.workflowId, detach: values.detach }, log);
+    return await runSpec(
+      settings,
+      plan.spec,
+      { week: plan.week, workflowId: plan.workflowId, detach: values.detach },
+      log,
+    );
   } catch (err) {
     if (err instanceof Refused) {
       log(err.message);
       return 2;
     }
     if (err instanceof InvalidSpecError) {
-      log(`The spec of ${id} does not validate any more:\n${err.problems.map((p) => `  - ${p}`).join('\n')}\nNothing was started.`);
+      log(
+        `The spec of ${id} does not validate any more:\n${err.problems.map((p) => `  - ${p}`).join('\n')}\nNothing was started.`,
+      );
       return 2;
     }
     if (err instanceof InvalidWeekError || err instanceof InvalidFlagError) {
@@ -75,7 +86,14 @@ export async function rerun(settings: Settings, argv: string[], log: Log): Promi
 }
 
 /** The spec for the new run, or undefined when there is nothing to re-run. */
-async function planRerun(client: Client, settings: Settings, id: string, statuses: readonly string[], chosenId: string | undefined, log: Log) {
+async function planRerun(
+  client: Client,
+  settings: Settings,
+  id: string,
+  statuses: readonly string[],
+  chosenId: string | undefined,
+  log: Log,
+) {
   const handle = client.workflow.getHandle(id);
   const described = await handle.describe().catch((err: unknown) => {
     if (err instanceof WorkflowNotFoundError) throw new Refused(`No run ${id} in namespace ${settings.namespace}.`);
@@ -83,7 +101,9 @@ async function planRerun(client: Client, settings: Settings, id: string, statuse
   });
   if (described.type !== 'weeklyLoad') throw new Refused(`${id} is a ${described.type} run, not a weekly load.`);
   if (described.status.name === 'RUNNING') {
-    throw new Refused(`${id} is still running; re-run it once it has finished.\nWatch it: ${workflowUrl(settings, id)}`);
+    throw new Refused(
+      `${id} is still running; re-run it once it has finished.\nWatch it: ${workflowUrl(settings, id)}`,
+    );
   }
   const input = await originalInput(client, settings, id, described.runId);
   const spec = input.spec as Record<string, unknown>;
@@ -96,11 +116,17 @@ async function planRerun(client: Client, settings: Settings, id: string, statuse
   const counts = [...tally].map(([status, n]) => `${n} ${status}`);
   if (chosen.length === 0) {
     const cancelled = report.datasets.some((d) => d.status === 'cancelled') && !statuses.includes('cancelled');
-    log(`Nothing to re-run: no dataset of ${id} (week of ${report.week}) ${statuses.join(' or ')} (${counts.join(', ')}).`);
+    log(
+      `Nothing to re-run: no dataset of ${id} (week of ${report.week}) ${statuses.join(' or ')} (${counts.join(', ')}).`,
+    );
     if (cancelled) log('Some were cancelled; re-run those too with --include-cancelled.');
     return undefined;
   }
-  const folders = await datasetFolders(parsed.dataRoot, parsed.datasets, chosen.map((d) => d.dataset));
+  const folders = await datasetFolders(
+    parsed.dataRoot,
+    parsed.datasets,
+    chosen.map((d) => d.dataset),
+  );
   const leftOut = report.datasets.filter((d) => d.status === 'cancelled' && !statuses.includes('cancelled')).length;
   if (leftOut > 0) log(`${leftOut} cancelled dataset(s) are not re-run; add --include-cancelled to re-run them too.`);
   log(`Re-running ${chosen.length} of ${report.datasets.length} datasets of ${id} (week of ${report.week}):`);
@@ -144,7 +170,9 @@ async function earlierReport(
       () => undefined,
       (err: unknown) => {
         const cause = err instanceof WorkflowFailedError ? err.cause : undefined;
-        return cause instanceof ApplicationFailure && cause.type === 'RunFailed' ? (cause.details?.[0] as RunReport | undefined) : undefined;
+        return cause instanceof ApplicationFailure && cause.type === 'RunFailed'
+          ? (cause.details?.[0] as RunReport | undefined)
+          : undefined;
       },
     );
     if (carried) return wholeReport(carried);
@@ -170,13 +198,18 @@ async function earlierReport(
  * to the folders. A folder the run refused (a link outside the data root, a loop) is named too: the
  * new run checks it again, and reports it again unless it was fixed.
  */
-async function datasetFolders(dataRoot: string, datasets: { glob: string } | { list: string[] }, names: string[]): Promise<string[]> {
+async function datasetFolders(
+  dataRoot: string,
+  datasets: { glob: string } | { list: string[] },
+  names: string[],
+): Promise<string[]> {
   const root = path.resolve(dataRoot);
   const found = await discoverDatasets(root, datasets);
   const all = [...found.folders, ...found.refused.map((r) => r.folder)];
   const folders = all.filter((f) => names.includes(path.basename(f)));
   const missing = names.filter((n) => !folders.some((f) => path.basename(f) === n));
-  if (missing.length > 0) throw new Refused(`No folder under ${root} for dataset(s) ${missing.join(', ')} any more; nothing was started.`);
+  if (missing.length > 0)
+    throw new Refused(`No folder under ${root} for dataset(s) ${missing.join(', ')} any more; nothing was started.`);
   return folders;
 }
 
@@ -185,10 +218,13 @@ async function nextRerunId(client: Client, id: string): Promise<string> {
   const base = id.replace(/-rerun-\d+$/, '');
   for (let n = 1; ; n++) {
     const candidate = `${base}-rerun-${n}`;
-    const exists = await client.workflow.getHandle(candidate).describe().then(
-      () => true,
-      (err: unknown) => (err instanceof WorkflowNotFoundError ? false : Promise.reject(err)),
-    );
+    const exists = await client.workflow
+      .getHandle(candidate)
+      .describe()
+      .then(
+        () => true,
+        (err: unknown) => (err instanceof WorkflowNotFoundError ? false : Promise.reject(err)),
+      );
     if (!exists) return candidate;
   }
 }

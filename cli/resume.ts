@@ -27,10 +27,12 @@ export interface RunningRun {
  * while): a query, answered only by a live worker, tells them apart.
  */
 async function workerAnswers(client: Client, handle: WorkflowHandle<typeof weeklyLoad>): Promise<boolean> {
-  return client.withDeadline(Date.now() + ANSWER_MS, () => handle.query('progress')).then(
-    () => true,
-    () => false,
-  );
+  return client
+    .withDeadline(Date.now() + ANSWER_MS, () => handle.query('progress'))
+    .then(
+      () => true,
+      () => false,
+    );
 }
 
 /** True when the latest events of the run hold a cancel request that no worker has acted on yet. */

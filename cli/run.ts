@@ -63,7 +63,12 @@ function checkWorkflowId(id: string): string {
  * Validates the spec, the week and the workflow id, then starts the run (and follows it unless
  * detached). Throws InvalidSpecError, InvalidWeekError or InvalidFlagError before anything starts.
  */
-export async function runSpec(settings: Settings, spec: Record<string, unknown>, options: RunOptions, log: (l: string) => void): Promise<number> {
+export async function runSpec(
+  settings: Settings,
+  spec: Record<string, unknown>,
+  options: RunOptions,
+  log: (l: string) => void,
+): Promise<number> {
   const parsed = parseSpec(spec); // throws InvalidSpecError listing every problem: nothing has started
   assertSpecFits(spec); // a spec over Temporal's payload limit would be refused at start
   // One run per pipeline and week at a time: the id is the pipeline and the week, and Temporal
@@ -128,7 +133,10 @@ export async function runSpec(settings: Settings, spec: Record<string, unknown>,
     const page =
       report.totals.datasets > PAGE_LIMIT
         ? log(`${report.totals.datasets} datasets: for the timeline page, run tributary report ${report.workflowId}`)
-        : await writeRunPage(client, settings, report.workflowId).then((p) => p.file, (err: unknown) => log(`No HTML report: ${(err as Error).message}`));
+        : await writeRunPage(client, settings, report.workflowId).then(
+            (p) => p.file,
+            (err: unknown) => log(`No HTML report: ${(err as Error).message}`),
+          );
     log(`Report: ${report.files?.markdown}${page ? `\nTimeline: ${page}` : ''}\nWeb UI: ${url}`);
     return report.status === 'succeeded' ? 0 : 1;
   }
@@ -138,7 +146,12 @@ export async function run(settings: Settings, argv: string[], log: (l: string) =
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { week: { type: 'string' }, detach: { type: 'boolean' }, 'workflow-id': { type: 'string' }, force: { type: 'boolean' } },
+    options: {
+      week: { type: 'string' },
+      detach: { type: 'boolean' },
+      'workflow-id': { type: 'string' },
+      force: { type: 'boolean' },
+    },
   });
   const file = positionals[0];
   if (!file) {
@@ -149,7 +162,12 @@ export async function run(settings: Settings, argv: string[], log: (l: string) =
     // The flag first, in its own name: it becomes an output folder and the week's date filter.
     if (values.week !== undefined) checkWeek('--week', values.week);
     const spec = await loadSpecFile(file);
-    return await runSpec(settings, spec, { week: values.week, detach: values.detach, workflowId: values['workflow-id'], force: values.force }, log);
+    return await runSpec(
+      settings,
+      spec,
+      { week: values.week, detach: values.detach, workflowId: values['workflow-id'], force: values.force },
+      log,
+    );
   } catch (err) {
     if (err instanceof InvalidSpecError) {
       log(`Invalid pipeline spec ${file}:\n${err.problems.map((p) => `  - ${p}`).join('\n')}\nNothing was started.`);

@@ -44,7 +44,11 @@ export function scheduleUrl(settings: Settings, id: string): string {
 }
 
 /** The spec file, validated as `tributary run` validates it, and the schedule built from it. */
-async function scheduleFromFile(settings: Settings, file: string, flags: { id?: string; cron?: string; paused?: boolean }) {
+async function scheduleFromFile(
+  settings: Settings,
+  file: string,
+  flags: { id?: string; cron?: string; paused?: boolean },
+) {
   const spec = await loadSpecFile(file);
   const parsed = parseSpec(spec); // every problem, schedule section included, by path
   let section = spec.schedule as Record<string, unknown> | undefined;
@@ -53,7 +57,8 @@ async function scheduleFromFile(settings: Settings, file: string, flags: { id?: 
   try {
     when = parseSchedule(section);
   } catch (err) {
-    if (err instanceof ScheduleSectionError) throw new InvalidSpecError(err.problems.map((p) => p.replace(/^schedule\.cron/, '--cron')));
+    if (err instanceof ScheduleSectionError)
+      throw new InvalidSpecError(err.problems.map((p) => p.replace(/^schedule\.cron/, '--cron')));
     throw err;
   }
   const id = flags.id ?? parsed.name;
@@ -65,10 +70,19 @@ async function scheduleFromFile(settings: Settings, file: string, flags: { id?: 
       ...(when.jitterMs !== undefined ? { jitter: when.jitterMs } : {}),
     },
     // Temporal appends the scheduled time to this id, e.g. retail-weekly-2026-11-23T06:00:00Z.
-    action: { type: 'startWorkflow', workflowType: 'weeklyLoad', taskQueue: settings.taskQueue, workflowId: parsed.name, args: [{ spec }] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'weeklyLoad',
+      taskQueue: settings.taskQueue,
+      workflowId: parsed.name,
+      args: [{ spec }],
+    },
     policies: { overlap: when.overlap, catchupWindow: when.catchupWindowMs, pauseOnFailure: when.pauseOnFailure },
     memo: { specFile: path.resolve(file) },
-    state: { paused: flags.paused === true, ...(flags.paused ? { note: 'Created paused (tributary schedule create --paused)' } : {}) },
+    state: {
+      paused: flags.paused === true,
+      ...(flags.paused ? { note: 'Created paused (tributary schedule create --paused)' } : {}),
+    },
   };
   return { id, options, name: parsed.name };
 }
@@ -86,7 +100,10 @@ export async function schedule(settings: Settings, argv: string[], log: Log): Pr
     },
   });
   const [action, file] = positionals;
-  if (!ACTIONS.includes(action as (typeof ACTIONS)[number]) || (!file && (!values.id || action === 'create' || action === 'update'))) {
+  if (
+    !ACTIONS.includes(action as (typeof ACTIONS)[number]) ||
+    (!file && (!values.id || action === 'create' || action === 'update'))
+  ) {
     log(USAGE);
     return 2;
   }
@@ -109,8 +126,12 @@ export async function schedule(settings: Settings, argv: string[], log: Log): Pr
           return 0;
         case 'pause':
         case 'unpause':
-          await (action === 'pause' ? handle.pause('Paused with tributary schedule pause') : handle.unpause('Unpaused with tributary schedule unpause'));
-          log(`Schedule ${id} is ${(await handle.describe()).state.paused ? 'paused' : 'active'}.\nWeb UI: ${scheduleUrl(settings, id)}`);
+          await (action === 'pause'
+            ? handle.pause('Paused with tributary schedule pause')
+            : handle.unpause('Unpaused with tributary schedule unpause'));
+          log(
+            `Schedule ${id} is ${(await handle.describe()).state.paused ? 'paused' : 'active'}.\nWeb UI: ${scheduleUrl(settings, id)}`,
+          );
           return 0;
         case 'trigger':
           return await trigger(client, settings, handle, log);
@@ -135,7 +156,9 @@ export async function schedule(settings: Settings, argv: string[], log: Log): Pr
       return 2;
     }
     if (err instanceof ScheduleNotFoundError) {
-      log(`No schedule ${values.id ?? err.scheduleId} in namespace ${settings.namespace}. Create it: tributary schedule create <spec.json>`);
+      log(
+        `No schedule ${values.id ?? err.scheduleId} in namespace ${settings.namespace}. Create it: tributary schedule create <spec.json>`,
+      );
       return 2;
     }
     throw err;
@@ -147,7 +170,9 @@ class BadArguments extends Error {}
 /** Schedules run on standing workers; a schedule with none just queues its runs, so say so. */
 async function warnWithoutWorkers(client: Client, settings: Settings, log: Log): Promise<void> {
   if (!(await hasPollers(client, settings))) {
-    log(`Note: no worker polls task queue "${settings.taskQueue}"; scheduled runs wait until one does (npx tributary worker).`);
+    log(
+      `Note: no worker polls task queue "${settings.taskQueue}"; scheduled runs wait until one does (npx tributary worker).`,
+    );
   }
 }
 
@@ -170,12 +195,21 @@ async function create(client: Client, settings: Settings, options: ScheduleOptio
 }
 
 /** Replaces what the spec decides; keeps the paused state (and its note) unless --paused is given. */
-async function update(client: Client, settings: Settings, handle: ScheduleHandle, options: ScheduleOptions<Action>, paused: boolean | undefined, log: Log) {
+async function update(
+  client: Client,
+  settings: Settings,
+  handle: ScheduleHandle,
+  options: ScheduleOptions<Action>,
+  paused: boolean | undefined,
+  log: Log,
+) {
   await handle.update<typeof weeklyLoad>((previous) => ({
     spec: options.spec,
     action: options.action,
     policies: options.policies,
-    state: paused ? { paused: true, note: 'Paused with tributary schedule update --paused' } : { paused: previous.state.paused, note: previous.state.note },
+    state: paused
+      ? { paused: true, note: 'Paused with tributary schedule update --paused' }
+      : { paused: previous.state.paused, note: previous.state.note },
   }));
   const described = await handle.describe();
   log(`Updated schedule ${handle.scheduleId}${described.state.paused ? ' (paused)' : ''}: ${when(described)}`);
@@ -200,10 +234,14 @@ async function trigger(client: Client, settings: Settings, handle: ScheduleHandl
     if (!started) continue;
     const workflowId = started.action.workflow.workflowId;
     process.stdout.write(`${workflowId}\n`);
-    log(`Started ${workflowId} (week of ${lastWeek(started.scheduledAt)})\nWatch it: ${workflowUrl(settings, workflowId)}`);
+    log(
+      `Started ${workflowId} (week of ${lastWeek(started.scheduledAt)})\nWatch it: ${workflowUrl(settings, workflowId)}`,
+    );
     return 0;
   }
-  log(`Triggered; the run is buffered behind ${running.join(', ') || 'a running run'} (overlap ${before.policies.overlap}).`);
+  log(
+    `Triggered; the run is buffered behind ${running.join(', ') || 'a running run'} (overlap ${before.policies.overlap}).`,
+  );
   return 0;
 }
 
@@ -236,7 +274,13 @@ function backfillWeeks(from: string | undefined, to: string | undefined, log: Lo
  * schedule's first time in the week after W, as the schedule's own calendar (and time zone) puts it.
  * One time per week: a schedule that fires more often still gets one run per week.
  */
-async function backfill(client: Client, settings: Settings, handle: ScheduleHandle, weeks: string[], log: Log): Promise<number> {
+async function backfill(
+  client: Client,
+  settings: Settings,
+  handle: ScheduleHandle,
+  weeks: string[],
+  log: Log,
+): Promise<number> {
   const start = Date.parse(`${weeks[0]}T00:00:00Z`) + 7 * DAY_MS;
   const end = Date.parse(`${weeks[weeks.length - 1]}T00:00:00Z`) + 14 * DAY_MS - 1_000;
   const response = await client.workflowService.listScheduleMatchingTimes({
@@ -250,7 +294,9 @@ async function backfill(client: Client, settings: Settings, handle: ScheduleHand
   for (const t of times) if (!firstTime.has(lastWeek(t))) firstTime.set(lastWeek(t), t);
   const missing = weeks.filter((w) => !firstTime.has(w));
   if (missing.length > 0) {
-    log(`The schedule does not fire in the week after ${missing.join(', ')}, so it cannot backfill ${missing.length > 1 ? 'them' : 'it'}.`);
+    log(
+      `The schedule does not fire in the week after ${missing.join(', ')}, so it cannot backfill ${missing.length > 1 ? 'them' : 'it'}.`,
+    );
     log('Nothing was backfilled. Run such a week directly: tributary run <spec.json> --week YYYY-MM-DD');
     return 2;
   }
@@ -258,7 +304,13 @@ async function backfill(client: Client, settings: Settings, handle: ScheduleHand
   // The times listed include jitter; the time Temporal backfills is the one before jitter, at most
   // `jitter` earlier. A window reaching back that far holds it and no other time of a weekly schedule.
   const jitter = described.spec.jitter ?? 0;
-  await handle.backfill(weeks.map((w) => ({ start: new Date(firstTime.get(w)!.getTime() - jitter - 1_000), end: firstTime.get(w)!, overlap: 'BUFFER_ALL' as const })));
+  await handle.backfill(
+    weeks.map((w) => ({
+      start: new Date(firstTime.get(w)!.getTime() - jitter - 1_000),
+      end: firstTime.get(w)!,
+      overlap: 'BUFFER_ALL' as const,
+    })),
+  );
   log(`Backfilling ${weeks.length} week(s) on ${handle.scheduleId}, one run after another (overlap BUFFER_ALL):`);
   for (const w of weeks) {
     // Run ids end with the time before jitter, known here only when there is no jitter.
@@ -274,7 +326,11 @@ async function backfill(client: Client, settings: Settings, handle: ScheduleHand
 
 const iso = (d: Date) => d.toISOString().replace(/\.000Z$/, 'Z');
 
-const FULL: Partial<Record<keyof CalendarSpecDescription, string>> = { dayOfMonth: '1-31', month: 'JANUARY-DECEMBER', dayOfWeek: 'SUNDAY-SATURDAY' };
+const FULL: Partial<Record<keyof CalendarSpecDescription, string>> = {
+  dayOfMonth: '1-31',
+  month: 'JANUARY-DECEMBER',
+  dayOfWeek: 'SUNDAY-SATURDAY',
+};
 const ranges = (rs: Range<number | string>[]) =>
   rs.map((r) => (r.start === r.end ? `${r.start}` : `${r.start}-${r.end}${r.step > 1 ? `/${r.step}` : ''}`)).join(',');
 
@@ -293,7 +349,13 @@ function when(d: ScheduleDescription): string {
 
 async function describe(client: Client, settings: Settings, d: ScheduleDescription): Promise<string> {
   const statusOf = (workflowId: string, runId: string) =>
-    client.workflow.getHandle(workflowId, runId).describe().then((w) => w.status.name, () => 'unknown');
+    client.workflow
+      .getHandle(workflowId, runId)
+      .describe()
+      .then(
+        (w) => w.status.name,
+        () => 'unknown',
+      );
   const recent = await Promise.all(
     d.info.recentActions.map(async (a) => {
       const { workflowId, firstExecutionRunId } = a.action.workflow;
@@ -308,7 +370,9 @@ async function describe(client: Client, settings: Settings, d: ScheduleDescripti
     `  Policies:  overlap ${d.policies.overlap}, catch-up window ${d.policies.catchupWindow / 1000}s, pause on failure ${d.policies.pauseOnFailure ? 'yes' : 'no'}`,
     `  Runs:      ${d.info.numActionsTaken} taken, ${d.info.numActionsSkippedOverlap} skipped (overlap), ${d.info.numActionsMissedCatchupWindow} missed (catch-up window)`,
     'Next runs:',
-    ...(d.info.nextActionTimes.length ? d.info.nextActionTimes.slice(0, 5).map((t) => `  ${iso(t)}  week of ${lastWeek(t)}`) : ['  none']),
+    ...(d.info.nextActionTimes.length
+      ? d.info.nextActionTimes.slice(0, 5).map((t) => `  ${iso(t)}  week of ${lastWeek(t)}`)
+      : ['  none']),
     'Recent runs:',
     ...(recent.length ? recent : ['  none']),
     'Running:',

@@ -25,13 +25,20 @@ export async function worker(settings: Settings, argv: string[], log: (l: string
     return 2;
   }
   // How it connects, so an operator sees at once whether TLS and encryption are on (never the secrets).
-  const security = [settings.connection?.tls && 'TLS', settings.connection?.apiKey !== undefined && 'API key',
-    settings.encryption && `payloads encrypted with key id "${settings.encryption.id}"`].filter(Boolean).join(', ');
-  log(`Worker polling task queue "${settings.taskQueue}" at ${settings.address}${security ? ` (${security})` : ''}: ` +
-    `${own.maxConcurrentActivities} activities at once, ` +
-    `computes within a ${formatBytes(own.memoryBudget)} memory budget, ` +
-    `${formatBytes(own.referenceCacheBytes)} reference cache, ` +
-    `${own.shutdownGraceTime / 1000}s shutdown grace (Ctrl+C to stop).`);
+  const security = [
+    settings.connection?.tls && 'TLS',
+    settings.connection?.apiKey !== undefined && 'API key',
+    settings.encryption && `payloads encrypted with key id "${settings.encryption.id}"`,
+  ]
+    .filter(Boolean)
+    .join(', ');
+  log(
+    `Worker polling task queue "${settings.taskQueue}" at ${settings.address}${security ? ` (${security})` : ''}: ` +
+      `${own.maxConcurrentActivities} activities at once, ` +
+      `computes within a ${formatBytes(own.memoryBudget)} memory budget, ` +
+      `${formatBytes(own.referenceCacheBytes)} reference cache, ` +
+      `${own.shutdownGraceTime / 1000}s shutdown grace (Ctrl+C to stop).`,
+  );
   await runWorker(settings, { namespace: settings.namespace, taskQueue: settings.taskQueue, ...own });
   log('Worker stopped.');
   return 0;

@@ -10,11 +10,20 @@ export const TiB = 2 ** 40;
 
 /** A bare `k`, `m`, `g`, `t` is binary, as in `--memory-budget 8g`; `kb`, `mb`... are decimal. */
 const UNITS: Record<string, number> = {
-  '': 1, b: 1,
-  k: KiB, kib: KiB, kb: 1e3,
-  m: MiB, mib: MiB, mb: 1e6,
-  g: GiB, gib: GiB, gb: 1e9,
-  t: TiB, tib: TiB, tb: 1e12,
+  '': 1,
+  b: 1,
+  k: KiB,
+  kib: KiB,
+  kb: 1e3,
+  m: MiB,
+  mib: MiB,
+  mb: 1e6,
+  g: GiB,
+  gib: GiB,
+  gb: 1e9,
+  t: TiB,
+  tib: TiB,
+  tb: 1e12,
 };
 
 /** `512MiB`, `2 GiB`, `1.5GB`, `8g`, `1048576` or a number of bytes -> bytes; undefined when it is not a size. */

@@ -10,8 +10,14 @@ export interface RunReport {
   /** succeeded: every dataset succeeded (or was skipped, unchanged); partial: some did not; failed: none did. */
   status: 'succeeded' | 'partial' | 'failed';
   totals: {
-    datasets: number; succeeded: number; failed: number; cancelled: number; late: number; skipped: number;
-    rowsIn: number; rowsOut: number;
+    datasets: number;
+    succeeded: number;
+    failed: number;
+    cancelled: number;
+    late: number;
+    skipped: number;
+    rowsIn: number;
+    rowsOut: number;
     /** Datasets with data-quality warnings (counted among succeeded, skipped or failed as well); absent when none. */
     warnings?: number;
   };
@@ -101,14 +107,20 @@ export function renderMarkdown(report: RunReport): string {
 
 function renderWeekOverWeek(wow: NonNullable<RunReport['weekOverWeek']>): string[] {
   const flagged = wow.changes.filter((c) => c.flagged);
-  const percent = (c: WeekChange) => (Number.isFinite(c.change) ? `${c.change >= 0 ? '+' : ''}${(c.change * 100).toFixed(1)}%` : 'new');
+  const percent = (c: WeekChange) =>
+    Number.isFinite(c.change) ? `${c.change >= 0 ? '+' : ''}${(c.change * 100).toFixed(1)}%` : 'new';
   return [
     `## Week over week (against ${wow.previousWeek})`,
     '',
-    flagged.length === 0 ? 'No large changes.' : `**${flagged.length} large change${flagged.length === 1 ? '' : 's'}** (flagged ⚠):`,
+    flagged.length === 0
+      ? 'No large changes.'
+      : `**${flagged.length} large change${flagged.length === 1 ? '' : 's'}** (flagged ⚠):`,
     '',
     '| dataset | metric | previous | this week | change |',
     '| --- | --- | ---: | ---: | ---: |',
-    ...wow.changes.map((c) => `| ${c.dataset} | ${c.metric} | ${c.previous.toFixed(2)} | ${c.current.toFixed(2)} | ${percent(c)}${c.flagged ? ' ⚠' : ''} |`),
+    ...wow.changes.map(
+      (c) =>
+        `| ${c.dataset} | ${c.metric} | ${c.previous.toFixed(2)} | ${c.current.toFixed(2)} | ${percent(c)}${c.flagged ? ' ⚠' : ''} |`,
+    ),
   ];
 }

@@ -63,7 +63,10 @@ export function weekProblem(value: unknown): string | undefined {
 /** A week (or date) refused where it came in; `setting` names where, e.g. `--week` or `week`. */
 export class InvalidWeekError extends Error {
   override name = 'InvalidWeek';
-  constructor(readonly setting: string, readonly problem: string) {
+  constructor(
+    readonly setting: string,
+    readonly problem: string,
+  ) {
     super(`${setting} ${problem}`);
   }
 }

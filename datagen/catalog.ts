@@ -14,18 +14,45 @@ const HIERARCHY: Record<string, string[]> = {
   'Personal care': ['Shampoo', 'Soap', 'Toothpaste'],
   Frozen: ['Ice cream', 'Ready meals', 'Frozen vegetables'],
 };
-const BRANDS = ['Northwind', 'Acme', 'Bluebird', 'Fjord', 'Harvest', 'Lumen', 'Meadow', 'Oakridge', 'Pioneer', 'Summit'];
-const SUBCATEGORIES = Object.entries(HIERARCHY).flatMap(([category, subs]) => subs.map((subcategory) => ({ category, subcategory })));
+const BRANDS = [
+  'Northwind',
+  'Acme',
+  'Bluebird',
+  'Fjord',
+  'Harvest',
+  'Lumen',
+  'Meadow',
+  'Oakridge',
+  'Pioneer',
+  'Summit',
+];
+const SUBCATEGORIES = Object.entries(HIERARCHY).flatMap(([category, subs]) =>
+  subs.map((subcategory) => ({ category, subcategory })),
+);
 
 export interface Catalog {
-  products: { product_id: number[]; name: string[]; category: string[]; subcategory: string[]; brand: string[]; price: number[] };
+  products: {
+    product_id: number[];
+    name: string[];
+    category: string[];
+    subcategory: string[];
+    brand: string[];
+    price: number[];
+  };
   substitutes: { product_id: number[]; substitute_id: number[]; strength: number[] };
   /** For each product index, its substitutes' indexes and normalised weights (strength / sum). */
   weights: { substitute: number; weight: number }[][];
 }
 
 export function makeCatalog(random: Random, count: number): Catalog {
-  const products: Catalog['products'] = { product_id: [], name: [], category: [], subcategory: [], brand: [], price: [] };
+  const products: Catalog['products'] = {
+    product_id: [],
+    name: [],
+    category: [],
+    subcategory: [],
+    brand: [],
+    price: [],
+  };
   const bySubcategory = new Map<number, number[]>();
   for (let i = 0; i < count; i++) {
     const sub = i % SUBCATEGORIES.length;
@@ -47,7 +74,8 @@ export function makeCatalog(random: Random, count: number): Catalog {
     const wanted = Math.min(siblings.length, between(random, 1, 2));
     while (chosen.length < wanted) {
       const j = pick(random, siblings);
-      if (!chosen.some((c) => c.substitute === j)) chosen.push({ substitute: j, strength: Math.round((0.2 + random() * 0.8) * 100) / 100 });
+      if (!chosen.some((c) => c.substitute === j))
+        chosen.push({ substitute: j, strength: Math.round((0.2 + random() * 0.8) * 100) / 100 });
     }
     const total = chosen.reduce((sum, c) => sum + c.strength, 0);
     weights.push(chosen.map((c) => ({ substitute: c.substitute, weight: c.strength / total })));

@@ -63,7 +63,8 @@ export function regionName(index: number): string {
 export function datagenProblems(options: Omit<DatagenOptions, 'out'>): string[] {
   const problems: string[] = [];
   const whole = (name: keyof DatagenOptions, value: number, min: number, max = Number.MAX_SAFE_INTEGER) => {
-    if (!Number.isInteger(value) || value < min || value > max) problems.push(`${name} must be a whole number from ${min} to ${max}, got ${value}`);
+    if (!Number.isInteger(value) || value < min || value > max)
+      problems.push(`${name} must be a whole number from ${min} to ${max}, got ${value}`);
   };
   whole('regions', options.regions, 1, 10_000);
   whole('stores', options.stores, 1);
@@ -78,7 +79,8 @@ export function datagenProblems(options: Omit<DatagenOptions, 'out'>): string[] 
   const week = weekProblem(options.week);
   if (week) problems.push(`week ${week}`);
   const cells = options.days * options.stores * options.products;
-  if (cells > 200_000_000) problems.push(`days x stores x products is ${cells} rows per region; at most 200000000 fit in memory`);
+  if (cells > 200_000_000)
+    problems.push(`days x stores x products is ${cells} rows per region; at most 200000000 fit in memory`);
   return problems;
 }
 
@@ -92,15 +94,27 @@ async function writeParquetAtomically(df: pl.DataFrame, file: string): Promise<v
 const boolean = (name: string, values: Uint8Array) => pl.Series(name, values).cast(pl.Bool);
 const date = (name: string, days: Int32Array) => pl.Series(name, days).cast(pl.Date);
 
-export async function generateRetailWeek(options: DatagenOptions, log: (line: string) => void = () => {}): Promise<Manifest> {
+export async function generateRetailWeek(
+  options: DatagenOptions,
+  log: (line: string) => void = () => {},
+): Promise<Manifest> {
   const { out, ...settings } = options;
   const problems = datagenProblems(settings);
   if (problems.length > 0) throw new Error(`Invalid datagen options: ${problems.join('; ')}`);
   const catalog = makeCatalog(seeded(settings.seed), settings.products);
-  const files: Manifest['files'] = { products: 'reference/products.parquet', substitutes: 'reference/substitutes.parquet', sales: {} };
-  await writeParquetAtomically(pl.DataFrame(catalog.products).withColumn(pl.col('product_id').cast(pl.Int32)), path.join(out, files.products));
+  const files: Manifest['files'] = {
+    products: 'reference/products.parquet',
+    substitutes: 'reference/substitutes.parquet',
+    sales: {},
+  };
   await writeParquetAtomically(
-    pl.DataFrame(catalog.substitutes).withColumns(pl.col('product_id').cast(pl.Int32), pl.col('substitute_id').cast(pl.Int32)),
+    pl.DataFrame(catalog.products).withColumn(pl.col('product_id').cast(pl.Int32)),
+    path.join(out, files.products),
+  );
+  await writeParquetAtomically(
+    pl
+      .DataFrame(catalog.substitutes)
+      .withColumns(pl.col('product_id').cast(pl.Int32), pl.col('substitute_id').cast(pl.Int32)),
     path.join(out, files.substitutes),
   );
 
@@ -121,7 +135,14 @@ export async function generateRetailWeek(options: DatagenOptions, log: (line: st
       stock.date[i] = firstDay + Math.floor(i / (products * stores));
       if (sales.units[i]! > 0) sold += 1;
     }
-    const tx = { date: new Int32Array(sold), store: new Int32Array(sold), product: new Int32Array(sold), units: new Int32Array(sold), revenue: new Float64Array(sold), promo: new Uint8Array(sold) };
+    const tx = {
+      date: new Int32Array(sold),
+      store: new Int32Array(sold),
+      product: new Int32Array(sold),
+      units: new Int32Array(sold),
+      revenue: new Float64Array(sold),
+      promo: new Uint8Array(sold),
+    };
     let k = 0;
     for (let i = 0; i < cells; i++) {
       const units = sales.units[i]!;
@@ -136,13 +157,28 @@ export async function generateRetailWeek(options: DatagenOptions, log: (line: st
       k += 1;
     }
     sales.planted.totalRevenue = Math.round(sales.planted.totalRevenue * 100) / 100;
-    files.sales[region] = { transactions: `sales/${region}/transactions.parquet`, stock: `sales/${region}/stock.parquet` };
+    files.sales[region] = {
+      transactions: `sales/${region}/transactions.parquet`,
+      stock: `sales/${region}/stock.parquet`,
+    };
     await writeParquetAtomically(
-      pl.DataFrame([date('date', tx.date), pl.Series('store_id', tx.store), pl.Series('product_id', tx.product), pl.Series('units', tx.units), pl.Series('revenue', tx.revenue), boolean('promo', tx.promo)]),
+      pl.DataFrame([
+        date('date', tx.date),
+        pl.Series('store_id', tx.store),
+        pl.Series('product_id', tx.product),
+        pl.Series('units', tx.units),
+        pl.Series('revenue', tx.revenue),
+        boolean('promo', tx.promo),
+      ]),
       path.join(out, files.sales[region].transactions),
     );
     await writeParquetAtomically(
-      pl.DataFrame([date('date', stock.date), pl.Series('store_id', stock.store), pl.Series('product_id', stock.product), boolean('in_stock', sales.inStock)]),
+      pl.DataFrame([
+        date('date', stock.date),
+        pl.Series('store_id', stock.store),
+        pl.Series('product_id', stock.product),
+        boolean('in_stock', sales.inStock),
+      ]),
       path.join(out, files.sales[region].stock),
     );
     regions.push(region);

@@ -60,7 +60,14 @@ export function makeRegion(random: Random, catalog: Catalog, options: RegionOpti
   }
   const units = new Int32Array(cells);
   for (let i = 0; i < cells; i++) units[i] = inStock[i] ? demand[i]! : 0;
-  const planted: Planted = { expectedUnits: 0, substitutedUnits: 0, lostUnits: 0, stockoutDays: 0, totalUnits: 0, totalRevenue: 0 };
+  const planted: Planted = {
+    expectedUnits: 0,
+    substitutedUnits: 0,
+    lostUnits: 0,
+    stockoutDays: 0,
+    totalUnits: 0,
+    totalRevenue: 0,
+  };
   for (let day = 0; day < days; day++) {
     for (let store = 0; store < stores; store++) {
       for (let product = 0; product < products; product++) {

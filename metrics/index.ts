@@ -8,11 +8,7 @@ import { lostSalesMetric } from './lostSales';
 import type { Metric, OutputTable, TableTotals } from './metric';
 import { shelfAvailabilityMetric } from './shelfAvailability';
 
-const REGISTERED = [
-  hierarchySalesMetric,
-  lostSalesMetric,
-  shelfAvailabilityMetric,
-] as const;
+const REGISTERED = [hierarchySalesMetric, lostSalesMetric, shelfAvailabilityMetric] as const;
 
 type Registered = (typeof REGISTERED)[number];
 export type MetricName = Registered['name'];

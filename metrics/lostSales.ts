@@ -39,7 +39,11 @@ export function substituteWeights(substitutes: pl.LazyDataFrame): pl.LazyDataFra
     .select(
       'product_id',
       'substitute_id',
-      pl.col('strength').cast(pl.Float64).div(pl.col('strength').cast(pl.Float64).sum().over('product_id')).alias('weight'),
+      pl
+        .col('strength')
+        .cast(pl.Float64)
+        .div(pl.col('strength').cast(pl.Float64).sum().over('product_id'))
+        .alias('weight'),
     );
 }
 
@@ -113,7 +117,17 @@ export function substitutionEvents(
     .withColumns(
       pl
         .when(pl.col('claim').gt(0))
-        .then(pl.col('uplift').mul(pl.col('claim')).div(pl.col('claim').sum().over(first, ...rest)))
+        .then(
+          pl
+            .col('uplift')
+            .mul(pl.col('claim'))
+            .div(
+              pl
+                .col('claim')
+                .sum()
+                .over(first, ...rest),
+            ),
+        )
         .otherwise(pl.lit(0))
         .alias('substituted'),
     );

@@ -47,26 +47,37 @@ export const INPUT_TABLES = {
   // receipts, a promo and a full-price line) add up as they should; the generator happens to write
   // one line per day, store and product, a real till does not.
   transactions: table({
-    date: 'date', store_id: 'integer', product_id: 'integer', units: 'integer', revenue: 'float', promo: 'boolean',
+    date: 'date',
+    store_id: 'integer',
+    product_id: 'integer',
+    units: 'integer',
+    revenue: 'float',
+    promo: 'boolean',
   }),
   // One stock state per day, store and product: lostSales counts each row as one stock-out day
   // and joins sales onto it, so a repeated row doubles the day and the units expected on it.
-  stock: table(
-    { date: 'date', store_id: 'integer', product_id: 'integer', in_stock: 'boolean' },
-    ['date', 'store_id', 'product_id'],
-  ),
+  stock: table({ date: 'date', store_id: 'integer', product_id: 'integer', in_stock: 'boolean' }, [
+    'date',
+    'store_id',
+    'product_id',
+  ]),
   // Joined onto every sale and stock-out: a repeated product doubles the rows it joins to.
   products: table(
     {
-      product_id: 'integer', name: 'string', category: 'string', subcategory: 'string', brand: 'string', price: 'float',
+      product_id: 'integer',
+      name: 'string',
+      category: 'string',
+      subcategory: 'string',
+      brand: 'string',
+      price: 'float',
     },
     ['product_id'],
   ),
   // A repeated pair doubles its strength and each stock-out's substitution rows.
-  substitutes: table(
-    { product_id: 'integer', substitute_id: 'integer', strength: 'float' },
-    ['product_id', 'substitute_id'],
-  ),
+  substitutes: table({ product_id: 'integer', substitute_id: 'integer', strength: 'float' }, [
+    'product_id',
+    'substitute_id',
+  ]),
 };
 
 export type InputName = keyof typeof INPUT_TABLES;

@@ -33,7 +33,10 @@ export function encryptionFromEnv(env: NodeJS.ProcessEnv): EncryptionKey | undef
   const text = env.TRIBUTARY_ENCRYPTION_KEY?.trim();
   if (!text) {
     // An id without a key most likely means encryption was meant to be on: say so rather than store plain text.
-    if (env.TRIBUTARY_ENCRYPTION_KEY_ID) throw new EncryptionSettingsError('TRIBUTARY_ENCRYPTION_KEY_ID is set but TRIBUTARY_ENCRYPTION_KEY is not: set the key too, or unset both to store payloads unencrypted');
+    if (env.TRIBUTARY_ENCRYPTION_KEY_ID)
+      throw new EncryptionSettingsError(
+        'TRIBUTARY_ENCRYPTION_KEY_ID is set but TRIBUTARY_ENCRYPTION_KEY is not: set the key too, or unset both to store payloads unencrypted',
+      );
     return undefined;
   }
   // Buffer.from(…, 'base64') skips characters it does not know, so check the alphabet first.
@@ -45,7 +48,8 @@ export function encryptionFromEnv(env: NodeJS.ProcessEnv): EncryptionKey | undef
     );
   }
   // Without an explicit id, a short fingerprint of the key: different keys never share an id.
-  const id = env.TRIBUTARY_ENCRYPTION_KEY_ID?.trim() || `sha256-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
+  const id =
+    env.TRIBUTARY_ENCRYPTION_KEY_ID?.trim() || `sha256-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
   return { id, key };
 }
 
@@ -85,7 +89,10 @@ export class EncryptionCodec implements PayloadCodec {
         const decipher = createDecipheriv('aes-256-gcm', this.encryption.key, data.subarray(0, IV_BYTES));
         decipher.setAAD(this.keyId);
         decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
-        const plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
+        const plain = Buffer.concat([
+          decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)),
+          decipher.final(),
+        ]);
         return temporal.api.common.v1.Payload.decode(plain);
       } catch {
         throw new PayloadDecryptionError(

@@ -60,19 +60,36 @@ export function loadConnectionSettings(env: NodeJS.ProcessEnv): {
   try {
     profile = loadClientConfigProfile({ overrideEnvVars: vars });
   } catch (err) {
-    throw new ConnectionError(`Temporal connection settings (${where}${env.TEMPORAL_PROFILE ? ', from TEMPORAL_PROFILE' : ''}): ${(err as Error).message}`);
+    throw new ConnectionError(
+      `Temporal connection settings (${where}${env.TEMPORAL_PROFILE ? ', from TEMPORAL_PROFILE' : ''}): ${(err as Error).message}`,
+    );
   }
-  const source = (ds: ConfigDataSource | undefined, name: 'CLIENT_CERT' | 'CLIENT_KEY' | 'SERVER_CA_CERT'): PemSource | undefined => {
+  const source = (
+    ds: ConfigDataSource | undefined,
+    name: 'CLIENT_CERT' | 'CLIENT_KEY' | 'SERVER_CA_CERT',
+  ): PemSource | undefined => {
     // An empty variable (as docker-compose leaves `${VAR:-}`) means unset, not a file named "".
     if (!ds || ('path' in ds ? ds.path === '' : ds.data.length === 0)) return undefined;
     const variable = `TEMPORAL_TLS_${name}_${'path' in ds ? 'PATH' : 'DATA'}`;
-    const setting = env[variable] !== undefined ? variable : `tls.${name.toLowerCase()}_${'path' in ds ? 'path' : 'data'} in ${where}`;
+    const setting =
+      env[variable] !== undefined
+        ? variable
+        : `tls.${name.toLowerCase()}_${'path' in ds ? 'path' : 'data'} in ${where}`;
     return 'path' in ds ? { path: ds.path, setting } : { data: Buffer.from(ds.data).toString('utf8'), setting };
   };
   const t = profile.tls;
   const connection: ConnectionSettings = {
     // As envconfig decides: any TLS setting turns TLS on unless disabled; an API key alone does too.
-    tls: t ? !t.disabled && { serverName: t.serverName, serverCa: source(t.serverCACert, 'SERVER_CA_CERT'), clientCert: source(t.clientCert, 'CLIENT_CERT'), clientKey: source(t.clientKey, 'CLIENT_KEY') } : profile.apiKey ? {} : undefined,
+    tls: t
+      ? !t.disabled && {
+          serverName: t.serverName,
+          serverCa: source(t.serverCACert, 'SERVER_CA_CERT'),
+          clientCert: source(t.clientCert, 'CLIENT_CERT'),
+          clientKey: source(t.clientKey, 'CLIENT_KEY'),
+        }
+      : profile.apiKey
+        ? {}
+        : undefined,
     apiKey: profile.apiKey || undefined,
     metadata: profile.grpcMeta,
   };

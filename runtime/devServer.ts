@@ -85,9 +85,12 @@ export interface ServerHandle {
 export function devServerRefusal(settings: Settings): string | undefined {
   const at = settings.addressFrom ? ` (from ${settings.addressFrom})` : '';
   const none = `No Temporal server answers at ${settings.address}${at}.`;
-  if (settings.devServer === 'never') return `${none} Start it (TRIBUTARY_DEV_SERVER=0: no dev server is started for you).`;
+  if (settings.devServer === 'never')
+    return `${none} Start it (TRIBUTARY_DEV_SERVER=0: no dev server is started for you).`;
   const unset =
-    settings.addressFrom === 'TEMPORAL_ADDRESS' ? 'unset TEMPORAL_ADDRESS' : `remove the address from ${settings.addressFrom}`;
+    settings.addressFrom === 'TEMPORAL_ADDRESS'
+      ? 'unset TEMPORAL_ADDRESS'
+      : `remove the address from ${settings.addressFrom}`;
   if (!LOCAL_HOSTS.has(splitAddress(settings.address).host)) {
     return `${none} Start it${settings.addressFrom ? `, or ${unset} to use the embedded local dev server` : ''}.`;
   }
@@ -168,7 +171,10 @@ async function startLock(
       await rm(paths.lock, { force: true });
       continue;
     }
-    if (!told) log(`Another command (pid ${holder || '?'}) is starting the dev server at ${settings.address}: waiting for it...`);
+    if (!told)
+      log(
+        `Another command (pid ${holder || '?'}) is starting the dev server at ${settings.address}: waiting for it...`,
+      );
     told = true;
     if (await serverAnswers(settings.address, 1_000)) return undefined;
     if (Date.now() > deadline) {

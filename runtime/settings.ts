@@ -45,10 +45,17 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
   return {
     address,
     ...(profile.addressFrom && { addressFrom: profile.addressFrom }),
-    devServer: ['1', 'true'].includes(devServer ?? '') ? 'always' : ['0', 'false'].includes(devServer ?? '') ? 'never' : 'auto',
+    devServer: ['1', 'true'].includes(devServer ?? '')
+      ? 'always'
+      : ['0', 'false'].includes(devServer ?? '')
+        ? 'never'
+        : 'auto',
     namespace: profile.namespace || 'default',
     taskQueue: env.TRIBUTARY_TASK_QUEUE || DEFAULT_TASK_QUEUE,
-    uiUrl: (env.TEMPORAL_UI_URL || (cloud ? 'https://cloud.temporal.io' : `http://localhost:${uiPort}`)).replace(/\/$/, ''),
+    uiUrl: (env.TEMPORAL_UI_URL || (cloud ? 'https://cloud.temporal.io' : `http://localhost:${uiPort}`)).replace(
+      /\/$/,
+      '',
+    ),
     home: path.resolve(cwd, env.TRIBUTARY_HOME || '.tributary'),
     connection: profile.connection,
     ...(encryption && { encryption }),

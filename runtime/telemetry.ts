@@ -43,7 +43,9 @@ export function logLine(line: string, level: LogLevel = 'INFO', env: NodeJS.Proc
 /** Node's own warnings and console calls (the SDK's included) as JSON lines, instead of text. */
 function routeNodeOutputToJson(): void {
   process.removeAllListeners('warning');
-  process.on('warning', (w) => writeJsonLine('WARN', w.message, { name: w.name, code: (w as NodeJS.ErrnoException).code }));
+  process.on('warning', (w) =>
+    writeJsonLine('WARN', w.message, { name: w.name, code: (w as NodeJS.ErrnoException).code }),
+  );
   type Method = 'log' | 'info' | 'debug' | 'warn' | 'error';
   const levels: Record<Method, LogLevel> = { log: 'INFO', info: 'INFO', debug: 'DEBUG', warn: 'WARN', error: 'ERROR' };
   for (const [method, level] of Object.entries(levels)) {

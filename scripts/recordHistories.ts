@@ -36,7 +36,16 @@ const noop = (): void => undefined;
 const quiet = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error };
 
 export const HISTORY_DIR = path.resolve(__dirname, '../test/history_files');
-const SIZE = { regions: 2, stores: 4, products: 40, days: 7, seed: 5, week: '2026-11-16', substitutionShare: 0.6, stockoutRate: 0.15 };
+const SIZE = {
+  regions: 2,
+  stores: 4,
+  products: 40,
+  days: 7,
+  seed: 5,
+  week: '2026-11-16',
+  substitutionShare: 0.6,
+  stockoutRate: 0.15,
+};
 
 /** One entry of `index.json`: what `test/replay.test.ts` needs to replay the file. */
 export interface HistoryIndexEntry {
@@ -57,9 +66,12 @@ interface Recorded extends HistoryIndexEntry {
 
 const SCENARIOS: Record<string, string> = {
   'weekly-ok': 'weeklyLoad over 2 regions, every dataset succeeds.',
-  'weekly-dataset-fails': "weeklyLoad where one region's transactions.parquet is corrupt: that child fails at read (UnreadableParquet, not retried) and takes datasetPipeline's failure path (discardStaging, DatasetFailed); the parent reports 'partial'.",
-  'weekly-compute-retried': 'weeklyLoad where the compute activity of one region fails twice (injected transient fault) and succeeds on attempt 3.',
-  'weekly-batched': 'weeklyLoad with batching (one dataset per batch) and continueAsNewAfter 1: each run processes one batch with processBatch, then continues as new; both runs are recorded.',
+  'weekly-dataset-fails':
+    "weeklyLoad where one region's transactions.parquet is corrupt: that child fails at read (UnreadableParquet, not retried) and takes datasetPipeline's failure path (discardStaging, DatasetFailed); the parent reports 'partial'.",
+  'weekly-compute-retried':
+    'weeklyLoad where the compute activity of one region fails twice (injected transient fault) and succeeds on attempt 3.',
+  'weekly-batched':
+    'weeklyLoad with batching (one dataset per batch) and continueAsNewAfter 1: each run processes one batch with processBatch, then continues as new; both runs are recorded.',
   'scan-files': 'scanFiles over the 4 generated sales parquet files, at most 2 children at once.',
 };
 
@@ -87,12 +99,28 @@ export function historyJSON(history: History): string {
 /** `replay-weekly-ok/north` -> `weekly-ok.north.json` */
 const fileFor = (workflowId: string) => `${workflowId.replace(/^replay-/, '').replaceAll('/', '.')}.json`;
 
-async function record(env: TestWorkflowEnvironment, scenario: string, role: string, workflowId: string, runId?: string, file?: string): Promise<Recorded> {
+async function record(
+  env: TestWorkflowEnvironment,
+  scenario: string,
+  role: string,
+  workflowId: string,
+  runId?: string,
+  file?: string,
+): Promise<Recorded> {
   const history = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
   const events = history.events ?? [];
   const workflowType = events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
   if (!workflowType) throw new Error(`History of ${workflowId} does not start with WorkflowExecutionStarted`);
-  return { file: file ?? fileFor(workflowId), json: historyJSON(history), history, workflowId, workflowType, scenario, role, events: events.length };
+  return {
+    file: file ?? fileFor(workflowId),
+    json: historyJSON(history),
+    history,
+    workflowId,
+    workflowType,
+    scenario,
+    role,
+    events: events.length,
+  };
 }
 
 /** The parent's history and every child it started (ids from the parent's own history). */
@@ -104,7 +132,8 @@ async function recordTree(env: TestWorkflowEnvironment, scenario: string, handle
     return id ? [id] : [];
   });
   const recorded = [parent];
-  for (const child of children) recorded.push(await record(env, scenario, `child ${child.slice(handle.workflowId.length + 1)}`, child));
+  for (const child of children)
+    recorded.push(await record(env, scenario, `child ${child.slice(handle.workflowId.length + 1)}`, child));
   return recorded;
 }
 
@@ -112,7 +141,12 @@ async function recordTree(env: TestWorkflowEnvironment, scenario: string, handle
 let bundle: ReturnType<typeof bundleWorkflowCode> | undefined;
 const testBundle = () => (bundle ??= bundleWorkflowCode({ workflowsPath: TEST_WORKFLOWS_PATH, logger: quiet }));
 
-async function withWorker<T>(env: TestWorkflowEnvironment, taskQueue: string, deps: ActivityDeps, run: (worker: Worker) => Promise<T>): Promise<T> {
+async function withWorker<T>(
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  deps: ActivityDeps,
+  run: (worker: Worker) => Promise<T>,
+): Promise<T> {
   const worker = await createWorker({
     connection: env.nativeConnection,
     taskQueue,
@@ -136,7 +170,8 @@ async function runWeekly(env: TestWorkflowEnvironment, scenario: string, spec: u
 }
 
 function check(condition: boolean, scenario: string, what: string, actual: unknown): void {
-  if (!condition) throw new Error(`Scenario ${scenario} did not take the intended path: ${what}; got ${JSON.stringify(actual)}`);
+  if (!condition)
+    throw new Error(`Scenario ${scenario} did not take the intended path: ${what}; got ${JSON.stringify(actual)}`);
 }
 
 export async function recordHistories(log: (line: string) => void = console.log): Promise<Recorded[]> {
@@ -169,7 +204,10 @@ export async function recordHistories(log: (line: string) => void = console.log)
   const fresh = await bundleWorkflowCode({ workflowsPath: TEST_WORKFLOWS_PATH, logger: quiet });
   const broken: string[] = [];
   let replayed = 0;
-  for await (const result of Worker.runReplayHistories({ workflowBundle: fresh, replayName: 'record-check' }, recorded)) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: fresh, replayName: 'record-check' },
+    recorded,
+  )) {
     replayed += 1;
     if (result.error) broken.push(`${result.workflowId}: ${result.error.message}`);
   }
@@ -184,12 +222,16 @@ export async function recordHistories(log: (line: string) => void = console.log)
   // this script does not produce (e.g. kept histories of older code) and their index entries stay.
   await mkdir(HISTORY_DIR, { recursive: true });
   const indexFile = path.join(HISTORY_DIR, 'index.json');
-  const previous = existsSync(indexFile) ? (JSON.parse(await readFile(indexFile, 'utf8')) as Record<string, HistoryIndexEntry>) : {};
+  const previous = existsSync(indexFile)
+    ? (JSON.parse(await readFile(indexFile, 'utf8')) as Record<string, HistoryIndexEntry>)
+    : {};
   const index: Record<string, HistoryIndexEntry> = {};
   for (const { file, json, history: _history, ...entry } of recorded) {
     await writeText(path.join(HISTORY_DIR, file), `${json}\n`);
     index[file] = entry;
-    log(`${file.padEnd(40)} ${entry.workflowType.padEnd(16)} ${String(entry.events).padStart(4)} events  ${entry.workflowId}`);
+    log(
+      `${file.padEnd(40)} ${entry.workflowType.padEnd(16)} ${String(entry.events).padStart(4)} events  ${entry.workflowId}`,
+    );
   }
   for (const [file, entry] of Object.entries(previous)) {
     if (!(file in index) && existsSync(path.join(HISTORY_DIR, file))) {
@@ -223,39 +265,82 @@ async function recordScenarios(
     const damaged = await temp('tributary-record-damaged-');
     await generateRetailWeek({ out: damaged, ...SIZE });
     await writeText(path.join(damaged, 'sales', first, 'transactions.parquet'), 'PAR1 this is not parquet at all');
-    const { handle, report } = await runWeekly(env, 'weekly-dataset-fails', specFor(damaged, await temp('tributary-record-out-')));
+    const { handle, report } = await runWeekly(
+      env,
+      'weekly-dataset-fails',
+      specFor(damaged, await temp('tributary-record-out-')),
+    );
     const failed = report.datasets.find((d) => d.dataset === first);
     check(report.status === 'partial', 'weekly-dataset-fails', 'status partial', report.status);
-    check(failed?.error?.stage === 'read' && failed.error.type === 'UnreadableParquet', 'weekly-dataset-fails', `${first} failed at read`, failed?.error);
+    check(
+      failed?.error?.stage === 'read' && failed.error.type === 'UnreadableParquet',
+      'weekly-dataset-fails',
+      `${first} failed at read`,
+      failed?.error,
+    );
     recorded.push(...(await recordTree(env, 'weekly-dataset-fails', handle)));
   }
   // (c) a transient compute failure, retried: attempts 1 and 2 fail, 3 succeeds
   {
     const faults: FaultHook = (stage, dataset, attempt) => {
-      if (stage === 'compute' && dataset === first && attempt <= 2) throw new Error(`simulated transient I/O failure (attempt ${attempt})`);
+      if (stage === 'compute' && dataset === first && attempt <= 2)
+        throw new Error(`simulated transient I/O failure (attempt ${attempt})`);
     };
     const spec = specFor(data, await temp('tributary-record-out-'), {
       stages: { compute: { retry: { maximumAttempts: 4, initialInterval: '200ms', backoffCoefficient: 2 } } },
     });
     const { handle, report } = await runWeekly(env, 'weekly-compute-retried', spec, faults);
     const flaky = report.datasets.find((d) => d.dataset === first);
-    check(report.status === 'succeeded' && flaky?.stages.compute?.attempts === 3, 'weekly-compute-retried', `${first} compute succeeded on attempt 3`, flaky);
+    check(
+      report.status === 'succeeded' && flaky?.stages.compute?.attempts === 3,
+      'weekly-compute-retried',
+      `${first} compute succeeded on attempt 3`,
+      flaky,
+    );
     recorded.push(...(await recordTree(env, 'weekly-compute-retried', handle)));
   }
   // (e) batching and continue-as-new: two batches, one per run
   {
-    const spec = specFor(data, await temp('tributary-record-out-'), { batching: { maxDatasets: 1 }, continueAsNewAfter: 1 });
+    const spec = specFor(data, await temp('tributary-record-out-'), {
+      batching: { maxDatasets: 1 },
+      continueAsNewAfter: 1,
+    });
     const { handle, report } = await runWeekly(env, 'weekly-batched', spec);
-    check(report.status === 'succeeded' && report.totals.datasets === 2, 'weekly-batched', 'status succeeded over 2 datasets', report.totals);
+    check(
+      report.status === 'succeeded' && report.totals.datasets === 2,
+      'weekly-batched',
+      'status succeeded over 2 datasets',
+      report.totals,
+    );
     const firstRun = handle.firstExecutionRunId;
     const last = await handle.describe();
     check(last.runId !== firstRun, 'weekly-batched', 'continued as new', last.runId);
-    recorded.push(await record(env, 'weekly-batched', 'first run (continues as new)', handle.workflowId, firstRun, 'weekly-batched.run-1.json'));
-    recorded.push(await record(env, 'weekly-batched', 'second run (writes the report)', handle.workflowId, last.runId, 'weekly-batched.run-2.json'));
+    recorded.push(
+      await record(
+        env,
+        'weekly-batched',
+        'first run (continues as new)',
+        handle.workflowId,
+        firstRun,
+        'weekly-batched.run-1.json',
+      ),
+    );
+    recorded.push(
+      await record(
+        env,
+        'weekly-batched',
+        'second run (writes the report)',
+        handle.workflowId,
+        last.runId,
+        'weekly-batched.run-2.json',
+      ),
+    );
   }
   // (d) scanFiles
   {
-    const files = [first, second].flatMap((r) => ['transactions', 'stock'].map((t) => path.join(data, 'sales', r, `${t}.parquet`)));
+    const files = [first, second].flatMap((r) =>
+      ['transactions', 'stock'].map((t) => path.join(data, 'sales', r, `${t}.parquet`)),
+    );
     const { handle, result } = await withWorker(env, 'record-scan-files', {}, async () => {
       const handle = await env.client.workflow.start('scanFiles', {
         taskQueue: 'record-scan-files',
@@ -270,7 +355,10 @@ async function recordScenarios(
 }
 
 function readme(index: Record<string, HistoryIndexEntry>, data: string): string {
-  const rows = Object.entries(index).map(([file, r]) => `| \`${file}\` | \`${r.workflowType}\` | \`${r.workflowId}\` | ${r.scenario} | ${r.role} | ${r.events} |`);
+  const rows = Object.entries(index).map(
+    ([file, r]) =>
+      `| \`${file}\` | \`${r.workflowType}\` | \`${r.workflowId}\` | ${r.scenario} | ${r.role} | ${r.events} |`,
+  );
   const scenarios = Object.entries(SCENARIOS).map(([name, what]) => `- **${name}** (\`replay-${name}\`): ${what}`);
   return `# Recorded workflow histories (the determinism guard)
 

@@ -32,7 +32,16 @@ export interface StagePolicy {
 }
 
 /** Errors no retry can fix: raised by activities as non-retryable, listed here as a safety net. */
-export const PERMANENT_ERROR_TYPES = ['SchemaMismatch', 'NullValues', 'UnreadableParquet', 'FileNotFound', 'InvalidSpec', 'DuplicateKeys', 'NoDatasets', 'PathOutsideDataRoot'];
+export const PERMANENT_ERROR_TYPES = [
+  'SchemaMismatch',
+  'NullValues',
+  'UnreadableParquet',
+  'FileNotFound',
+  'InvalidSpec',
+  'DuplicateKeys',
+  'NoDatasets',
+  'PathOutsideDataRoot',
+];
 
 const retry = (maximumAttempts: number): RetrySettings => ({
   maximumAttempts,

@@ -15,10 +15,28 @@ export const SCHEDULE_DEFAULTS = {
   pauseOnFailure: false,
 } as const;
 
-export const OVERLAP_POLICIES = ['SKIP', 'BUFFER_ONE', 'BUFFER_ALL', 'CANCEL_OTHER', 'TERMINATE_OTHER', 'ALLOW_ALL'] as const;
+export const OVERLAP_POLICIES = [
+  'SKIP',
+  'BUFFER_ONE',
+  'BUFFER_ALL',
+  'CANCEL_OTHER',
+  'TERMINATE_OTHER',
+  'ALLOW_ALL',
+] as const;
 export const DAYS_OF_WEEK = ['SUNDAY', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'] as const;
 export const MONTHS = [
-  'JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER',
+  'JANUARY',
+  'FEBRUARY',
+  'MARCH',
+  'APRIL',
+  'MAY',
+  'JUNE',
+  'JULY',
+  'AUGUST',
+  'SEPTEMBER',
+  'OCTOBER',
+  'NOVEMBER',
+  'DECEMBER',
 ] as const;
 
 /** Temporal refuses catch-up windows under 10 s; saying so here beats a server error after validation. */
@@ -27,7 +45,8 @@ const MIN_CATCHUP_MS = 10_000;
 const duration = (minMs = 1) =>
   z.union([z.string(), z.number()]).transform((value, ctx) => {
     const ms = parseDuration(value);
-    if (ms === undefined) ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (e.g. "30s", "1 day")` });
+    if (ms === undefined)
+      ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (e.g. "30s", "1 day")` });
     else if (ms < minMs) ctx.addIssue({ code: 'custom', message: `must be at least ${minMs / 1000}s` });
     return ms ?? 0;
   });
@@ -50,9 +69,12 @@ const calendar = z.strictObject({
 const cron = z
   .string()
   .refine((c) => !/^\s*(CRON_)?TZ=/.test(c), { message: 'put the time zone in "timezone", not in the cron string' })
-  .refine((c) => /^\s*(@(yearly|annually|monthly|weekly|daily|hourly)|(\S+\s+){4,6}\S+)\s*$/.test(c.replace(/#.*$/, '')), {
-    message: 'expected 5 fields (minute hour day-of-month month day-of-week), e.g. "0 6 * * MON", or @weekly/@daily',
-  });
+  .refine(
+    (c) => /^\s*(@(yearly|annually|monthly|weekly|daily|hourly)|(\S+\s+){4,6}\S+)\s*$/.test(c.replace(/#.*$/, '')),
+    {
+      message: 'expected 5 fields (minute hour day-of-month month day-of-week), e.g. "0 6 * * MON", or @weekly/@daily',
+    },
+  );
 
 /**
  * The server loads zones by exact name, so a name the JS runtime only accepts after fixing its

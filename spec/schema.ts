@@ -22,25 +22,31 @@ export const DEFAULTS = {
   continueAsNewAfter: 500,
   /** Strict where a figure would otherwise be silently wrong; an empty file may be a quiet week. */
   quality: {
-    duplicateKeys: 'fail', negativeValues: 'fail', emptyWeek: 'fail', emptyInput: 'warn',
+    duplicateKeys: 'fail',
+    negativeValues: 'fail',
+    emptyWeek: 'fail',
+    emptyInput: 'warn',
   } satisfies QualityRules,
 } as const;
 
 const bytes = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const n = parseBytes(value);
-  if (n === undefined) ctx.addIssue({ code: 'custom', message: `"${value}" is not a size (e.g. "16MiB", "2GiB", 1048576)` });
+  if (n === undefined)
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not a size (e.g. "16MiB", "2GiB", 1048576)` });
   return n ?? 0;
 });
 
-const duration = z
-  .union([z.string(), z.number()])
-  .transform((value, ctx) => {
-    const ms = parseDuration(value);
-    if (ms === undefined) ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (e.g. "30s", "5 minutes", 1500)` });
-    return ms ?? 0;
-  });
+const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined)
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration (e.g. "30s", "5 minutes", 1500)` });
+  return ms ?? 0;
+});
 
-const relativePath = z.string().min(1).refine((p) => !p.split(/[\\/]/).includes('..'), 'must not contain ".."');
+const relativePath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.split(/[\\/]/).includes('..'), 'must not contain ".."');
 
 const retry = z.strictObject({
   maximumAttempts: z.number().int().min(1).optional(),
@@ -74,10 +80,7 @@ export function qualityRules(given: z.output<typeof quality> | undefined): Quali
 const specSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'use 1-64 letters, digits, "-" or "_"'),
   dataRoot: z.string().min(1),
-  datasets: z.union([
-    z.strictObject({ glob: relativePath }),
-    z.strictObject({ list: z.array(relativePath).min(1) }),
-  ]),
+  datasets: z.union([z.strictObject({ glob: relativePath }), z.strictObject({ list: z.array(relativePath).min(1) })]),
   inputs: z.strictObject({ transactions: relativePath, stock: relativePath }).optional(),
   reference: z.strictObject({ products: relativePath, substitutes: relativePath }),
   metrics: z
@@ -107,7 +110,9 @@ const specSchema = z.strictObject({
   onFailure: z.enum(['continue', 'failFast']).optional(),
   /** When Temporal starts runs by itself (`tributary schedule`); runs ignore it. */
   schedule: scheduleSchema.optional(),
-  batching: z.strictObject({ maxDatasets: z.number().int().min(1).max(1_000).optional(), maxBytes: bytes.optional() }).optional(),
+  batching: z
+    .strictObject({ maxDatasets: z.number().int().min(1).max(1_000).optional(), maxBytes: bytes.optional() })
+    .optional(),
   continueAsNewAfter: z.number().int().min(1).max(1_000).optional(),
   availability: z
     .strictObject({
@@ -134,7 +139,10 @@ function mergePolicy(stage: PolicyStage, given: z.output<typeof stagePolicy> | u
   return {
     ...base,
     ...Object.fromEntries(Object.entries(given ?? {}).filter(([k, v]) => k !== 'retry' && v !== undefined)),
-    retry: { ...base.retry, ...Object.fromEntries(Object.entries(given?.retry ?? {}).filter(([, v]) => v !== undefined)) },
+    retry: {
+      ...base.retry,
+      ...Object.fromEntries(Object.entries(given?.retry ?? {}).filter(([, v]) => v !== undefined)),
+    },
   };
 }
 
@@ -163,9 +171,12 @@ export function parseSpec(input: unknown): PipelineSpec {
     );
   }
   const s = parsed.data;
-  const stages = Object.fromEntries(POLICY_STAGES.map((stage) => [stage, mergePolicy(stage, s.stages?.[stage])])) as Record<PolicyStage, StagePolicy>;
+  const stages = Object.fromEntries(
+    POLICY_STAGES.map((stage) => [stage, mergePolicy(stage, s.stages?.[stage])]),
+  ) as Record<PolicyStage, StagePolicy>;
   const problems = POLICY_STAGES.flatMap((stage) => impossibleTimeouts(stage, stages[stage]));
-  if (s.batching && s.availability) problems.push('batching: cannot be combined with availability (a batch does not wait for data)');
+  if (s.batching && s.availability)
+    problems.push('batching: cannot be combined with availability (a batch does not wait for data)');
   if (problems.length > 0) throw new InvalidSpecError(problems);
   return {
     name: s.name,
@@ -182,7 +193,12 @@ export function parseSpec(input: unknown): PipelineSpec {
     continueAsNewAfter: s.continueAsNewAfter ?? DEFAULTS.continueAsNewAfter,
     quality: qualityRules(s.quality),
     ...(s.batching
-      ? { batching: { maxDatasets: s.batching.maxDatasets ?? DEFAULTS.batching.maxDatasets, maxBytes: s.batching.maxBytes ?? DEFAULTS.batching.maxBytes } }
+      ? {
+          batching: {
+            maxDatasets: s.batching.maxDatasets ?? DEFAULTS.batching.maxDatasets,
+            maxBytes: s.batching.maxBytes ?? DEFAULTS.batching.maxBytes,
+          },
+        }
       : {}),
     ...(s.availability
       ? {

@@ -143,8 +143,16 @@ describe('footprint estimate', () => {
     pl.DataFrame([
       pl.Series('id', ids, pl.Int32),
       pl.Series('value', ids, pl.Float64),
-      pl.Series('flag', ids.map((i) => i % 2 === 0), pl.Bool),
-      pl.Series('name', ids.map((i) => `p${i}`), pl.Utf8),
+      pl.Series(
+        'flag',
+        ids.map((i) => i % 2 === 0),
+        pl.Bool,
+      ),
+      pl.Series(
+        'name',
+        ids.map((i) => `p${i}`),
+        pl.Utf8,
+      ),
     ]).writeParquet(file);
     // Int32 4 + Float64 8 + Bool 1 + String 32 = 45 bytes a row.
     expect(await estimateFootprint([file], 1)).toBe(rows * 45);
@@ -156,12 +164,29 @@ describe('compute admission in the activity', { timeout: 30_000 }, () => {
   let input: ComputeInput;
   beforeAll(async () => {
     const data = await tempDir('tributary-admission-data-');
-    await generateRetailWeek({ out: data, regions: 1, stores: 2, products: 10, days: 7, seed: 5, week: '2026-11-16', substitutionShare: 0.6, stockoutRate: 0.2 });
+    await generateRetailWeek({
+      out: data,
+      regions: 1,
+      stores: 2,
+      products: 10,
+      days: 7,
+      seed: 5,
+      week: '2026-11-16',
+      substitutionShare: 0.6,
+      stockoutRate: 0.2,
+    });
     const dir = path.join(data, 'sales', 'north');
     const out = await tempDir('tributary-admission-out-');
     input = {
-      dataset: { name: 'north', dir, files: { transactions: path.join(dir, 'transactions.parquet'), stock: path.join(dir, 'stock.parquet') } },
-      reference: { products: path.join(data, 'reference/products.parquet'), substitutes: path.join(data, 'reference/substitutes.parquet') },
+      dataset: {
+        name: 'north',
+        dir,
+        files: { transactions: path.join(dir, 'transactions.parquet'), stock: path.join(dir, 'stock.parquet') },
+      },
+      reference: {
+        products: path.join(data, 'reference/products.parquet'),
+        substitutes: path.join(data, 'reference/substitutes.parquet'),
+      },
       week: '2026-11-16',
       metrics: ['hierarchySales'],
       output: { root: out, path: '{week}/{dataset}/{table}.parquet' },
@@ -191,10 +216,14 @@ describe('compute admission in the activity', { timeout: 30_000 }, () => {
   it('gives the budget back when the compute succeeds or fails', async () => {
     const admission = new MemoryAdmission(1_000_000_000);
     const activities = createActivities({ admission });
-    const done = (await new MockActivityEnvironment().run(() => activities.computeMetrics(input))) as Awaited<ReturnType<typeof activities.computeMetrics>>;
+    const done = (await new MockActivityEnvironment().run(() => activities.computeMetrics(input))) as Awaited<
+      ReturnType<typeof activities.computeMetrics>
+    >;
     expect(done.tables.map((t) => t.table)).toEqual(['hierarchy_sales']);
     expect(admission.inUse).toBe(0);
-    const failing = new MockActivityEnvironment().run(() => activities.computeMetrics({ ...input, metrics: ['noSuchMetric'] }));
+    const failing = new MockActivityEnvironment().run(() =>
+      activities.computeMetrics({ ...input, metrics: ['noSuchMetric'] }),
+    );
     await expect(failing).rejects.toThrow();
     expect(admission.stats.admitted).toBe(2);
     expect(admission.inUse).toBe(0);

@@ -27,7 +27,17 @@ afterAll(async () => {
 describe('waiting for data', () => {
   it('processes a dataset that lands mid-run when signalled, reports one that never lands as late, and finishes the rest', async () => {
     const data = await tempDir('tributary-arrival-');
-    const manifest = await generateRetailWeek({ out: data, regions: 4, stores: 4, products: 40, days: 7, seed: 8, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.15 });
+    const manifest = await generateRetailWeek({
+      out: data,
+      regions: 4,
+      stores: 4,
+      products: 40,
+      days: 7,
+      seed: 8,
+      week: WEEK,
+      substitutionShare: 0.6,
+      stockoutRate: 0.15,
+    });
     const [onTime, alsoOnTime, lands, never] = manifest.regions as [string, string, string, string];
     for (const region of [onTime, alsoOnTime]) await writeFile(path.join(data, 'sales', region, '_SUCCESS'), '');
     // `lands` has no marker yet and its transactions are still "being written" (not at their final name).
@@ -41,13 +51,21 @@ describe('waiting for data', () => {
     const started = Date.now();
 
     const { report, landedAfter } = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start<typeof weeklyLoad>('weeklyLoad', { taskQueue, workflowId: taskQueue, args: [{ spec, week: WEEK }] });
+      const handle = await env.client.workflow.start<typeof weeklyLoad>('weeklyLoad', {
+        taskQueue,
+        workflowId: taskQueue,
+        args: [{ spec, week: WEEK }],
+      });
       await waitFor('the on-time datasets', async () => (await handle.query(progressQuery)).succeeded === 2, 60_000);
       await rename(`${landing}.partial`, landing);
       await writeFile(path.join(data, 'sales', lands, '_SUCCESS'), '');
       const landedAt = Date.now();
       await handle.signal(datasetArrivedSignal, lands);
-      await waitFor(`${lands} to be processed`, async () => (await handle.query(progressQuery)).succeeded === 3, 60_000);
+      await waitFor(
+        `${lands} to be processed`,
+        async () => (await handle.query(progressQuery)).succeeded === 3,
+        60_000,
+      );
       return { landedAfter: Date.now() - landedAt, report: await handle.result() };
     });
 

@@ -18,36 +18,58 @@ import { tempDir } from './helpers/parquet';
 import { testEnvironment } from './helpers/temporal';
 import { filesUnder, runWeekly, specFor } from './helpers/weekly';
 
-const SIZE = { regions: 2, stores: 4, products: 40, days: 7, seed: 3, week: '2026-11-16', substitutionShare: 0.6, stockoutRate: 0.15 };
+const SIZE = {
+  regions: 2,
+  stores: 4,
+  products: 40,
+  days: 7,
+  seed: 3,
+  week: '2026-11-16',
+  substitutionShare: 0.6,
+  stockoutRate: 0.15,
+};
 type Input = 'transactions' | 'stock';
 
 // Damages, each applied to one file of a case's folder (a copy of a healthy region).
 type Damage = (dir: string) => Promise<void>;
 const fileOf = (dir: string, input: Input) => path.join(dir, `${input}.parquet`);
-const rewrite = (input: Input, change: (df: pl.DataFrame) => pl.DataFrame): Damage => async (dir) => {
-  const file = fileOf(dir, input);
-  change(pl.readParquet(file)).writeParquet(file);
-};
-const garbage = (input: Input): Damage => (dir) =>
-  writeFile(fileOf(dir, input), Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 251)));
-const truncated = (input: Input): Damage => async (dir) => {
-  const bytes = await readFile(fileOf(dir, input));
-  await writeFile(fileOf(dir, input), bytes.subarray(0, Math.floor(bytes.length / 2)));
-};
+const rewrite =
+  (input: Input, change: (df: pl.DataFrame) => pl.DataFrame): Damage =>
+  async (dir) => {
+    const file = fileOf(dir, input);
+    change(pl.readParquet(file)).writeParquet(file);
+  };
+const garbage =
+  (input: Input): Damage =>
+  (dir) =>
+    writeFile(fileOf(dir, input), Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 251)));
+const truncated =
+  (input: Input): Damage =>
+  async (dir) => {
+    const bytes = await readFile(fileOf(dir, input));
+    await writeFile(fileOf(dir, input), bytes.subarray(0, Math.floor(bytes.length / 2)));
+  };
 /** Keeps the footer (so the schema reads fine) but overwrites the first half, data pages included. */
-const pagesOverwritten = (input: Input): Damage => async (dir) => {
-  const bytes = await readFile(fileOf(dir, input));
-  for (let i = 4; i < bytes.length / 2; i++) bytes[i] = (i * 7919) % 251;
-  await writeFile(fileOf(dir, input), bytes);
-};
+const pagesOverwritten =
+  (input: Input): Damage =>
+  async (dir) => {
+    const bytes = await readFile(fileOf(dir, input));
+    for (let i = 4; i < bytes.length / 2; i++) bytes[i] = (i * 7919) % 251;
+    await writeFile(fileOf(dir, input), bytes);
+  };
 const nullsIn = (input: Input, column: string, rows: number) =>
   rewrite(input, (df) => {
-    const values = df.getColumn(column).toArray().map((v, i) => (i < rows ? null : v));
+    const values = df
+      .getColumn(column)
+      .toArray()
+      .map((v, i) => (i < rows ? null : v));
     return df.withColumn(pl.Series(column, values, df.getColumn(column).dtype));
   });
-const both = (...damages: Damage[]): Damage => async (dir) => {
-  for (const d of damages) await d(dir);
-};
+const both =
+  (...damages: Damage[]): Damage =>
+  async (dir) => {
+    for (const d of damages) await d(dir);
+  };
 
 interface DatasetCase {
   name: string;
@@ -57,17 +79,76 @@ interface DatasetCase {
 }
 
 const DATASET_CASES: DatasetCase[] = [
-  { name: 'corrupt-parquet', damage: garbage('transactions'), outcome: { fails: 'UnreadableParquet', file: 'transactions', problem: /Cannot read parquet file .*transactions\.parquet: \S/ } },
-  { name: 'truncated-parquet', damage: truncated('stock'), outcome: { fails: 'UnreadableParquet', file: 'stock', problem: /Cannot read parquet file .*stock\.parquet: \S/ } },
-  { name: 'corrupt-data-pages', damage: pagesOverwritten('transactions'), outcome: { fails: 'UnreadableParquet', file: 'transactions', problem: /Cannot read parquet file .*transactions\.parquet: \S/ } },
-  { name: 'missing-column', damage: rewrite('transactions', (df) => df.drop('revenue')), outcome: { fails: 'SchemaMismatch', file: 'transactions', problem: /column "revenue" missing \(expected float\)/ } },
-  { name: 'units-as-strings', damage: rewrite('transactions', (df) => df.withColumn(pl.col('units').cast(pl.Utf8))), outcome: { fails: 'SchemaMismatch', file: 'transactions', problem: /column "units" has type String \(expected integer\)/ } },
-  { name: 'in-stock-as-int', damage: rewrite('stock', (df) => df.withColumn(pl.col('in_stock').cast(pl.Int32))), outcome: { fails: 'SchemaMismatch', file: 'stock', problem: /column "in_stock" has type Int32 \(expected boolean\)/ } },
-  { name: 'null-units', damage: nullsIn('transactions', 'units', 7), outcome: { fails: 'NullValues', file: 'transactions', problem: /column "units" has 7 null rows \(not nullable\)/ } },
-  { name: 'null-product-id', damage: nullsIn('stock', 'product_id', 3), outcome: { fails: 'NullValues', file: 'stock', problem: /column "product_id" has 3 null rows \(not nullable\)/ } },
-  { name: 'missing-stock-file', damage: (dir) => rm(fileOf(dir, 'stock')), outcome: { fails: 'FileNotFound', file: 'stock', problem: /stock file .*stock\.parquet does not exist/ } },
+  {
+    name: 'corrupt-parquet',
+    damage: garbage('transactions'),
+    outcome: {
+      fails: 'UnreadableParquet',
+      file: 'transactions',
+      problem: /Cannot read parquet file .*transactions\.parquet: \S/,
+    },
+  },
+  {
+    name: 'truncated-parquet',
+    damage: truncated('stock'),
+    outcome: { fails: 'UnreadableParquet', file: 'stock', problem: /Cannot read parquet file .*stock\.parquet: \S/ },
+  },
+  {
+    name: 'corrupt-data-pages',
+    damage: pagesOverwritten('transactions'),
+    outcome: {
+      fails: 'UnreadableParquet',
+      file: 'transactions',
+      problem: /Cannot read parquet file .*transactions\.parquet: \S/,
+    },
+  },
+  {
+    name: 'missing-column',
+    damage: rewrite('transactions', (df) => df.drop('revenue')),
+    outcome: { fails: 'SchemaMismatch', file: 'transactions', problem: /column "revenue" missing \(expected float\)/ },
+  },
+  {
+    name: 'units-as-strings',
+    damage: rewrite('transactions', (df) => df.withColumn(pl.col('units').cast(pl.Utf8))),
+    outcome: {
+      fails: 'SchemaMismatch',
+      file: 'transactions',
+      problem: /column "units" has type String \(expected integer\)/,
+    },
+  },
+  {
+    name: 'in-stock-as-int',
+    damage: rewrite('stock', (df) => df.withColumn(pl.col('in_stock').cast(pl.Int32))),
+    outcome: {
+      fails: 'SchemaMismatch',
+      file: 'stock',
+      problem: /column "in_stock" has type Int32 \(expected boolean\)/,
+    },
+  },
+  {
+    name: 'null-units',
+    damage: nullsIn('transactions', 'units', 7),
+    outcome: { fails: 'NullValues', file: 'transactions', problem: /column "units" has 7 null rows \(not nullable\)/ },
+  },
+  {
+    name: 'null-product-id',
+    damage: nullsIn('stock', 'product_id', 3),
+    outcome: { fails: 'NullValues', file: 'stock', problem: /column "product_id" has 3 null rows \(not nullable\)/ },
+  },
+  {
+    name: 'missing-stock-file',
+    damage: (dir) => rm(fileOf(dir, 'stock')),
+    outcome: { fails: 'FileNotFound', file: 'stock', problem: /stock file .*stock\.parquet does not exist/ },
+  },
   // Zero rows is a quiet week, not an error.
-  { name: 'empty-inputs', damage: both(rewrite('transactions', (df) => df.head(0)), rewrite('stock', (df) => df.head(0))), outcome: 'succeeds' },
+  {
+    name: 'empty-inputs',
+    damage: both(
+      rewrite('transactions', (df) => df.head(0)),
+      rewrite('stock', (df) => df.head(0)),
+    ),
+    outcome: 'succeeds',
+  },
 ];
 
 let env: TestWorkflowEnvironment;
@@ -118,30 +199,40 @@ describe('bad datasets, one folder per case beside healthy ones, in one run', ()
     out = path.join(await tempDir('tributary-bad-inputs-out-'), 'out');
     const log = attemptLog();
     seen = log.seen;
-    ({ report } = await runWeekly(env, 'bad dataset corpus', { spec: specFor(dataRoot, out), week: SIZE.week }, log.faults));
+    ({ report } = await runWeekly(
+      env,
+      'bad dataset corpus',
+      { spec: specFor(dataRoot, out), week: SIZE.week },
+      log.faults,
+    ));
   });
 
   const failing = DATASET_CASES.flatMap((c) => (c.outcome === 'succeeds' ? [] : [{ ...c, outcome: c.outcome }]));
 
-  it.each(failing)('$name: fails at read with $outcome.fails after one attempt, naming dataset, file and problem', (c) => {
-    const summary = report.datasets.find((d) => d.dataset === c.name);
-    expect(summary?.status).toBe('failed');
-    expect(summary?.error).toMatchObject({ stage: 'read', type: c.outcome.fails });
-    const message = summary?.error?.message ?? '';
-    expect(message).toContain(`Dataset ${c.name}`);
-    expect(message).toContain(path.join(dataRoot, 'sales', c.name, `${c.outcome.file}.parquet`));
-    expect(message).toMatch(c.outcome.problem);
-    expect(summary?.stages.read?.attempts).toBe(1);
-    expect(seen[`read/${c.name}`]).toEqual([1]);
-    expect(seen[`compute/${c.name}`]).toBeUndefined();
-  });
+  it.each(failing)(
+    '$name: fails at read with $outcome.fails after one attempt, naming dataset, file and problem',
+    (c) => {
+      const summary = report.datasets.find((d) => d.dataset === c.name);
+      expect(summary?.status).toBe('failed');
+      expect(summary?.error).toMatchObject({ stage: 'read', type: c.outcome.fails });
+      const message = summary?.error?.message ?? '';
+      expect(message).toContain(`Dataset ${c.name}`);
+      expect(message).toContain(path.join(dataRoot, 'sales', c.name, `${c.outcome.file}.parquet`));
+      expect(message).toMatch(c.outcome.problem);
+      expect(summary?.stages.read?.attempts).toBe(1);
+      expect(seen[`read/${c.name}`]).toEqual([1]);
+      expect(seen[`compute/${c.name}`]).toBeUndefined();
+    },
+  );
 
   it.each(failing)('$name: leaves no output', async (c) => {
     expect((await filesUnder(out)).filter((f) => f.split(path.sep).includes(c.name))).toEqual([]);
   });
 
   it('corrupt-data-pages: the footer still reads, so it is the row scan that fails, not the schema check', async () => {
-    await expect(fileSchema(path.join(dataRoot, 'sales', 'corrupt-data-pages', 'transactions.parquet'))).resolves.toHaveProperty('units');
+    await expect(
+      fileSchema(path.join(dataRoot, 'sales', 'corrupt-data-pages', 'transactions.parquet')),
+    ).resolves.toHaveProperty('units');
   });
 
   it('empty-inputs: a week with zero rows succeeds with empty outputs', async () => {
@@ -160,7 +251,8 @@ describe('bad datasets, one folder per case beside healthy ones, in one run', ()
       const summary = report.datasets.find((d) => d.dataset === region);
       expect(summary?.status).toBe('succeeded');
       expect(summary?.rowsIn).toEqual(manifest.rows[region]);
-      for (const table of EXPECTED_TABLES) expect(existsSync(path.join(out, SIZE.week, region, `${table}.parquet`))).toBe(true);
+      for (const table of EXPECTED_TABLES)
+        expect(existsSync(path.join(out, SIZE.week, region, `${table}.parquet`))).toBe(true);
     }
     expect(report.status).toBe('partial');
     expect(report.totals).toMatchObject({ succeeded: manifest.regions.length + 1, failed: failing.length });
@@ -213,7 +305,10 @@ const RUN_CASES: RunCase[] = [
     name: 'unknown field and negative parallelism',
     spec: (root, out) => specFor(root, out, { colour: 'blue', parallelism: { datasets: -1 } }),
     fails: 'InvalidSpec',
-    message: () => ['(spec): Unrecognized key: "colour"', /parallelism\.datasets: Too small: expected number to be >=1/],
+    message: () => [
+      '(spec): Unrecognized key: "colour"',
+      /parallelism\.datasets: Too small: expected number to be >=1/,
+    ],
   },
   {
     name: 'impossible timeouts',
@@ -241,9 +336,17 @@ describe('bad runs fail in planning, without retries, and write nothing', () => 
     const log = attemptLog();
     await c.prepare?.(root, elsewhere);
 
-    const run = runWeekly(env, `bad run ${c.name}`, { spec: c.spec(root, out, elsewhere), week: SIZE.week }, log.faults);
+    const run = runWeekly(
+      env,
+      `bad run ${c.name}`,
+      { spec: c.spec(root, out, elsewhere), week: SIZE.week },
+      log.faults,
+    );
 
-    const err = await run.then(() => undefined, (e: unknown) => e);
+    const err = await run.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const failure = failureOf(err);
     expect(failure?.type).toBe(c.fails);
@@ -281,17 +384,24 @@ const REFERENCE_CASES: ReferenceCase[] = [
       pl.concat([products, products.head(1)]).writeParquet(file);
     },
     fails: 'DuplicateKeys',
-    problem: (file) => new RegExp(`^Reference data, file ${literal(file)} \\(products\\): column "product_id" has 2 rows with duplicate keys`),
+    problem: (file) =>
+      new RegExp(
+        `^Reference data, file ${literal(file)} \\(products\\): column "product_id" has 2 rows with duplicate keys`,
+      ),
   },
   {
     name: 'null categories in products',
     damage: async (file) => {
       const products = pl.readParquet(file);
-      const category = products.getColumn('category').toArray().map((v, i) => (i < 2 ? null : v));
+      const category = products
+        .getColumn('category')
+        .toArray()
+        .map((v, i) => (i < 2 ? null : v));
       products.withColumn(pl.Series('category', category, pl.Utf8)).writeParquet(file);
     },
     fails: 'NullValues',
-    problem: (file) => new RegExp(`^Reference data, file ${literal(file)} \\(products\\): column "category" has 2 null rows`),
+    problem: (file) =>
+      new RegExp(`^Reference data, file ${literal(file)} \\(products\\): column "category" has 2 null rows`),
   },
 ];
 
@@ -303,7 +413,12 @@ describe('bad reference data fails every dataset at readReference, without retri
     const out = path.join(await tempDir('tributary-bad-inputs-out-'), 'out');
     const log = attemptLog();
 
-    const { report } = await runWeekly(env, `bad reference ${c.name}`, { spec: specFor(root, out), week: SIZE.week }, log.faults);
+    const { report } = await runWeekly(
+      env,
+      `bad reference ${c.name}`,
+      { spec: specFor(root, out), week: SIZE.week },
+      log.faults,
+    );
 
     expect(report.status).toBe('failed');
     expect(report.datasets.map((d) => d.dataset).sort()).toEqual([...manifest.regions].sort());

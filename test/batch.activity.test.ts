@@ -16,31 +16,66 @@ const WEEK = '2026-11-16';
 let data: string;
 let manifest: Manifest;
 const load = (file: string) => pl.scanParquet(file).collect();
-const ref = () => ({ products: path.join(data, 'reference/products.parquet'), substitutes: path.join(data, 'reference/substitutes.parquet') });
+const ref = () => ({
+  products: path.join(data, 'reference/products.parquet'),
+  substitutes: path.join(data, 'reference/substitutes.parquet'),
+});
 const datasetOf = (name: string) => {
   const dir = path.join(data, 'sales', name);
-  return { name, dir, files: { transactions: path.join(dir, 'transactions.parquet'), stock: path.join(dir, 'stock.parquet') } };
+  return {
+    name,
+    dir,
+    files: { transactions: path.join(dir, 'transactions.parquet'), stock: path.join(dir, 'stock.parquet') },
+  };
 };
 const METRICS = ['hierarchySales', 'lostSalesToSubstitutes'];
 
 beforeAll(async () => {
   data = await tempDir('tributary-batch-data-');
-  manifest = await generateRetailWeek({ out: data, regions: 6, stores: 3, products: 30, days: 7, seed: 12, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.3 });
+  manifest = await generateRetailWeek({
+    out: data,
+    regions: 6,
+    stores: 3,
+    products: 30,
+    days: 7,
+    seed: 12,
+    week: WEEK,
+    substitutionShare: 0.6,
+    stockoutRate: 0.3,
+  });
 });
 
 describe('processBatch', () => {
   it('gives each dataset exactly the outputs it gets computed alone', async () => {
     const out = await tempDir('tributary-batch-out-');
-    const input: BatchInput = { datasets: manifest.regions.map(datasetOf), reference: ref(), week: WEEK, metrics: METRICS, output: { root: out, path: '{week}/{dataset}/{table}.parquet' } };
+    const input: BatchInput = {
+      datasets: manifest.regions.map(datasetOf),
+      reference: ref(),
+      week: WEEK,
+      metrics: METRICS,
+      output: { root: out, path: '{week}/{dataset}/{table}.parquet' },
+    };
 
-    const { summaries } = await new MockActivityEnvironment().run(() => processBatch(input, load, () => undefined)) as Awaited<ReturnType<typeof processBatch>>;
+    const { summaries } = (await new MockActivityEnvironment().run(() =>
+      processBatch(input, load, () => undefined),
+    )) as Awaited<ReturnType<typeof processBatch>>;
 
     expect(summaries.map((s) => s.status)).toEqual(manifest.regions.map(() => 'succeeded'));
     const alone = await tempDir('tributary-alone-');
     for (const summary of summaries) {
-      const single = await new MockActivityEnvironment().run(() =>
-        computeMetrics({ dataset: datasetOf(summary.dataset), reference: ref(), week: WEEK, metrics: METRICS, output: { root: alone, path: '{week}/{dataset}/{table}.parquet' }, stagingDir: path.join(alone, '.staging', summary.dataset) }, load),
-      ) as Awaited<ReturnType<typeof computeMetrics>>;
+      const single = (await new MockActivityEnvironment().run(() =>
+        computeMetrics(
+          {
+            dataset: datasetOf(summary.dataset),
+            reference: ref(),
+            week: WEEK,
+            metrics: METRICS,
+            output: { root: alone, path: '{week}/{dataset}/{table}.parquet' },
+            stagingDir: path.join(alone, '.staging', summary.dataset),
+          },
+          load,
+        ),
+      )) as Awaited<ReturnType<typeof computeMetrics>>;
       expect(summary.outputs.map((o) => o.table).sort()).toEqual(single.tables.map((t) => t.table).sort());
       for (const table of single.tables) {
         const batched = pl.readParquet(summary.outputs.find((o) => o.table === table.table)!.path);
@@ -49,7 +84,14 @@ describe('processBatch', () => {
         expect(batched.dtypes.map(String), `${summary.dataset} ${table.table}`).toEqual(expected.dtypes.map(String));
         // Same rows; float sums may differ in the last bits (summation order), so compare to 1e-9.
         expect(batched.height, `${summary.dataset} ${table.table}`).toBe(expected.height);
-        const rows = (df: pl.DataFrame) => df.toRecords().map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? Math.round(v * 1e9) / 1e9 : v])));
+        const rows = (df: pl.DataFrame) =>
+          df
+            .toRecords()
+            .map((r) =>
+              Object.fromEntries(
+                Object.entries(r).map(([k, v]) => [k, typeof v === 'number' ? Math.round(v * 1e9) / 1e9 : v]),
+              ),
+            );
         expect(rows(batched), `${summary.dataset} ${table.table}`).toEqual(rows(expected));
       }
     }
@@ -64,11 +106,30 @@ describe('processBatch', () => {
     await writeFile(path.join(copy, 'sales', bad, 'stock.parquet'), 'not parquet');
     const datasets = manifest.regions.map((name) => {
       const dir = path.join(copy, 'sales', name);
-      return { name, dir, files: { transactions: path.join(dir, 'transactions.parquet'), stock: path.join(dir, 'stock.parquet') } };
+      return {
+        name,
+        dir,
+        files: { transactions: path.join(dir, 'transactions.parquet'), stock: path.join(dir, 'stock.parquet') },
+      };
     });
-    const reference = { products: path.join(copy, 'reference/products.parquet'), substitutes: path.join(copy, 'reference/substitutes.parquet') };
+    const reference = {
+      products: path.join(copy, 'reference/products.parquet'),
+      substitutes: path.join(copy, 'reference/substitutes.parquet'),
+    };
 
-    const { summaries } = await new MockActivityEnvironment().run(() => processBatch({ datasets, reference, week: WEEK, metrics: METRICS, output: { root: out, path: '{week}/{dataset}/{table}.parquet' } }, load, () => undefined)) as Awaited<ReturnType<typeof processBatch>>;
+    const { summaries } = (await new MockActivityEnvironment().run(() =>
+      processBatch(
+        {
+          datasets,
+          reference,
+          week: WEEK,
+          metrics: METRICS,
+          output: { root: out, path: '{week}/{dataset}/{table}.parquet' },
+        },
+        load,
+        () => undefined,
+      ),
+    )) as Awaited<ReturnType<typeof processBatch>>;
 
     const failed = summaries.filter((s) => s.status === 'failed');
     expect(failed.map((s) => s.dataset)).toEqual([bad]);

@@ -35,7 +35,8 @@ it('refuses a bad spec with every problem by path, exit code 2, and starts nothi
 
   expect(result.code).toBe(2);
   expect(result.stderr).toContain(`Invalid pipeline spec ${spec}`);
-  for (const where of ['name:', 'metrics.1:', 'parallelism.datasets:', '(spec):']) expect(result.stderr).toContain(`  - ${where}`);
+  for (const where of ['name:', 'metrics.1:', 'parallelism.datasets:', '(spec):'])
+    expect(result.stderr).toContain(`  - ${where}`);
   expect(result.stderr).toContain('Nothing was started.');
   expect(existsSync(path.join(home, 'temporal.db'))).toBe(false);
 });
@@ -63,8 +64,15 @@ it('refuses a second run of the same pipeline and week while workers run the fir
     const spec = path.join(home, 'spec.json');
     // The first run waits for a marker that never comes, on a worker of its own: it stays running, served.
     const waiting = { availability: { marker: '_SUCCESS', checkEvery: '1 hour', deadline: '10 minutes' } };
-    await writeFile(spec, JSON.stringify(specFor(data, path.join(home, 'out'), { name: 'second-refused', ...waiting })));
-    const env = { TRIBUTARY_HOME: home, TEMPORAL_ADDRESS: address, TRIBUTARY_TASK_QUEUE: taskQueueFor('second run refused') };
+    await writeFile(
+      spec,
+      JSON.stringify(specFor(data, path.join(home, 'out'), { name: 'second-refused', ...waiting })),
+    );
+    const env = {
+      TRIBUTARY_HOME: home,
+      TEMPORAL_ADDRESS: address,
+      TRIBUTARY_TASK_QUEUE: taskQueueFor('second run refused'),
+    };
     worker = await WorkerProcess.start(env);
     const args = ['run', spec, '--week', DATAGEN_DEFAULTS.week];
 
@@ -74,12 +82,17 @@ it('refuses a second run of the same pipeline and week while workers run the fir
     const id = `second-refused-${DATAGEN_DEFAULTS.week}`;
     expect(first.stdout.trim(), first.stderr).toBe(id);
     expect(second.code).toBe(2);
-    expect(second.stderr).toContain(`A run of second-refused for the week of ${DATAGEN_DEFAULTS.week} is already running: ${id}`);
+    expect(second.stderr).toContain(
+      `A run of second-refused for the week of ${DATAGEN_DEFAULTS.week} is already running: ${id}`,
+    );
     expect(second.stderr).toContain(`temporal workflow cancel --workflow-id ${id}`);
   } finally {
     await worker?.kill('SIGKILL');
     // The first run would wait for its marker for 10 minutes on the shared server: end it.
-    await new Client({ connection }).workflow.getHandle(`second-refused-${DATAGEN_DEFAULTS.week}`).terminate('test over').catch(() => undefined);
+    await new Client({ connection }).workflow
+      .getHandle(`second-refused-${DATAGEN_DEFAULTS.week}`)
+      .terminate('test over')
+      .catch(() => undefined);
     await connection.close();
   }
 });

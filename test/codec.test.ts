@@ -7,7 +7,13 @@ import path from 'node:path';
 import type { Payload } from '@temporalio/common';
 import type { NativeConnection } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENCRYPTED_ENCODING, EncryptionCodec, encryptionFromEnv, KEY_ID_METADATA, PayloadDecryptionError } from '../runtime/codec';
+import {
+  ENCRYPTED_ENCODING,
+  EncryptionCodec,
+  encryptionFromEnv,
+  KEY_ID_METADATA,
+  PayloadDecryptionError,
+} from '../runtime/codec';
 import { decodeHistoryPayloads } from '../cli/htmlReport/decode';
 import { connectClient, connectNative, dataConverterFor } from '../runtime/connection';
 import { loadSettings } from '../runtime/settings';
@@ -17,8 +23,12 @@ import { sharedServerAddress, startWorker, taskQueueFor } from './helpers/tempor
 
 const KEY = randomBytes(32).toString('base64');
 const OTHER_KEY = randomBytes(32).toString('base64');
-const json = (value: unknown): Payload => ({ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(JSON.stringify(value)) });
-const codec = (key: string, id: string) => new EncryptionCodec(encryptionFromEnv({ TRIBUTARY_ENCRYPTION_KEY: key, TRIBUTARY_ENCRYPTION_KEY_ID: id })!);
+const json = (value: unknown): Payload => ({
+  metadata: { encoding: Buffer.from('json/plain') },
+  data: Buffer.from(JSON.stringify(value)),
+});
+const codec = (key: string, id: string) =>
+  new EncryptionCodec(encryptionFromEnv({ TRIBUTARY_ENCRYPTION_KEY: key, TRIBUTARY_ENCRYPTION_KEY_ID: id })!);
 const text = (b: Uint8Array | null | undefined) => Buffer.from(b ?? []).toString();
 
 describe('EncryptionCodec', () => {
@@ -43,13 +53,17 @@ describe('EncryptionCodec', () => {
 
   it('refuses another key id, a wrong key and altered data, naming the key id', async () => {
     const [sealed] = await codec(KEY, 'k1').encode([json('x')]);
-    await expect(codec(KEY, 'k2').decode([sealed!])).rejects.toThrow('A payload is encrypted with key id "k1", but this process has key id "k2"');
+    await expect(codec(KEY, 'k2').decode([sealed!])).rejects.toThrow(
+      'A payload is encrypted with key id "k1", but this process has key id "k2"',
+    );
     await expect(codec(OTHER_KEY, 'k1').decode([sealed!])).rejects.toThrow(
       'A payload encrypted with key id "k1" does not decrypt with this process\'s key of that id: TRIBUTARY_ENCRYPTION_KEY is not the key it was written with',
     );
     const altered = Buffer.from(sealed!.data!);
     altered[20]! ^= 1;
-    await expect(codec(KEY, 'k1').decode([{ ...sealed!, data: altered }])).rejects.toBeInstanceOf(PayloadDecryptionError);
+    await expect(codec(KEY, 'k1').decode([{ ...sealed!, data: altered }])).rejects.toBeInstanceOf(
+      PayloadDecryptionError,
+    );
     // The key id is authenticated: relabelling a payload does not make another key's id open it.
     const relabelled = { ...sealed!, metadata: { ...sealed!.metadata, [KEY_ID_METADATA]: Buffer.from('k2') } };
     await expect(codec(KEY, 'k2').decode([relabelled])).rejects.toThrow('key id "k2" does not decrypt');
@@ -59,10 +73,14 @@ describe('EncryptionCodec', () => {
     expect(encryptionFromEnv({})).toBeUndefined();
     expect(encryptionFromEnv({ TRIBUTARY_ENCRYPTION_KEY: KEY })?.id).toMatch(/^sha256-[0-9a-f]{12}$/);
     const short = randomBytes(16).toString('base64');
-    expect(() => encryptionFromEnv({ TRIBUTARY_ENCRYPTION_KEY: short })).toThrow('must be 32 random bytes in base64 (44 characters, e.g. from `openssl rand -base64 32`); it decodes to 16 bytes');
+    expect(() => encryptionFromEnv({ TRIBUTARY_ENCRYPTION_KEY: short })).toThrow(
+      'must be 32 random bytes in base64 (44 characters, e.g. from `openssl rand -base64 32`); it decodes to 16 bytes',
+    );
     expect(() => encryptionFromEnv({ TRIBUTARY_ENCRYPTION_KEY: short })).not.toThrow(short);
     expect(() => encryptionFromEnv({ TRIBUTARY_ENCRYPTION_KEY: 'not base64!' })).toThrow('it is not base64');
-    expect(() => encryptionFromEnv({ TRIBUTARY_ENCRYPTION_KEY_ID: 'k1' })).toThrow('TRIBUTARY_ENCRYPTION_KEY_ID is set but TRIBUTARY_ENCRYPTION_KEY is not');
+    expect(() => encryptionFromEnv({ TRIBUTARY_ENCRYPTION_KEY_ID: 'k1' })).toThrow(
+      'TRIBUTARY_ENCRYPTION_KEY_ID is set but TRIBUTARY_ENCRYPTION_KEY is not',
+    );
     expect(dataConverterFor(loadSettings({}))).toBeUndefined();
   });
 });
@@ -89,18 +107,28 @@ describe('encryption on a real run', () => {
   const env = (extra: Record<string, string> = {}) => ({ TEMPORAL_ADDRESS: address, TRIBUTARY_HOME: dir, ...extra });
 
   it('runs with the codec in client and worker; the history holds only encrypted payloads; a wrong key fails naming the key id', async () => {
-    const settings = loadSettings(env({ TRIBUTARY_ENCRYPTION_KEY: KEY, TRIBUTARY_ENCRYPTION_KEY_ID: 'tributary-test-1' }));
+    const settings = loadSettings(
+      env({ TRIBUTARY_ENCRYPTION_KEY: KEY, TRIBUTARY_ENCRYPTION_KEY_ID: 'tributary-test-1' }),
+    );
     const encrypted = await connectClient(settings);
     const plain = await connectClient(loadSettings(env()));
-    const wrongKey = await connectClient(loadSettings(env({ TRIBUTARY_ENCRYPTION_KEY: OTHER_KEY, TRIBUTARY_ENCRYPTION_KEY_ID: 'tributary-test-1' })));
+    const wrongKey = await connectClient(
+      loadSettings(env({ TRIBUTARY_ENCRYPTION_KEY: OTHER_KEY, TRIBUTARY_ENCRYPTION_KEY_ID: 'tributary-test-1' })),
+    );
     let native: NativeConnection | undefined;
     try {
       native = await connectNative(settings);
       const taskQueue = taskQueueFor('encrypted');
       const worker = await startWorker({ connection: native, taskQueue, dataConverter: dataConverterFor(settings) });
-      const handle = await encrypted.client.workflow.start<typeof scanFiles>('scanFiles', { taskQueue, workflowId: taskQueue, args: [{ files: [file] }] });
+      const handle = await encrypted.client.workflow.start<typeof scanFiles>('scanFiles', {
+        taskQueue,
+        workflowId: taskQueue,
+        args: [{ files: [file] }],
+      });
       // A worker without the codec could not read its input and would retry forever: bound the wait.
-      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the encrypted run did not finish within 60 s')), 60_000).unref());
+      const timeout = new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('the encrypted run did not finish within 60 s')), 60_000).unref(),
+      );
       const result = await worker.runUntil(Promise.race([handle.result(), timeout]));
       expect(result.totalRows).toBe(25);
 
@@ -113,7 +141,9 @@ describe('encryption on a real run', () => {
         expect(text(p.data)).not.toContain(path.basename(file));
       }
       await expect(plain.client.workflow.getHandle(taskQueue).result()).rejects.toThrow(ENCRYPTED_ENCODING);
-      await expect(wrongKey.client.workflow.getHandle(taskQueue).result()).rejects.toThrow('key id "tributary-test-1" does not decrypt');
+      await expect(wrongKey.client.workflow.getHandle(taskQueue).result()).rejects.toThrow(
+        'key id "tributary-test-1" does not decrypt',
+      );
 
       // What the run page and `rerun` read from a history decodes with the client's codec.
       const events = (await encrypted.client.workflow.getHandle(taskQueue).fetchHistory()).events ?? [];

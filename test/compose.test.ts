@@ -28,14 +28,27 @@ let services: Record<string, Service>;
 beforeAll(async () => {
   // Built once into the Go cache; the compose-go module comes from the Go module proxy.
   const tool = path.join(ROOT, 'node_modules', '.cache', 'compose-check');
-  await run('go', ['build', '-o', tool, '.'], { cwd: path.join(ROOT, 'tools/compose-check'), env: { ...process.env, GOFLAGS: '-mod=mod' } });
-  const { stdout } = await run(tool, [path.join(ROOT, 'docker-compose.yml')], { env: { ...process.env, POSTGRES_PASSWORD: '' } });
+  await run('go', ['build', '-o', tool, '.'], {
+    cwd: path.join(ROOT, 'tools/compose-check'),
+    env: { ...process.env, GOFLAGS: '-mod=mod' },
+  });
+  const { stdout } = await run(tool, [path.join(ROOT, 'docker-compose.yml')], {
+    env: { ...process.env, POSTGRES_PASSWORD: '' },
+  });
   services = (JSON.parse(stdout) as { services: Record<string, Service> }).services;
 }, 300_000);
 
 describe('docker-compose.yml', () => {
   it('is a valid Compose file with PostgreSQL, its schema job, the server, the namespace job, the Web UI, workers and the CLI', () => {
-    expect(Object.keys(services).sort()).toEqual(['postgresql', 'temporal', 'temporal-namespace', 'temporal-schema', 'temporal-ui', 'tributary', 'worker']);
+    expect(Object.keys(services).sort()).toEqual([
+      'postgresql',
+      'temporal',
+      'temporal-namespace',
+      'temporal-schema',
+      'temporal-ui',
+      'tributary',
+      'worker',
+    ]);
     expect(services.postgresql?.image).toMatch(/^postgres:\d+$/);
     expect(services.temporal?.image).toBe('temporalio/server:1.29.1');
     expect(services['temporal-schema']?.image).toBe('temporalio/admin-tools:1.29.1');
@@ -47,14 +60,20 @@ describe('docker-compose.yml', () => {
     expect(services.temporal?.depends_on?.['temporal-schema']?.condition).toBe('service_completed_successfully');
     expect(services.worker?.depends_on?.['temporal-namespace']?.condition).toBe('service_completed_successfully');
     expect(services.postgresql?.healthcheck?.test.join(' ')).toContain('pg_isready');
-    for (const name of ['postgresql', 'temporal', 'temporal-ui', 'worker']) expect(services[name]?.restart, name).toBe('unless-stopped');
+    for (const name of ['postgresql', 'temporal', 'temporal-ui', 'worker'])
+      expect(services[name]?.restart, name).toBe('unless-stopped');
   });
 
   it('publishes the gRPC frontend on 7233 and the Web UI on 8080, and points everything at the server', () => {
     expect(services.temporal?.ports?.map((p) => [p.target, p.published])).toEqual([[7233, '7233']]);
     expect(services['temporal-ui']?.ports?.map((p) => [p.target, p.published])).toEqual([[8080, '8080']]);
-    expect(services.temporal?.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql', DB_PORT: '5432' });
-    for (const name of ['temporal-ui', 'worker', 'tributary', 'temporal-namespace']) expect(services[name]?.environment?.TEMPORAL_ADDRESS, name).toBe('temporal:7233');
+    expect(services.temporal?.environment).toMatchObject({
+      DB: 'postgres12',
+      POSTGRES_SEEDS: 'postgresql',
+      DB_PORT: '5432',
+    });
+    for (const name of ['temporal-ui', 'worker', 'tributary', 'temporal-namespace'])
+      expect(services[name]?.environment?.TEMPORAL_ADDRESS, name).toBe('temporal:7233');
   });
 
   it('builds the workers from the repo’s Dockerfile, shares the data volume, exposes metrics and stops gracefully', () => {
@@ -77,7 +96,19 @@ describe('docker-compose.yml', () => {
 
   it('the Dockerfile copies every source folder the worker imports', () => {
     const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
-    for (const dir of ['activities', 'cli', 'common', 'datagen', 'metrics', 'runtime', 'spec', 'workers', 'workflows', 'bin', 'examples']) {
+    for (const dir of [
+      'activities',
+      'cli',
+      'common',
+      'datagen',
+      'metrics',
+      'runtime',
+      'spec',
+      'workers',
+      'workflows',
+      'bin',
+      'examples',
+    ]) {
       expect(dockerfile, dir).toContain(`COPY ${dir} ./${dir}`);
     }
   });

@@ -22,12 +22,29 @@ function attempt(n: number, heartbeatDetails: unknown, run: () => Promise<Comput
 
 beforeAll(async () => {
   const data = await tempDir('tributary-compute-');
-  await generateRetailWeek({ out: data, regions: 1, stores: 5, products: 60, days: 7, seed: 9, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.2 });
+  await generateRetailWeek({
+    out: data,
+    regions: 1,
+    stores: 5,
+    products: 60,
+    days: 7,
+    seed: 9,
+    week: WEEK,
+    substitutionShare: 0.6,
+    stockoutRate: 0.2,
+  });
   const out = await tempDir('tributary-compute-out-');
   const dir = path.join(data, 'sales', 'north');
   input = {
-    dataset: { name: 'north', dir, files: { transactions: path.join(dir, 'transactions.parquet'), stock: path.join(dir, 'stock.parquet') } },
-    reference: { products: path.join(data, 'reference/products.parquet'), substitutes: path.join(data, 'reference/substitutes.parquet') },
+    dataset: {
+      name: 'north',
+      dir,
+      files: { transactions: path.join(dir, 'transactions.parquet'), stock: path.join(dir, 'stock.parquet') },
+    },
+    reference: {
+      products: path.join(data, 'reference/products.parquet'),
+      substitutes: path.join(data, 'reference/substitutes.parquet'),
+    },
     week: WEEK,
     metrics: ['hierarchySales', 'lostSalesToSubstitutes'],
     output: { root: out, path: '{week}/{dataset}/{table}.parquet' },
@@ -38,8 +55,14 @@ beforeAll(async () => {
 describe('computeMetrics', () => {
   it('reports each staged table as progress, and a retry resumes from the last report', async () => {
     const updates: ComputeProgress[] = [];
-    const first = await attempt(1, undefined, () => computeMetrics(input, loadReference, (u) => updates.push(u as unknown as ComputeProgress)));
-    expect(first.tables.map((t) => t.table)).toEqual(['hierarchy_sales', 'lost_sales_detail', 'lost_sales_by_category']);
+    const first = await attempt(1, undefined, () =>
+      computeMetrics(input, loadReference, (u) => updates.push(u as unknown as ComputeProgress)),
+    );
+    expect(first.tables.map((t) => t.table)).toEqual([
+      'hierarchy_sales',
+      'lost_sales_detail',
+      'lost_sales_by_category',
+    ]);
     expect(updates.map((u) => u.staged.length)).toEqual([1, 2, 3]);
 
     // Attempt 1 "died" after staging two tables: its last heartbeat said so.
@@ -47,7 +70,11 @@ describe('computeMetrics', () => {
     const before = await Promise.all(first.tables.slice(0, 2).map((t) => inode(t.staging)));
     const second = await attempt(2, updates[1], () => computeMetrics(input, loadReference));
 
-    expect(second.tables.map((t) => t.table)).toEqual(['hierarchy_sales', 'lost_sales_detail', 'lost_sales_by_category']);
+    expect(second.tables.map((t) => t.table)).toEqual([
+      'hierarchy_sales',
+      'lost_sales_detail',
+      'lost_sales_by_category',
+    ]);
     for (const t of second.tables) expect(path.dirname(t.staging)).toBe(path.join(input.stagingDir, 'attempt-2'));
     // The two resumed tables are the very files attempt 1 wrote (moved, not recomputed) ...
     expect(await Promise.all(second.tables.slice(0, 2).map((t) => inode(t.staging)))).toEqual(before);
@@ -59,7 +86,14 @@ describe('computeMetrics', () => {
   it('recomputes a table whose staged file is gone', async () => {
     const stagingDir = path.join(input.output.root, '.staging', 'north-run2');
     const claimed: ComputeProgress = {
-      staged: [{ table: 'hierarchy_sales', staging: path.join(stagingDir, 'attempt-1', 'hierarchy_sales.parquet'), final: '/nowhere', rows: 999 }],
+      staged: [
+        {
+          table: 'hierarchy_sales',
+          staging: path.join(stagingDir, 'attempt-1', 'hierarchy_sales.parquet'),
+          final: '/nowhere',
+          rows: 999,
+        },
+      ],
     };
     const result = await attempt(2, claimed, () => computeMetrics({ ...input, stagingDir }, loadReference));
     const table = result.tables.find((t) => t.table === 'hierarchy_sales')!;

@@ -55,7 +55,11 @@ describe('connection settings', () => {
   });
 
   it('takes an API key as TLS on, unless TEMPORAL_TLS=false; a Temporal Cloud address links to its Web UI', () => {
-    const cloud = loadSettings({ TEMPORAL_ADDRESS: 'us-east-1.aws.api.temporal.io:7233', TEMPORAL_NAMESPACE: 'ns.acct', TEMPORAL_API_KEY: 'secret' });
+    const cloud = loadSettings({
+      TEMPORAL_ADDRESS: 'us-east-1.aws.api.temporal.io:7233',
+      TEMPORAL_NAMESPACE: 'ns.acct',
+      TEMPORAL_API_KEY: 'secret',
+    });
     expect(connectOptions(cloud)).toEqual({ address: 'us-east-1.aws.api.temporal.io:7233', apiKey: 'secret', tls: {} });
     expect(cloud.uiUrl).toBe('https://cloud.temporal.io');
     expect(loadSettings({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233' }).uiUrl).toBe('https://cloud.temporal.io');
@@ -66,13 +70,15 @@ describe('connection settings', () => {
 
   it('names the variable and the path of a missing certificate, and a certificate without its key', () => {
     const missing = path.join(dir, 'nope.pem');
-    expect(() => connectOptions(loadSettings({ TEMPORAL_TLS_CLIENT_CERT_PATH: missing, TEMPORAL_TLS_CLIENT_KEY_PATH: missing }))).toThrow(
-      `TEMPORAL_TLS_CLIENT_CERT_PATH: cannot read ${missing} (no such file)`,
-    );
+    expect(() =>
+      connectOptions(loadSettings({ TEMPORAL_TLS_CLIENT_CERT_PATH: missing, TEMPORAL_TLS_CLIENT_KEY_PATH: missing })),
+    ).toThrow(`TEMPORAL_TLS_CLIENT_CERT_PATH: cannot read ${missing} (no such file)`);
     expect(() => connectOptions(loadSettings({ TEMPORAL_TLS_CLIENT_CERT_PATH: missing }))).toThrow(
       'TEMPORAL_TLS_CLIENT_CERT_PATH is set but TEMPORAL_TLS_CLIENT_KEY_PATH is not',
     );
-    expect(() => loadSettings({ TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: 'true' })).toThrow(/not supported.*TEMPORAL_TLS_SERVER_NAME/);
+    expect(() => loadSettings({ TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: 'true' })).toThrow(
+      /not supported.*TEMPORAL_TLS_SERVER_NAME/,
+    );
   });
 
   it('reads an envconfig profile, with the environment over it, and names the profile in errors', async () => {
@@ -84,16 +90,28 @@ describe('connection settings', () => {
     );
     const prod = loadSettings({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'prod', TEMPORAL_NAMESPACE: 'override' });
     expect([prod.address, prod.namespace, prod.connection?.apiKey]).toEqual(['prod.internal:7233', 'override', 'k']);
-    expect(() => connectOptions(prod)).toThrow(`tls.server_ca_cert_path in profile "prod" of ${file}: cannot read ${ca} (no such file)`);
-    expect(() => loadSettings({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'staging' })).toThrow(/profile "staging".*TEMPORAL_PROFILE.*not found/);
-    expect(() => loadSettings({ TEMPORAL_CONFIG_FILE: path.join(dir, 'none.toml') })).toThrow('TEMPORAL_CONFIG_FILE: no file at');
+    expect(() => connectOptions(prod)).toThrow(
+      `tls.server_ca_cert_path in profile "prod" of ${file}: cannot read ${ca} (no such file)`,
+    );
+    expect(() => loadSettings({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'staging' })).toThrow(
+      /profile "staging".*TEMPORAL_PROFILE.*not found/,
+    );
+    expect(() => loadSettings({ TEMPORAL_CONFIG_FILE: path.join(dir, 'none.toml') })).toThrow(
+      'TEMPORAL_CONFIG_FILE: no file at',
+    );
   });
 
   it('with TLS on a local address where nothing answers: a clear error, and no dev server started', async () => {
     const home = await tempDir('tributary-home-');
-    const settings = loadSettings({ TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, TEMPORAL_TLS: 'true', TRIBUTARY_HOME: home });
+    const settings = loadSettings({
+      TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+      TEMPORAL_TLS: 'true',
+      TRIBUTARY_HOME: home,
+    });
     const lines: string[] = [];
-    await expect(ensureServer(settings, (l) => lines.push(l))).rejects.toThrow(/Cannot connect to the Temporal server at 127\.0\.0\.1:\d+ with TLS: nothing listens/);
+    await expect(ensureServer(settings, (l) => lines.push(l))).rejects.toThrow(
+      /Cannot connect to the Temporal server at 127\.0\.0\.1:\d+ with TLS: nothing listens/,
+    );
     expect(lines).toEqual([]);
     expect(existsSync(path.join(home, 'temporal.db'))).toBe(false);
   });
@@ -102,18 +120,74 @@ describe('connection settings', () => {
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 
 /** A CA, a server certificate (localhost, 127.0.0.1) and a client certificate it signs; and a second, unrelated CA. */
-function makeCertificates(dir: string): Record<'ca' | 'otherCa' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey' | 'strangerCert' | 'strangerKey', string> {
+function makeCertificates(
+  dir: string,
+): Record<
+  'ca' | 'otherCa' | 'serverCert' | 'serverKey' | 'clientCert' | 'clientKey' | 'strangerCert' | 'strangerKey',
+  string
+> {
   const file = (name: string) => path.join(dir, name);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
   const ca = (name: string) =>
-    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', `/CN=${name}`,
-      '-keyout', file(`${name}.key`), '-out', file(`${name}.pem`), '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+    openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+      '-keyout',
+      file(`${name}.key`),
+      '-out',
+      file(`${name}.pem`),
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    );
   let serial = 0x1000;
   const leaf = (name: string, signer: string, extensions: string[]) => {
-    openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${name}`, '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`));
-    writeFileSync(file(`${name}.ext`), [...extensions, 'basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature', ''].join('\n'));
-    openssl('x509', '-req', '-in', file(`${name}.csr`), '-CA', file(`${signer}.pem`), '-CAkey', file(`${signer}.key`), '-set_serial', String(serial++),
-      '-days', '2', '-out', file(`${name}.pem`), '-extfile', file(`${name}.ext`));
+    openssl(
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-subj',
+      `/CN=${name}`,
+      '-keyout',
+      file(`${name}.key`),
+      '-out',
+      file(`${name}.csr`),
+    );
+    writeFileSync(
+      file(`${name}.ext`),
+      [...extensions, 'basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature', ''].join('\n'),
+    );
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      file(`${name}.csr`),
+      '-CA',
+      file(`${signer}.pem`),
+      '-CAkey',
+      file(`${signer}.key`),
+      '-set_serial',
+      String(serial++),
+      '-days',
+      '2',
+      '-out',
+      file(`${name}.pem`),
+      '-extfile',
+      file(`${name}.ext`),
+    );
   };
   ca('ca');
   ca('other-ca');
@@ -121,8 +195,14 @@ function makeCertificates(dir: string): Record<'ca' | 'otherCa' | 'serverCert' |
   leaf('client', 'ca', ['extendedKeyUsage=clientAuth']);
   leaf('stranger', 'other-ca', ['extendedKeyUsage=clientAuth']);
   return {
-    ca: file('ca.pem'), otherCa: file('other-ca.pem'), serverCert: file('server.pem'), serverKey: file('server.key'),
-    clientCert: file('client.pem'), clientKey: file('client.key'), strangerCert: file('stranger.pem'), strangerKey: file('stranger.key'),
+    ca: file('ca.pem'),
+    otherCa: file('other-ca.pem'),
+    serverCert: file('server.pem'),
+    serverKey: file('server.key'),
+    clientCert: file('client.pem'),
+    clientKey: file('client.key'),
+    strangerCert: file('stranger.pem'),
+    strangerKey: file('stranger.key'),
   };
 }
 
@@ -142,7 +222,14 @@ describe.skipIf(!hasOpenssl)('TLS for real: mutual TLS through a TLS-terminating
     const pem = (f: string) => readFileSync(f);
     // Client certificates are required and must come from the test CA: mutual TLS, as on Temporal Cloud.
     proxy = tls.createServer(
-      { key: pem(certs.serverKey), cert: pem(certs.serverCert), ca: pem(certs.ca), requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['h2'] },
+      {
+        key: pem(certs.serverKey),
+        cert: pem(certs.serverCert),
+        ca: pem(certs.ca),
+        requestCert: true,
+        rejectUnauthorized: true,
+        ALPNProtocols: ['h2'],
+      },
       (socket) => {
         const upstream = net.connect(server.port, '127.0.0.1');
         for (const s of [socket, upstream]) {
@@ -187,7 +274,11 @@ describe.skipIf(!hasOpenssl)('TLS for real: mutual TLS through a TLS-terminating
       native = await connectNative(settings);
       const taskQueue = taskQueueFor('tls');
       const worker = await startWorker({ connection: native, taskQueue });
-      const run = await client.workflow.start<typeof scanFiles>('scanFiles', { taskQueue, workflowId: taskQueue, args: [{ files: [file!] }] });
+      const run = await client.workflow.start<typeof scanFiles>('scanFiles', {
+        taskQueue,
+        workflowId: taskQueue,
+        args: [{ files: [file!] }],
+      });
       const result = await worker.runUntil(run.result());
       expect(result.totalRows).toBe(42);
       const listed = await waitFor('the run in the visibility list', async () => {
@@ -217,15 +308,26 @@ describe.skipIf(!hasOpenssl)('TLS for real: mutual TLS through a TLS-terminating
   });
 
   it('says when the server wants a client certificate, and when it refuses the one given', async () => {
-    await expect(connectNative(loadSettings(tlsEnv({ TEMPORAL_TLS_CLIENT_CERT_PATH: '', TEMPORAL_TLS_CLIENT_KEY_PATH: '' })))).rejects.toThrow(
+    await expect(
+      connectNative(loadSettings(tlsEnv({ TEMPORAL_TLS_CLIENT_CERT_PATH: '', TEMPORAL_TLS_CLIENT_KEY_PATH: '' }))),
+    ).rejects.toThrow(
       'the server asks for a client certificate (mutual TLS): set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH',
     );
-    await expect(connectNative(loadSettings(tlsEnv({ TEMPORAL_TLS_CLIENT_CERT_PATH: certs.strangerCert, TEMPORAL_TLS_CLIENT_KEY_PATH: certs.strangerKey })))).rejects.toThrow(
-      'the server refused the client certificate from TEMPORAL_TLS_CLIENT_CERT_PATH',
-    );
+    await expect(
+      connectNative(
+        loadSettings(
+          tlsEnv({
+            TEMPORAL_TLS_CLIENT_CERT_PATH: certs.strangerCert,
+            TEMPORAL_TLS_CLIENT_KEY_PATH: certs.strangerKey,
+          }),
+        ),
+      ),
+    ).rejects.toThrow('the server refused the client certificate from TEMPORAL_TLS_CLIENT_CERT_PATH');
   });
 
   it('says when the server at the address does not speak TLS', async () => {
-    await expect(connectNative(loadSettings(tlsEnv({ TEMPORAL_ADDRESS: server.address })))).rejects.toThrow(/does not answer TLS/);
+    await expect(connectNative(loadSettings(tlsEnv({ TEMPORAL_ADDRESS: server.address })))).rejects.toThrow(
+      /does not answer TLS/,
+    );
   });
 });

@@ -23,11 +23,15 @@ describe('generateRetailWeek', () => {
     expect(manifest.regions).toEqual(['north', 'south']);
     const ref = { products: manifest.files.products, substitutes: manifest.files.substitutes };
     for (const [input, file] of Object.entries(ref)) {
-      expect(schemaProblems(await fileSchema(path.join(dir, file)), INPUT_SCHEMAS[input as keyof typeof ref])).toEqual([]);
+      expect(schemaProblems(await fileSchema(path.join(dir, file)), INPUT_SCHEMAS[input as keyof typeof ref])).toEqual(
+        [],
+      );
     }
     for (const region of manifest.regions) {
       const files = manifest.files.sales[region]!;
-      expect(schemaProblems(await fileSchema(path.join(dir, files.transactions)), INPUT_SCHEMAS.transactions)).toEqual([]);
+      expect(schemaProblems(await fileSchema(path.join(dir, files.transactions)), INPUT_SCHEMAS.transactions)).toEqual(
+        [],
+      );
       expect(schemaProblems(await fileSchema(path.join(dir, files.stock)), INPUT_SCHEMAS.stock)).toEqual([]);
       const stock = pl.readParquet(path.join(dir, files.stock));
       const tx = pl.readParquet(path.join(dir, files.transactions));
@@ -54,12 +58,14 @@ describe('generateRetailWeek', () => {
   it('plants stock-outs whose substituted share the lost-sales metric recovers (within 5%)', async () => {
     for (const region of manifest.regions) {
       const files = manifest.files.sales[region]!;
-      const detail = await METRICS.lostSalesToSubstitutes.compute({
-        transactions: pl.scanParquet(path.join(dir, files.transactions)),
-        stock: pl.scanParquet(path.join(dir, files.stock)),
-        products: pl.scanParquet(path.join(dir, manifest.files.products)),
-        substitutes: pl.scanParquet(path.join(dir, manifest.files.substitutes)),
-      }).lost_sales_detail.collect();
+      const detail = await METRICS.lostSalesToSubstitutes
+        .compute({
+          transactions: pl.scanParquet(path.join(dir, files.transactions)),
+          stock: pl.scanParquet(path.join(dir, files.stock)),
+          products: pl.scanParquet(path.join(dir, manifest.files.products)),
+          substitutes: pl.scanParquet(path.join(dir, manifest.files.substitutes)),
+        })
+        .lost_sales_detail.collect();
       const planted = manifest.planted.regions[region]!;
       const sum = (column: string) => Number(detail.getColumn(column).sum());
       expect(planted.stockoutDays).toBeGreaterThan(50);

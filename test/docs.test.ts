@@ -122,9 +122,14 @@ describe('documentation', () => {
 
   it('links every page under docs/ from the README, and each page says who it is for', () => {
     const pages = docPages();
-    expect(pages.map((page) => path.basename(page)).sort()).toEqual(
-      ['benchmarks.md', 'development.md', 'failures.md', 'operations.md', 'outputs.md', 'spec.md'],
-    );
+    expect(pages.map((page) => path.basename(page)).sort()).toEqual([
+      'benchmarks.md',
+      'development.md',
+      'failures.md',
+      'operations.md',
+      'outputs.md',
+      'spec.md',
+    ]);
     const fromReadme = new Set(
       links(README)
         .map((link) => link.target.split('#')[0] ?? '')

@@ -34,7 +34,17 @@ beforeAll(async () => {
   const data = path.join(home, 'data');
   [env] = await Promise.all([
     testEnvironment(),
-    generateRetailWeek({ out: data, regions: 2, stores: 2, products: 10, days: 7, seed: 3, week: '2026-11-16', substitutionShare: 0.6, stockoutRate: 0.15 }),
+    generateRetailWeek({
+      out: data,
+      regions: 2,
+      stores: 2,
+      products: 10,
+      days: 7,
+      seed: 3,
+      week: '2026-11-16',
+      substitutionShare: 0.6,
+      stockoutRate: 0.15,
+    }),
   ]);
   server = { address: env.address };
   spec = path.join(home, 'spec.json');
@@ -75,11 +85,15 @@ describe('tributary doctor', () => {
     const workers = line(out, `workers on "${queue}"`);
     expect(workers.status).toBe('problem');
     expect(workers.text).toContain('start one with `npx tributary worker`');
-    for (const check of ['spec', 'data root', 'datasets', 'reference data', 'output root']) expect(line(out, check).status, check).toBe('ok');
+    for (const check of ['spec', 'data root', 'datasets', 'reference data', 'output root'])
+      expect(line(out, check).status, check).toBe('ok');
 
     const missing = await doctor({ TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: 'no-such-namespace' });
     expect(missing.code).toBe(1);
-    expect(line(missing, 'namespace "no-such-namespace"')).toMatchObject({ status: 'problem', text: expect.stringContaining('does not exist: create it') });
+    expect(line(missing, 'namespace "no-such-namespace"')).toMatchObject({
+      status: 'problem',
+      text: expect.stringContaining('does not exist: create it'),
+    });
   });
 
   it('with a worker polling and a good spec: every check ok, exit code 0', async () => {
@@ -88,7 +102,13 @@ describe('tributary doctor', () => {
       doctor({ TEMPORAL_ADDRESS: server.address, TRIBUTARY_TASK_QUEUE: queue }, [spec]),
     );
 
-    expect(out.stdout.trim().split('\n').slice(0, -2).map((l) => l.slice(0, 8).trim())).toEqual(Array(9).fill('ok'));
+    expect(
+      out.stdout
+        .trim()
+        .split('\n')
+        .slice(0, -2)
+        .map((l) => l.slice(0, 8).trim()),
+    ).toEqual(Array(9).fill('ok'));
     expect(line(out, `workers on "${queue}"`).text).toBe('a worker polled the task queue within the last 75 s');
     expect(line(out, 'output root').text).toMatch(/ free at /);
     expect(out.stdout).toContain('All 9 checks ok.');
@@ -114,6 +134,9 @@ describe('tributary doctor', () => {
     await writeFile(invalid, JSON.stringify({ ...specFor(home, home), metrics: ['nope'] }));
     const refused = await doctor({ TEMPORAL_ADDRESS: server.address }, [invalid]);
     expect(refused.code).toBe(1);
-    expect(line(refused, 'spec')).toMatchObject({ status: 'problem', text: expect.stringContaining('metrics.0: Invalid option') });
+    expect(line(refused, 'spec')).toMatchObject({
+      status: 'problem',
+      text: expect.stringContaining('metrics.0: Invalid option'),
+    });
   });
 });

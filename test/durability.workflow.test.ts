@@ -19,10 +19,26 @@ import { specFor } from './helpers/weekly';
 
 const WEEK = '2026-11-16';
 // About 140k stock rows per region: a second or more of polars work per dataset, so kills land mid-stage.
-const SIZE = { regions: 6, stores: 50, products: 400, days: 7, seed: 21, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.15 };
+const SIZE = {
+  regions: 6,
+  stores: 50,
+  products: 400,
+  days: 7,
+  seed: 21,
+  week: WEEK,
+  substitutionShare: 0.6,
+  stockoutRate: 0.15,
+};
 // Short heartbeat timeouts so the attempts of a dead worker are retried within seconds.
 const FAST_RECOVERY = Object.fromEntries(
-  ['read', 'compute', 'write'].map((s) => [s, { heartbeatTimeout: '3s', startToCloseTimeout: '5 minutes', retry: { initialInterval: '200ms', maximumAttempts: 10 } }]),
+  ['read', 'compute', 'write'].map((s) => [
+    s,
+    {
+      heartbeatTimeout: '3s',
+      startToCloseTimeout: '5 minutes',
+      retry: { initialInterval: '200ms', maximumAttempts: 10 },
+    },
+  ]),
 );
 
 let home: string;
@@ -51,7 +67,12 @@ async function startRun(title: string, address: string) {
   const taskQueue = taskQueueFor(title);
   const out = await tempDir('tributary-durability-out-');
   const ledgerFile = path.join(out, '..', `${path.basename(out)}.ledger.jsonl`);
-  const env = { TEMPORAL_ADDRESS: address, TRIBUTARY_TASK_QUEUE: taskQueue, TRIBUTARY_LEDGER: ledgerFile, TRIBUTARY_WORKER_ACTIVITIES: '2' };
+  const env = {
+    TEMPORAL_ADDRESS: address,
+    TRIBUTARY_TASK_QUEUE: taskQueue,
+    TRIBUTARY_LEDGER: ledgerFile,
+    TRIBUTARY_WORKER_ACTIVITIES: '2',
+  };
   const startWorker = async () => {
     const worker = await WorkerProcess.start(env);
     workers.push(worker);
@@ -80,7 +101,8 @@ async function resultOf(handle: WorkflowHandle<typeof weeklyLoad>, timeoutMs = 2
 }
 
 const started = (ledger: LedgerEntry[], stage: string) => inFlight(ledger).filter((e) => e.stage === stage);
-const finished = (ledger: LedgerEntry[], stage: string) => ledger.filter((e) => e.event === 'done' && e.stage === stage).length;
+const finished = (ledger: LedgerEntry[], stage: string) =>
+  ledger.filter((e) => e.event === 'done' && e.stage === stage).length;
 
 describe('durability', { timeout: 300_000 }, () => {
   it('survives its worker being SIGKILLed three times: completes, outputs exactly once, no completed stage redone', async () => {
@@ -112,19 +134,31 @@ describe('durability', { timeout: 300_000 }, () => {
   it('lets in-flight work finish on SIGTERM (graceful shutdown) and takes no new work', async () => {
     const run = await startRun('graceful shutdown', await sharedServerAddress());
     const first = await run.startWorker();
-    const busy = await waitFor('a compute in flight on the first worker', () => started(run.ledger(), 'compute').find((e) => e.pid === first.pid), 120_000);
+    const busy = await waitFor(
+      'a compute in flight on the first worker',
+      () => started(run.ledger(), 'compute').find((e) => e.pid === first.pid),
+      120_000,
+    );
 
     const signalledAt = new Date().toISOString();
     await first.kill('SIGTERM');
 
     expect(first.child.exitCode).toBe(0);
     const ledger = run.ledger();
-    const finishedThere = (e: LedgerEntry) => e.event === 'done' && e.pid === first.pid && e.workflowId === busy.workflowId && e.stage === 'compute' && e.attempt === busy.attempt;
+    const finishedThere = (e: LedgerEntry) =>
+      e.event === 'done' &&
+      e.pid === first.pid &&
+      e.workflowId === busy.workflowId &&
+      e.stage === 'compute' &&
+      e.attempt === busy.attempt;
     expect(ledger.some(finishedThere), 'the compute in flight finished before the worker exited').toBe(true);
     // A task the server handed over just as the signal arrived is already this worker's to run; any
     // start later than a second after it would be new work taken while draining.
     const drainingFrom = new Date(Date.parse(signalledAt) + 1_000).toISOString();
-    expect(ledger.filter((e) => e.event === 'start' && e.pid === first.pid && e.at > drainingFrom), 'no work started after SIGTERM').toEqual([]);
+    expect(
+      ledger.filter((e) => e.event === 'start' && e.pid === first.pid && e.at > drainingFrom),
+      'no work started after SIGTERM',
+    ).toEqual([]);
 
     await run.startWorker();
     const report = await resultOf(run.handle);
@@ -132,7 +166,9 @@ describe('durability', { timeout: 300_000 }, () => {
     await expectExactlyOnceOutputs(report, run.out, manifest.regions);
     expectNoCompletedStageRanAgain(report, run.ledger());
     const dataset = report.datasets.find((d) => `${report.workflowId}/${d.dataset}` === busy.workflowId);
-    expect(dataset?.stages.compute?.attempts, 'the stage that finished during shutdown was not retried').toBe(busy.attempt);
+    expect(dataset?.stages.compute?.attempts, 'the stage that finished during shutdown was not retried').toBe(
+      busy.attempt,
+    );
   });
 
   it('survives the Temporal server being stopped and restarted on the same database mid-run', async () => {

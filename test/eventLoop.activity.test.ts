@@ -27,12 +27,29 @@ let input: ComputeInput;
 beforeAll(async () => {
   const data = await tempDir('tributary-eventloop-');
   // 300 stores x 1,500 products x 7 days: 3.15 M stock rows, ~3 M transactions.
-  await generateRetailWeek({ out: data, regions: 1, stores: 300, products: 1500, days: 7, seed: 11, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.15 });
+  await generateRetailWeek({
+    out: data,
+    regions: 1,
+    stores: 300,
+    products: 1500,
+    days: 7,
+    seed: 11,
+    week: WEEK,
+    substitutionShare: 0.6,
+    stockoutRate: 0.15,
+  });
   const dir = path.join(data, 'sales', 'north');
   const out = await tempDir('tributary-eventloop-out-');
   input = {
-    dataset: { name: 'north', dir, files: { transactions: path.join(dir, 'transactions.parquet'), stock: path.join(dir, 'stock.parquet') } },
-    reference: { products: path.join(data, 'reference/products.parquet'), substitutes: path.join(data, 'reference/substitutes.parquet') },
+    dataset: {
+      name: 'north',
+      dir,
+      files: { transactions: path.join(dir, 'transactions.parquet'), stock: path.join(dir, 'stock.parquet') },
+    },
+    reference: {
+      products: path.join(data, 'reference/products.parquet'),
+      substitutes: path.join(data, 'reference/substitutes.parquet'),
+    },
     week: WEEK,
     metrics: ['hierarchySales', 'lostSalesToSubstitutes'],
     output: { root: out, path: '{week}/{dataset}/{table}.parquet' },
@@ -60,7 +77,9 @@ describe('event loop during a big transform', () => {
   it('keeps heartbeats flowing every second and the loop responsive through the compute activity', async () => {
     const activities = createActivities();
     const seen = await observe(() => activities.computeMetrics(input));
-    console.log(`compute: ${Math.round(seen.durationMs)} ms, ${seen.beats} heartbeats, max gap ${Math.round(seen.maxGapMs)} ms, max loop delay ${Math.round(seen.maxDelayMs)} ms`);
+    console.log(
+      `compute: ${Math.round(seen.durationMs)} ms, ${seen.beats} heartbeats, max gap ${Math.round(seen.maxGapMs)} ms, max loop delay ${Math.round(seen.maxDelayMs)} ms`,
+    );
     expect(seen.result.tables.find((t) => t.table === 'lost_sales_detail')!.rows).toBeGreaterThan(1_000);
     expect(seen.durationMs).toBeGreaterThan(3_000); // long enough for a blocked loop to show
     expect(seen.maxGapMs).toBeLessThan(2_000);

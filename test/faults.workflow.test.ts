@@ -26,7 +26,17 @@ let smallManifest: Manifest;
 beforeAll(async () => {
   env = await testEnvironment();
   small = await tempDir('tributary-faults-');
-  smallManifest = await generateRetailWeek({ out: small, regions: 3, stores: 10, products: 100, days: 7, seed: 5, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.15 });
+  smallManifest = await generateRetailWeek({
+    out: small,
+    regions: 3,
+    stores: 10,
+    products: 100,
+    days: 7,
+    seed: 5,
+    week: WEEK,
+    substitutionShare: 0.6,
+    stockoutRate: 0.15,
+  });
 });
 afterAll(async () => {
   await env?.teardown();
@@ -48,9 +58,20 @@ describe('hung work', () => {
       if (attempt === 1) blockEventLoop(8_000);
     };
     // The start-to-close timeout is far away: only the heartbeat timeout can end attempt 1 early.
-    const stages = { compute: { heartbeatTimeout: '2s', startToCloseTimeout: '10 minutes', retry: { initialInterval: '100ms', maximumAttempts: 10 } } };
+    const stages = {
+      compute: {
+        heartbeatTimeout: '2s',
+        startToCloseTimeout: '10 minutes',
+        retry: { initialInterval: '100ms', maximumAttempts: 10 },
+      },
+    };
 
-    const { report } = await runWeekly(env, 'hung transform', { spec: specFor(small, out, { stages }), week: WEEK }, faults);
+    const { report } = await runWeekly(
+      env,
+      'hung transform',
+      { spec: specFor(small, out, { stages }), week: WEEK },
+      faults,
+    );
 
     // While this one worker's thread is blocked, the retries handed to it time out too; once it is
     // free, the latest attempt runs and succeeds.
@@ -67,7 +88,17 @@ describe('hung work', () => {
 describe('cancellation', () => {
   it('`temporal workflow cancel` stops the children and their activities promptly and leaves no temporary files', async () => {
     const data = await tempDir('tributary-faults-big-');
-    const manifest = await generateRetailWeek({ out: data, regions: 4, stores: 100, products: 800, days: 7, seed: 6, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.15 });
+    const manifest = await generateRetailWeek({
+      out: data,
+      regions: 4,
+      stores: 100,
+      products: 800,
+      days: 7,
+      seed: 6,
+      week: WEEK,
+      substitutionShare: 0.6,
+      stockoutRate: 0.15,
+    });
     const out = await tempDir('tributary-out-');
     const ledgerFile = path.join(out, '..', `${path.basename(out)}.ledger.jsonl`);
     const taskQueue = taskQueueFor('cancelled run');
@@ -79,17 +110,38 @@ describe('cancellation', () => {
     });
 
     const outcome = await worker.runUntil(async () => {
-      await waitFor('a compute in flight', () => inFlight(readLedger(ledgerFile)).some((e) => e.stage === 'compute'), 60_000);
+      await waitFor(
+        'a compute in flight',
+        () => inFlight(readLedger(ledgerFile)).some((e) => e.stage === 'compute'),
+        60_000,
+      );
       const cancelledAt = Date.now();
-      await promisify(execFile)(await temporalCliPath(), ['workflow', 'cancel', '--address', env.address, '--workflow-id', handle.workflowId]);
-      const error = await handle.result().then(() => undefined, (err: unknown) => err);
+      await promisify(execFile)(await temporalCliPath(), [
+        'workflow',
+        'cancel',
+        '--address',
+        env.address,
+        '--workflow-id',
+        handle.workflowId,
+      ]);
+      const error = await handle.result().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
       return { error, seconds: (Date.now() - cancelledAt) / 1000 };
     });
 
     expect(outcome.error).toBeInstanceOf(WorkflowFailedError);
     expect((outcome.error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
     expect(outcome.seconds).toBeLessThan(20); // a few heartbeats plus the table being written
-    const children = await Promise.all(manifest.regions.map((r) => env.client.workflow.getHandle(`${handle.workflowId}/${r}`).describe().catch(() => undefined)));
+    const children = await Promise.all(
+      manifest.regions.map((r) =>
+        env.client.workflow
+          .getHandle(`${handle.workflowId}/${r}`)
+          .describe()
+          .catch(() => undefined),
+      ),
+    );
     const started = children.filter((c) => c !== undefined);
     expect(started.length).toBeGreaterThan(0);
     for (const child of started) expect(['CANCELLED', 'COMPLETED']).toContain(child.status.name);

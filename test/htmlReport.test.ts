@@ -38,16 +38,23 @@ function parseEvents(file: string): HistoryEvent[] {
     if (!(err instanceof TypeError && err.message === 'type must be a Type')) throw err;
   }
   const fromProto = createRequire(require.resolve('@temporalio/proto'));
-  const { fromJson } = fromProto('protobufjs/ext/protojson') as { fromJson(type: unknown, json: unknown, o: object): { events?: HistoryEvent[] } | null };
+  const { fromJson } = fromProto('protobufjs/ext/protojson') as {
+    fromJson(type: unknown, json: unknown, o: object): { events?: HistoryEvent[] } | null;
+  };
   const root = fromProto('@temporalio/proto') as { lookupType(name: string): unknown };
-  return fromJson(root.lookupType('temporal.api.history.v1.History'), json, { ignoreUnknownFields: true })?.events ?? [];
+  return (
+    fromJson(root.lookupType('temporal.api.history.v1.History'), json, { ignoreUnknownFields: true })?.events ?? []
+  );
 }
 
 /** A recorded scenario (parent and its north and south children) and the report its parent returned. */
 function scenario(name: string): { histories: RunHistories; report: RunReport } {
   const parent = parseEvents(`${name}.json`);
   const workflowId = `replay-${name}`;
-  const children = ['north', 'south'].map((d) => ({ workflowId: `${workflowId}/${d}`, events: parseEvents(`${name}.${d}.json`) }));
+  const children = ['north', 'south'].map((d) => ({
+    workflowId: `${workflowId}/${d}`,
+    events: parseEvents(`${name}.${d}.json`),
+  }));
   const report = reportFromHistory(parent, defaultPayloadConverter);
   if (!report) throw new Error(`${name}.json has no report in its result`);
   return { histories: { workflowId, parent, children }, report };
@@ -63,16 +70,27 @@ describe('the timeline, from saved histories', () => {
     expect(timeline.lanes.map((l) => l.name).sort()).toEqual(['north', 'south']);
     const north = timeline.lanes.find((l) => l.name === 'north')!;
     const [retrying, last] = segmentsOf(north.segments, 'compute');
-    expect(retrying).toMatchObject({ kind: 'retrying', attempts: 3, outcome: 'failed', detail: 'simulated transient I/O failure (attempt 2)' });
+    expect(retrying).toMatchObject({
+      kind: 'retrying',
+      attempts: 3,
+      outcome: 'failed',
+      detail: 'simulated transient I/O failure (attempt 2)',
+    });
     expect(last).toMatchObject({ kind: 'attempt', attempt: 3, outcome: 'completed' });
     expect(retrying!.end).toBe(last!.start);
     expect(last!.start - retrying!.start).toBeGreaterThan(1_000); // two failed attempts and their backoff
     expect(north.markers).toEqual([]);
     for (const stage of ['read', 'readReference', 'compute', 'write']) {
       const south = timeline.lanes.find((l) => l.name === 'south')!;
-      expect(segmentsOf(south.segments, stage).map((s) => s.kind), stage).toEqual(['queued', 'attempt']);
+      expect(
+        segmentsOf(south.segments, stage).map((s) => s.kind),
+        stage,
+      ).toEqual(['queued', 'attempt']);
     }
-    expect(timeline.run.segments.filter((s) => s.kind === 'attempt').map((s) => s.stage)).toEqual(['resolve', 'report']);
+    expect(timeline.run.segments.filter((s) => s.kind === 'attempt').map((s) => s.stage)).toEqual([
+      'resolve',
+      'report',
+    ]);
     // Every segment lies inside the run, and each lane inside its child workflow's life.
     for (const lane of timeline.lanes) {
       for (const s of lane.segments) {
@@ -93,7 +111,9 @@ describe('the timeline, from saved histories', () => {
     expect(north.status).toBe('failed');
     expect(north.markers).toHaveLength(1);
     expect(north.markers[0]).toMatchObject({ kind: 'failed', at: north.end });
-    expect(north.markers[0]!.text).toMatch(/^read: UnreadableParquet: Dataset north: Cannot read parquet file .*transactions\.parquet/);
+    expect(north.markers[0]!.text).toMatch(
+      /^read: UnreadableParquet: Dataset north: Cannot read parquet file .*transactions\.parquet/,
+    );
     expect(segmentsOf(north.segments, 'read').at(-1)).toMatchObject({ kind: 'attempt', attempt: 1, outcome: 'failed' });
     expect(segmentsOf(north.segments, 'read').at(-1)!.detail).toContain('UnreadableParquet');
     expect(segmentsOf(north.segments, 'cleanup').map((s) => s.kind)).toEqual(['queued', 'attempt']);
@@ -103,30 +123,57 @@ describe('the timeline, from saved histories', () => {
 
   it('lists a dataset of the report that never got a child, and keeps a continued-as-new chain’s event ids apart', () => {
     const { histories, report } = scenario('weekly-ok');
-    const withCancelled: RunReport = { ...report, datasets: [...report.datasets, { dataset: 'east', status: 'cancelled', outputs: [], stages: {} }] };
+    const withCancelled: RunReport = {
+      ...report,
+      datasets: [...report.datasets, { dataset: 'east', status: 'cancelled', outputs: [], stages: {} }],
+    };
     const timeline = extractTimeline(histories, withCancelled);
-    expect(timeline.lanes.find((l) => l.name === 'east')).toMatchObject({ status: 'cancelled', segments: [], note: 'not started' });
+    expect(timeline.lanes.find((l) => l.name === 'east')).toMatchObject({
+      status: 'cancelled',
+      segments: [],
+      note: 'not started',
+    });
 
     // Two runs of one chain: event ids restart at 1, so linking by id alone would cross the runs.
     const chain = extractTimeline({ ...histories, parent: [...histories.parent, ...histories.parent] }, report);
-    expect(chain.run.segments.filter((s) => s.kind === 'attempt').map((s) => s.stage)).toEqual(['resolve', 'report', 'resolve', 'report']);
+    expect(chain.run.segments.filter((s) => s.kind === 'attempt').map((s) => s.stage)).toEqual([
+      'resolve',
+      'report',
+      'resolve',
+      'report',
+    ]);
   });
 
   it('shows a stage still in flight as running, from what the server says of it, not as waiting for a worker', () => {
     const { histories } = scenario('weekly-compute-retried');
     const north = histories.children.find((c) => c.workflowId.endsWith('/north'))!;
     // North's history as it stood while compute was on its second attempt: up to compute's scheduling.
-    const cut = north.events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'computeMetrics');
-    const scheduledAt = extractTimeline({ ...histories, children: [{ ...north, events: north.events.slice(0, cut + 1) }] }).lanes[0]!;
+    const cut = north.events.findIndex(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'computeMetrics',
+    );
+    const scheduledAt = extractTimeline({
+      ...histories,
+      children: [{ ...north, events: north.events.slice(0, cut + 1) }],
+    }).lanes[0]!;
     const queued = segmentsOf(scheduledAt.segments, 'compute');
     expect(queued.map((s) => s.kind)).toEqual(['queued']); // the history alone cannot tell
 
     const start = queued[0]!.start + 700;
     const activityId = north.events[cut]!.activityTaskScheduledEventAttributes!.activityId!;
-    const pending = [{ activityId, attempt: 2, started: start, lastFailure: 'simulated transient I/O failure (attempt 1)' }];
-    const running = extractTimeline({ ...histories, children: [{ ...north, events: north.events.slice(0, cut + 1), pending }] }).lanes[0]!;
+    const pending = [
+      { activityId, attempt: 2, started: start, lastFailure: 'simulated transient I/O failure (attempt 1)' },
+    ];
+    const running = extractTimeline({
+      ...histories,
+      children: [{ ...north, events: north.events.slice(0, cut + 1), pending }],
+    }).lanes[0]!;
     const [retrying, attempt] = segmentsOf(running.segments, 'compute');
-    expect(retrying).toMatchObject({ kind: 'retrying', attempts: 2, end: start, detail: 'simulated transient I/O failure (attempt 1)' });
+    expect(retrying).toMatchObject({
+      kind: 'retrying',
+      attempts: 2,
+      end: start,
+      detail: 'simulated transient I/O failure (attempt 1)',
+    });
     expect(attempt).toMatchObject({ kind: 'attempt', attempt: 2, outcome: 'running', start });
   });
 
@@ -156,7 +203,8 @@ describe('the page', () => {
     expect(html).not.toContain(evil);
     expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
     expect(html.match(/<script>/g)).toHaveLength(1); // only the page's own, inline
-    for (const external of [/<link\b/i, /\bsrc=/i, /url\(/i, /@import/i, /https?:\/\//i]) expect(html).not.toMatch(external);
+    for (const external of [/<link\b/i, /\bsrc=/i, /url\(/i, /@import/i, /https?:\/\//i])
+      expect(html).not.toMatch(external);
   });
 });
 
@@ -172,10 +220,15 @@ async function ensureChromium(): Promise<string> {
   if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     await run('apt-get', ['update', '-qq'], { env, maxBuffer: 64 * 1024 * 1024 });
-    await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], { env, maxBuffer: 64 * 1024 * 1024 });
+    await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'chromium'], {
+      env,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium';
   }
-  throw new Error("No Chromium for the page test: install Debian's package (apt-get install -y chromium) or set CHROMIUM_PATH");
+  throw new Error(
+    "No Chromium for the page test: install Debian's package (apt-get install -y chromium) or set CHROMIUM_PATH",
+  );
 }
 
 /** Share of pixels that are not (near) white, distinct colours, and pixels close to a given colour. */
@@ -209,7 +262,17 @@ describe('on a real run, in headless Chromium', () => {
       chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] }),
     ]);
     data = await tempDir('tributary-page-');
-    ({ regions } = await generateRetailWeek({ out: data, regions: 3, stores: 4, products: 40, days: 7, seed: 5, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.15 }));
+    ({ regions } = await generateRetailWeek({
+      out: data,
+      regions: 3,
+      stores: 4,
+      products: 40,
+      days: 7,
+      seed: 5,
+      week: WEEK,
+      substitutionShare: 0.6,
+      stockoutRate: 0.15,
+    }));
   }, 600_000); // a fresh machine installs Chromium first
   afterAll(async () => {
     await browser?.close();
@@ -224,7 +287,9 @@ describe('on a real run, in headless Chromium', () => {
       if (dataset === broken) throw new Error('disk unavailable');
     };
     const out = await tempDir('tributary-page-out-');
-    const spec = specFor(data, out, { stages: { compute: { retry: { maximumAttempts: 3, initialInterval: '200ms', backoffCoefficient: 2 } } } });
+    const spec = specFor(data, out, {
+      stages: { compute: { retry: { maximumAttempts: 3, initialInterval: '200ms', backoffCoefficient: 2 } } },
+    });
     const { report, handle } = await runWeekly(env, 'html page', { spec, week: WEEK }, faults);
     expect(report.totals).toMatchObject({ datasets: 3, succeeded: 2, failed: 1 });
 
@@ -241,12 +306,16 @@ describe('on a real run, in headless Chromium', () => {
 
     const lanes = page.locator('.lane');
     expect(await lanes.count()).toBe(3);
-    expect((await lanes.evaluateAll((els) => els.map((e) => e.getAttribute('data-dataset')))).sort()).toEqual([...regions].sort());
+    expect((await lanes.evaluateAll((els) => els.map((e) => e.getAttribute('data-dataset')))).sort()).toEqual(
+      [...regions].sort(),
+    );
 
     const failed = page.locator(`.lane[data-dataset="${broken}"]`);
     expect(await failed.getAttribute('data-status')).toBe('failed');
     await expect.poll(() => failed.locator('.marker-failed').isVisible()).toBe(true);
-    expect(await failed.locator('.marker-failed').getAttribute('data-tip')).toContain('compute: Error: disk unavailable');
+    expect(await failed.locator('.marker-failed').getAttribute('data-tip')).toContain(
+      'compute: Error: disk unavailable',
+    );
     expect(await failed.locator('.seg-retrying[data-stage="compute"]').getAttribute('data-attempts')).toBe('3');
     expect(await failed.locator('.seg-attempt[data-stage="compute"]').getAttribute('data-outcome')).toBe('failed');
 
@@ -281,10 +350,13 @@ describe('on a real run, in headless Chromium', () => {
     const stats = pixelStats(png, { compute: [0xf2, 0x8e, 0x2b], read: [0x4e, 0x79, 0xa7], fail: [0xd6, 0x27, 0x28] });
     expect(stats.inkedShare).toBeGreaterThan(0.03);
     expect(stats.distinct).toBeGreaterThan(50);
-    for (const [colour, pixels] of Object.entries(stats.near)) expect(pixels, `${colour} pixels in ${shot}`).toBeGreaterThan(100);
+    for (const [colour, pixels] of Object.entries(stats.near))
+      expect(pixels, `${colour} pixels in ${shot}`).toBeGreaterThan(100);
     // After the screenshot, so the box does not hide the lanes: the hover box tells what the hatched segment is.
     await retry.hover();
-    expect(await page.locator('#tip').textContent()).toContain('last error: simulated transient I/O failure (attempt 2)');
+    expect(await page.locator('#tip').textContent()).toContain(
+      'last error: simulated transient I/O failure (attempt 2)',
+    );
     expect(requests).toEqual([`file://${file}`]); // nothing fetched: self-contained
 
     await page.close();

@@ -34,7 +34,10 @@ describe('batching', () => {
     const out = await tempDir('tributary-out-');
 
     // Two batches per run: the third batch runs in a continuation, so the report merges parts.
-    const { report, handle } = await runWeekly(env, 'batched', { spec: specFor(data, out, { batching: { maxDatasets: 3 }, continueAsNewAfter: 2 }), week: WEEK });
+    const { report, handle } = await runWeekly(env, 'batched', {
+      spec: specFor(data, out, { batching: { maxDatasets: 3 }, continueAsNewAfter: 2 }),
+      week: WEEK,
+    });
 
     expect(report.datasets.map((d) => d.dataset).sort()).toEqual([...manifest.regions].sort());
     const failed = report.datasets.filter((d) => d.status === 'failed');
@@ -42,7 +45,11 @@ describe('batching', () => {
     expect(failed[0]?.error).toMatchObject({ stage: 'read', type: 'UnreadableParquet' });
     for (const d of report.datasets.filter((s) => s.dataset !== corrupt)) {
       expect(d.status).toBe('succeeded');
-      expect(d.outputs.map((o) => o.table).sort()).toEqual(['hierarchy_sales', 'lost_sales_by_category', 'lost_sales_detail']);
+      expect(d.outputs.map((o) => o.table).sort()).toEqual([
+        'hierarchy_sales',
+        'lost_sales_by_category',
+        'lost_sales_detail',
+      ]);
     }
     const events = [];
     for await (const run of env.client.workflow.list({ query: `WorkflowId = "${handle.workflowId}"` })) {

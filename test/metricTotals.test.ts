@@ -23,7 +23,12 @@ function outputsOf(i: number): OutputFile[] {
     units: [i, 2 * i + 1, 1_000],
     revenue: [i * 1.5, 3.25, 99],
   }).writeParquet(hierarchy);
-  pl.DataFrame({ category: ['a', 'b'], expected_units: [i + 0.5, 2], substituted_units: [1, i / 4], lost_units: [i - 0.5, 2 - i / 4] }).writeParquet(lost);
+  pl.DataFrame({
+    category: ['a', 'b'],
+    expected_units: [i + 0.5, 2],
+    substituted_units: [1, i / 4],
+    lost_units: [i - 0.5, 2 - i / 4],
+  }).writeParquet(lost);
   return [
     { table: 'hierarchy_sales', path: hierarchy, rows: 3 },
     { table: 'lost_sales_detail', path: path.join(dir, 'not-totalled.parquet'), rows: 0 },
@@ -53,7 +58,11 @@ describe('metricTotalsOf', () => {
   it('leaves out only the dataset whose output cannot be read back', async () => {
     const broken = path.join(dir, 'broken.parquet');
     await writeFile(broken, 'not parquet');
-    const withBroken = datasets.map((d, i) => (i === 7 ? { ...d, outputs: d.outputs.map((o) => (o.table === 'hierarchy_sales' ? { ...o, path: broken } : o)) } : d));
+    const withBroken = datasets.map((d, i) =>
+      i === 7
+        ? { ...d, outputs: d.outputs.map((o) => (o.table === 'hierarchy_sales' ? { ...o, path: broken } : o)) }
+        : d,
+    );
     const all = await metricTotalsOf(withBroken);
     expect(all['d-7']).toEqual({});
     expect(all['d-6']).toMatchObject({ units: 19, lost_units: 6 });

@@ -40,13 +40,33 @@ function samples(text: string, name: string): { labels: string; value: number }[
 describe('a worker process', () => {
   it('exposes runtime and pipeline metrics on /metrics, and logs one JSON object per line with run, dataset and stage', async () => {
     const data = await tempDir('tributary-obs-data-');
-    const manifest = await generateRetailWeek({ out: data, regions: 3, stores: 4, products: 40, days: 7, seed: 6, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.15 });
+    const manifest = await generateRetailWeek({
+      out: data,
+      regions: 3,
+      stores: 4,
+      products: 40,
+      days: 7,
+      seed: 6,
+      week: WEEK,
+      substitutionShare: 0.6,
+      stockoutRate: 0.15,
+    });
     const port = await freePort();
     const taskQueue = taskQueueFor('observability');
-    worker = await WorkerProcess.start({ TEMPORAL_ADDRESS: server.address, TRIBUTARY_TASK_QUEUE: taskQueue, TRIBUTARY_METRICS_PORT: String(port), TRIBUTARY_LOG_FORMAT: 'json', TRIBUTARY_LOG_LEVEL: 'INFO' });
+    worker = await WorkerProcess.start({
+      TEMPORAL_ADDRESS: server.address,
+      TRIBUTARY_TASK_QUEUE: taskQueue,
+      TRIBUTARY_METRICS_PORT: String(port),
+      TRIBUTARY_LOG_FORMAT: 'json',
+      TRIBUTARY_LOG_LEVEL: 'INFO',
+    });
     const client = new Client({ connection });
 
-    const report = await client.workflow.execute<typeof weeklyLoad>('weeklyLoad', { taskQueue, workflowId: taskQueue, args: [{ spec: specFor(data, await tempDir('tributary-out-')), week: WEEK }] });
+    const report = await client.workflow.execute<typeof weeklyLoad>('weeklyLoad', {
+      taskQueue,
+      workflowId: taskQueue,
+      args: [{ spec: specFor(data, await tempDir('tributary-out-')), week: WEEK }],
+    });
     expect(report.status).toBe('succeeded');
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
 
@@ -54,13 +74,17 @@ describe('a worker process', () => {
     expect(text).toMatch(/^temporal_activity_execution_latency/m);
     expect(text).toMatch(/^temporal_workflow_completed/m);
     // ...and the pipeline's, with figures that match the run.
-    const processed = samples(text, 'tributary_datasets_processed').filter((s) => s.labels.includes('status="succeeded"'));
+    const processed = samples(text, 'tributary_datasets_processed').filter((s) =>
+      s.labels.includes('status="succeeded"'),
+    );
     expect(processed.reduce((n, s) => n + s.value, 0)).toBe(manifest.regions.length);
     const written = samples(text, 'tributary_rows_written').reduce((n, s) => n + s.value, 0);
     expect(written).toBe(report.totals.rowsOut);
     const read = samples(text, 'tributary_rows_read').reduce((n, s) => n + s.value, 0);
     expect(read).toBe(report.totals.rowsIn);
-    const computeCount = samples(text, 'tributary_stage_duration_count').filter((s) => s.labels.includes('stage="compute"'));
+    const computeCount = samples(text, 'tributary_stage_duration_count').filter((s) =>
+      s.labels.includes('stage="compute"'),
+    );
     expect(computeCount.reduce((n, s) => n + s.value, 0)).toBe(manifest.regions.length);
 
     const lines = worker.output.split('\n').filter((l) => l.startsWith('{'));

@@ -50,7 +50,14 @@ describe('progress', () => {
     outcome.settle([summary('d', 'failed', 'bad file')]);
     outcome.ends(1);
     expect(outcome.progress).toEqual({
-      phase: 'running', total: 5, pending: 1, running: 0, succeeded: 1, failed: 1, late: 1, skipped: 1,
+      phase: 'running',
+      total: 5,
+      pending: 1,
+      running: 0,
+      succeeded: 1,
+      failed: 1,
+      late: 1,
+      skipped: 1,
     });
     outcome.reporting();
     expect(outcome.progress.phase).toBe('reporting');

@@ -21,12 +21,36 @@ function transactions(): pl.DataFrame {
   const day0 = Date.UTC(2026, 10, 16);
   const ids = Array.from({ length: ROWS }, (_, i) => i);
   return pl.DataFrame({
-    date: pl.Series('date', ids.map((i) => new Date(day0 + (i % 10) * 86_400_000)), pl.Date),
-    store_id: pl.Series('store_id', ids.map((i) => i % 5), pl.Int32),
-    product_id: pl.Series('product_id', ids.map((i) => (i % 7 === 0 ? null : i % 60)), pl.Int32),
-    units: pl.Series('units', ids.map(() => 1), pl.Int32),
-    revenue: pl.Series('revenue', ids.map((i) => (i % 100 === 0 ? null : 2.5)), pl.Float64),
-    promo: pl.Series('promo', ids.map((i) => i % 2 === 0), pl.Bool),
+    date: pl.Series(
+      'date',
+      ids.map((i) => new Date(day0 + (i % 10) * 86_400_000)),
+      pl.Date,
+    ),
+    store_id: pl.Series(
+      'store_id',
+      ids.map((i) => i % 5),
+      pl.Int32,
+    ),
+    product_id: pl.Series(
+      'product_id',
+      ids.map((i) => (i % 7 === 0 ? null : i % 60)),
+      pl.Int32,
+    ),
+    units: pl.Series(
+      'units',
+      ids.map(() => 1),
+      pl.Int32,
+    ),
+    revenue: pl.Series(
+      'revenue',
+      ids.map((i) => (i % 100 === 0 ? null : 2.5)),
+      pl.Float64,
+    ),
+    promo: pl.Series(
+      'promo',
+      ids.map((i) => i % 2 === 0),
+      pl.Bool,
+    ),
   });
 }
 
@@ -34,11 +58,27 @@ function stock(): pl.DataFrame {
   const day0 = Date.UTC(2026, 10, 16);
   const ids = Array.from({ length: 700 }, (_, i) => i);
   return pl.DataFrame({
-    date: pl.Series('date', ids.map((i) => new Date(day0 + (i % 7) * 86_400_000)), pl.Date),
-    store_id: pl.Series('store_id', ids.map((i) => i % 5), pl.Int32),
+    date: pl.Series(
+      'date',
+      ids.map((i) => new Date(day0 + (i % 7) * 86_400_000)),
+      pl.Date,
+    ),
+    store_id: pl.Series(
+      'store_id',
+      ids.map((i) => i % 5),
+      pl.Int32,
+    ),
     // With date i % 7 and store i % 5, i / 35 makes each (date, store_id, product_id) appear once: the stock key.
-    product_id: pl.Series('product_id', ids.map((i) => Math.floor(i / 35)), pl.Int32),
-    in_stock: pl.Series('in_stock', ids.map(() => true), pl.Bool),
+    product_id: pl.Series(
+      'product_id',
+      ids.map((i) => Math.floor(i / 35)),
+      pl.Int32,
+    ),
+    in_stock: pl.Series(
+      'in_stock',
+      ids.map(() => true),
+      pl.Bool,
+    ),
   });
 }
 
@@ -85,7 +125,10 @@ describe('footerNullCounts', () => {
     const whole = await readFile(good);
     const cut = path.join(dir, 'cut.parquet');
     // The magic and length stay, the footer they point to is garbage.
-    await writeFile(cut, Buffer.concat([Buffer.from('PAR1'), Buffer.alloc(64, 0xff), whole.subarray(whole.length - 8)]));
+    await writeFile(
+      cut,
+      Buffer.concat([Buffer.from('PAR1'), Buffer.alloc(64, 0xff), whole.subarray(whole.length - 8)]),
+    );
     expect(await footerNullCounts(cut)).toBeUndefined();
   });
 });
@@ -98,7 +141,10 @@ describe('read stage null check', () => {
     for (const statistics of [true, false]) {
       const file = path.join(dir, `transactions-${statistics}.parquet`);
       await transactions().lazy().sinkParquet(file, { statistics }).collect();
-      const failure = await readDataset({ name: 'north', dir, files: { transactions: file, stock: stockFile } }, WEEK).then(
+      const failure = await readDataset(
+        { name: 'north', dir, files: { transactions: file, stock: stockFile } },
+        WEEK,
+      ).then(
         () => undefined,
         (err: unknown) => err as { type?: string; message: string },
       );
@@ -113,7 +159,9 @@ describe('read stage null check', () => {
   it('counts the week rows with the nulls taken from the footer', async () => {
     const file = path.join(dir, 'clean.parquet');
     const stockFile = path.join(dir, 'stock-clean.parquet');
-    transactions().withColumns(pl.col('product_id').fillNull(0).cast(pl.Int32), pl.col('revenue').fillNull(0)).writeParquet(file);
+    transactions()
+      .withColumns(pl.col('product_id').fillNull(0).cast(pl.Int32), pl.col('revenue').fillNull(0))
+      .writeParquet(file);
     stock().writeParquet(stockFile);
     const result = await readDataset({ name: 'north', dir, files: { transactions: file, stock: stockFile } }, WEEK);
     // Days 0-9 cycle over the rows; the week is days 0-6.
@@ -127,24 +175,40 @@ describe('reference check', () => {
     const substitutes = path.join(dir, 'substitutes.parquet');
     pl.DataFrame({
       product_id: pl.Series('product_id', [1, 2, 3], pl.Int32),
-      name: ['a', 'b', 'c'], category: ['x', 'x', 'y'], subcategory: ['x1', 'x1', 'y1'], brand: ['p', 'q', 'r'], price: [1.5, 2.5, 3.5],
+      name: ['a', 'b', 'c'],
+      category: ['x', 'x', 'y'],
+      subcategory: ['x1', 'x1', 'y1'],
+      brand: ['p', 'q', 'r'],
+      price: [1.5, 2.5, 3.5],
     }).writeParquet(products);
-    pl.DataFrame({ product_id: pl.Series('product_id', [1], pl.Int32), substitute_id: pl.Series('substitute_id', [2], pl.Int32), strength: [0.5] }).writeParquet(substitutes);
+    pl.DataFrame({
+      product_id: pl.Series('product_id', [1], pl.Int32),
+      substitute_id: pl.Series('substitute_id', [2], pl.Int32),
+      strength: [0.5],
+    }).writeParquet(substitutes);
     const loads: string[] = [];
     const load = (file: string) => {
       loads.push(file);
       return pl.scanParquet(file).collect();
     };
-    const results = await Promise.all(Array.from({ length: 6 }, () => readReferenceFiles({ products, substitutes }, load)));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => readReferenceFiles({ products, substitutes }, load)),
+    );
     expect(loads).toEqual([products, substitutes]);
     expect(results.every((r) => r.rows.products === 3 && r.rows.substitutes === 1)).toBe(true);
     // A new version of products (duplicate keys now) is checked again, and fails.
     pl.DataFrame({
       product_id: pl.Series('product_id', [1, 1, 3], pl.Int32),
-      name: ['a', 'b', 'c'], category: ['x', 'x', 'y'], subcategory: ['x1', 'x1', 'y1'], brand: ['p', 'q', 'r'], price: [1.5, 2.5, 3.5],
+      name: ['a', 'b', 'c'],
+      category: ['x', 'x', 'y'],
+      subcategory: ['x1', 'x1', 'y1'],
+      brand: ['p', 'q', 'r'],
+      price: [1.5, 2.5, 3.5],
     }).writeParquet(products);
     await utimes(products, new Date(), new Date(Date.now() + 5_000));
-    await expect(readReferenceFiles({ products, substitutes }, load)).rejects.toThrow(/column "product_id" has 2 rows with duplicate keys/);
+    await expect(readReferenceFiles({ products, substitutes }, load)).rejects.toThrow(
+      /column "product_id" has 2 rows with duplicate keys/,
+    );
     expect(loads).toHaveLength(3);
   });
 });

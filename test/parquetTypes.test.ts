@@ -139,7 +139,12 @@ describe('footer reads', () => {
     };
     const meta = await readFooter(source);
     expect(Number(meta.num_rows)).toBe(200_000);
-    expect(nullCountsOf(meta)).toEqual(new Map([['id', 0], ['v', 0]]));
+    expect(nullCountsOf(meta)).toEqual(
+      new Map([
+        ['id', 0],
+        ['v', 0],
+      ]),
+    );
     expect(reads).toHaveLength(1);
     expect(reads[0]![1]).toBe(bytes.length);
     expect(bytes.length - reads[0]![0]).toBeLessThan(bytes.length / 4);

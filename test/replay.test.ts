@@ -31,7 +31,10 @@ function bundle() {
   const altered = process.env.REPLAY_WORKFLOWS_PATH;
   if (!altered) return workflowBundle();
   const noop = (): void => undefined;
-  return bundleWorkflowCode({ workflowsPath: path.resolve(altered), logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error } });
+  return bundleWorkflowCode({
+    workflowsPath: path.resolve(altered),
+    logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error },
+  });
 }
 
 /**

@@ -81,7 +81,13 @@ describe('writeReport', () => {
     const out = await tempDir('tributary-once-bytes-');
     const error = { stage: 'read' as const, type: 'X', message: 'x'.repeat(20_000) };
     const long = (dataset: string): DatasetSummary => ({ ...failed(dataset), error });
-    const report = await writeReport(facts('wf-bytes', Array.from({ length: 60 }, (_, i) => long(`d${i}`))), out);
+    const report = await writeReport(
+      facts(
+        'wf-bytes',
+        Array.from({ length: 60 }, (_, i) => long(`d${i}`)),
+      ),
+      out,
+    );
     expect(report).toMatchObject({ status: 'failed', datasets: [], datasetsIn: jsonOf(out) });
   });
 });

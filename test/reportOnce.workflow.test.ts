@@ -82,7 +82,10 @@ describe('the run report, built once', () => {
     const out = await tempDir('tributary-once-failfast-');
     const spec = specFor(broken, out, { onFailure: 'failFast', parallelism: { datasets: 1 } });
     const run = runWeekly(env, 'report once failfast', { spec, week: WEEK });
-    const err = await run.then(() => undefined, (e: unknown) => e);
+    const err = await run.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause;
     expect(cause).toBeInstanceOf(ApplicationFailure);

@@ -36,7 +36,8 @@ afterAll(async () => {
 /** The CLI on the test's task queue; a worker in this process (`withWorker`) runs what it starts. */
 const cli = (args: string[], taskQueue: string) =>
   tributary(args, { TEMPORAL_ADDRESS: env.address, TRIBUTARY_TASK_QUEUE: taskQueue, TRIBUTARY_HOME: home });
-const served = <T>(taskQueue: string, fn: () => Promise<T>) => withWorker({ connection: env.nativeConnection, taskQueue }, fn);
+const served = <T>(taskQueue: string, fn: () => Promise<T>) =>
+  withWorker({ connection: env.nativeConnection, taskQueue }, fn);
 
 /** Garbage in place of south's transactions while `fn` runs; the good file is back afterwards. */
 async function withCorruptSouth<T>(fn: () => Promise<T>): Promise<T> {
@@ -50,7 +51,14 @@ async function withCorruptSouth<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const exists = (id: string) => env.client.workflow.getHandle(id).describe().then(() => true, (err: unknown) => (err instanceof WorkflowNotFoundError ? false : Promise.reject(err)));
+const exists = (id: string) =>
+  env.client.workflow
+    .getHandle(id)
+    .describe()
+    .then(
+      () => true,
+      (err: unknown) => (err instanceof WorkflowNotFoundError ? false : Promise.reject(err)),
+    );
 
 it('re-runs exactly the dataset that failed, with the same spec and week; a clean run has nothing to re-run', async () => {
   const taskQueue = taskQueueFor('rerun failed dataset');
@@ -68,7 +76,10 @@ it('re-runs exactly the dataset that failed, with the same spec and week; a clea
 
   expect(first.code).toBe(1);
   const before = (await env.client.workflow.getHandle(original).result()) as RunReport;
-  expect(before.datasets.map((d) => [d.dataset, d.status]).sort()).toEqual([['north', 'succeeded'], ['south', 'failed']]);
+  expect(before.datasets.map((d) => [d.dataset, d.status]).sort()).toEqual([
+    ['north', 'succeeded'],
+    ['south', 'failed'],
+  ]);
 
   expect(again.code, again.stderr).toBe(0);
   expect(again.stderr).toContain(`Re-running 1 of 2 datasets of ${original} (week of ${WEEK}):`);
@@ -79,11 +90,14 @@ it('re-runs exactly the dataset that failed, with the same spec and week; a clea
   expect(rerun.status).toBe('succeeded');
   const south = rerun.datasets[0]!;
   expect(south.outputs.length).toBeGreaterThan(0);
-  for (const o of south.outputs) expect(existsSync(o.path) && o.path.startsWith(path.join(out, WEEK, 'south'))).toBe(true);
+  for (const o of south.outputs)
+    expect(existsSync(o.path) && o.path.startsWith(path.join(out, WEEK, 'south'))).toBe(true);
 
   // The re-run of a run where everything succeeded starts nothing.
   expect(nothing.code, nothing.stderr).toBe(0);
-  expect(nothing.stderr).toContain(`Nothing to re-run: no dataset of ${original}-rerun-1 (week of ${WEEK}) failed or late (1 succeeded).`);
+  expect(nothing.stderr).toContain(
+    `Nothing to re-run: no dataset of ${original}-rerun-1 (week of ${WEEK}) failed or late (1 succeeded).`,
+  );
   expect(await exists(`${original}-rerun-2`)).toBe(false);
 });
 
@@ -92,7 +106,12 @@ it('reads the report of a failFast run from its failure, and re-runs the cancell
   const out = path.join(home, 'out-failfast');
   const spec = path.join(home, 'failfast.json');
   // South first and one at a time: its failure stops the run before north starts.
-  const overrides = { name: 'rerun-ff', datasets: { list: ['sales/south', 'sales/north'] }, parallelism: { datasets: 1 }, onFailure: 'failFast' };
+  const overrides = {
+    name: 'rerun-ff',
+    datasets: { list: ['sales/south', 'sales/north'] },
+    parallelism: { datasets: 1 },
+    onFailure: 'failFast',
+  };
   await writeFile(spec, JSON.stringify(specFor(data, out, overrides)));
   const original = `rerun-ff-${WEEK}`;
 
@@ -110,5 +129,8 @@ it('reads the report of a failFast run from its failure, and re-runs the cancell
   expect(again.stderr).toContain('  south: failed (UnreadableParquet');
   expect(again.stderr).toContain('  north: cancelled');
   const rerun = (await env.client.workflow.getHandle(`${original}-rerun-1`).result()) as RunReport;
-  expect(rerun.datasets.map((d) => [d.dataset, d.status])).toEqual([['south', 'succeeded'], ['north', 'succeeded']]);
+  expect(rerun.datasets.map((d) => [d.dataset, d.status])).toEqual([
+    ['south', 'succeeded'],
+    ['north', 'succeeded'],
+  ]);
 });

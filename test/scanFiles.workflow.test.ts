@@ -52,7 +52,10 @@ describe('scanFiles', () => {
   });
 
   it.each([1, 3])('never has more than %i children open at once, and fills that window', async (window) => {
-    const files = await writeNumberedFiles(await tempDir(), Array.from({ length: 9 }, (_, i) => 100 * (i + 1)));
+    const files = await writeNumberedFiles(
+      await tempDir(),
+      Array.from({ length: 9 }, (_, i) => 100 * (i + 1)),
+    );
 
     const { result, events } = await runScan(`window ${window}`, files, window);
 
@@ -69,7 +72,12 @@ describe('scanFiles', () => {
       workflowId: taskQueue,
       args: [{ files: [missing] }],
     });
-    const err = await worker.runUntil(handle.result().then(() => undefined, (e: unknown) => e));
+    const err = await worker.runUntil(
+      handle.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    );
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const text = JSON.stringify((await handle.fetchHistory()).events);
     expect(text).toContain(`Input file ${missing} does not exist`);

@@ -23,7 +23,8 @@ import { filesUnder, specFor } from './helpers/weekly';
 const SIZE = { ...DATAGEN_DEFAULTS, regions: 2, stores: 3, products: 20 };
 const DAY_MS = 86_400_000;
 const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
-const addDays = (week: string, days: number) => new Date(Date.parse(`${week}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+const addDays = (week: string, days: number) =>
+  new Date(Date.parse(`${week}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 
 let home: string;
 let env: TestWorkflowEnvironment;
@@ -40,7 +41,8 @@ afterAll(async () => {
 /** The CLI on the test's task queue; a worker in this process (`withWorker`) serves the schedule's runs. */
 const cli = (args: string[], taskQueue: string) =>
   tributary(args, { TEMPORAL_ADDRESS: env.address, TRIBUTARY_TASK_QUEUE: taskQueue, TRIBUTARY_HOME: home });
-const served = <T>(taskQueue: string, fn: () => Promise<T>) => withWorker({ connection: env.nativeConnection, taskQueue }, fn);
+const served = <T>(taskQueue: string, fn: () => Promise<T>) =>
+  withWorker({ connection: env.nativeConnection, taskQueue }, fn);
 
 async function writeSpec(name: string, spec: Record<string, unknown>): Promise<string> {
   const file = path.join(home, `${name}.json`);
@@ -57,8 +59,13 @@ describe('the schedule section', () => {
       catchupWindowMs: DAY_MS,
       pauseOnFailure: false,
     });
-    expect(parseSchedule({ cron: '0 7 * * TUE', jitter: '5 minutes' })).toMatchObject({ cron: '0 7 * * TUE', jitterMs: 300_000 });
-    expect(() => parseSchedule({ timezone: 'europe/paris' })).toThrow('schedule.timezone: "europe/paris": write it "Europe/Paris"');
+    expect(parseSchedule({ cron: '0 7 * * TUE', jitter: '5 minutes' })).toMatchObject({
+      cron: '0 7 * * TUE',
+      jitterMs: 300_000,
+    });
+    expect(() => parseSchedule({ timezone: 'europe/paris' })).toThrow(
+      'schedule.timezone: "europe/paris": write it "Europe/Paris"',
+    );
   });
 });
 
@@ -75,7 +82,9 @@ describe('tributary schedule', () => {
     const created = await cli(['schedule', 'create', spec], taskQueue);
     expect(created.code, created.stderr).toBe(0);
     expect(created.stdout.trim()).toBe('sched-life');
-    expect(created.stderr).toContain(`http://localhost:${Number(env.address.split(':')[1]) + 1000}/namespaces/default/schedules/sched-life`);
+    expect(created.stderr).toContain(
+      `http://localhost:${Number(env.address.split(':')[1]) + 1000}/namespaces/default/schedules/sched-life`,
+    );
 
     const handle = env.client.schedule.getHandle('sched-life');
     const described = await handle.describe();
@@ -86,7 +95,12 @@ describe('tributary schedule', () => {
     expect(described.spec.timezone).toBe('Europe/Paris');
     expect(described.policies).toMatchObject({ overlap: 'SKIP', catchupWindow: DAY_MS, pauseOnFailure: false });
     const next = described.info.nextActionTimes[0]!;
-    const local = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Paris', weekday: 'long', hour: '2-digit', minute: '2-digit' });
+    const local = new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Europe/Paris',
+      weekday: 'long',
+      hour: '2-digit',
+      minute: '2-digit',
+    });
     expect(local.format(next)).toBe('Monday 06:00');
 
     const again = await cli(['schedule', 'create', spec], taskQueue);
@@ -121,7 +135,9 @@ describe('tributary schedule', () => {
 
     expect((await cli(['schedule', 'pause', '--id', 'sched-life'], taskQueue)).code).toBe(0);
     expect((await handle.describe()).state.paused).toBe(true);
-    expect((await cli(['schedule', 'describe', '--id', 'sched-life'], taskQueue)).stdout).toContain('Schedule sched-life: PAUSED');
+    expect((await cli(['schedule', 'describe', '--id', 'sched-life'], taskQueue)).stdout).toContain(
+      'Schedule sched-life: PAUSED',
+    );
     expect((await cli(['schedule', 'unpause', spec], taskQueue)).code).toBe(0);
     expect((await handle.describe()).state.paused).toBe(false);
 
@@ -142,7 +158,10 @@ describe('tributary schedule', () => {
     const days = [7, 5, 3];
     const data = path.join(home, 'backfill-data');
     const manifests: Manifest[] = [];
-    for (const [i, week] of weeks.entries()) manifests.push(await generateRetailWeek({ ...SIZE, out: path.join(home, `backfill-${i}`), week, days: days[i]! }));
+    for (const [i, week] of weeks.entries())
+      manifests.push(
+        await generateRetailWeek({ ...SIZE, out: path.join(home, `backfill-${i}`), week, days: days[i]! }),
+      );
     await generateRetailWeek({ ...SIZE, out: data, week: weeks[0]!, days: 1 }); // reference files and folders
     for (const region of manifests[0]!.regions) {
       for (const file of ['transactions.parquet', 'stock.parquet']) {
@@ -156,24 +175,41 @@ describe('tributary schedule', () => {
     expect((await cli(['schedule', 'create', spec], taskQueue)).code).toBe(0);
     const reports = await served(taskQueue, async () => {
       // --to may be any day of the last week: weeks are named by their Monday.
-      const backfilled = await cli(['schedule', 'backfill', spec, '--from', weeks[0]!, '--to', addDays(weeks[2]!, 2)], taskQueue);
+      const backfilled = await cli(
+        ['schedule', 'backfill', spec, '--from', weeks[0]!, '--to', addDays(weeks[2]!, 2)],
+        taskQueue,
+      );
       expect(backfilled.code, backfilled.stderr).toBe(0);
       const ids = backfilled.stdout.trim().split('\n');
       expect(ids).toEqual(weeks.map((w) => `sched-backfill-${addDays(w, 7)}T06:00:00Z`));
       const done: { report: RunReport; start: Date; close: Date; scheduled: unknown }[] = [];
       for (const id of ids) {
         const handle = env.client.workflow.getHandle(id);
-        await waitFor(`${id} to start`, () => handle.describe().then(() => true, () => false), 90_000);
+        await waitFor(
+          `${id} to start`,
+          () =>
+            handle.describe().then(
+              () => true,
+              () => false,
+            ),
+          90_000,
+        );
         const report = (await handle.result()) as RunReport;
         const d = await handle.describe();
-        done.push({ report, start: d.startTime, close: d.closeTime!, scheduled: d.typedSearchAttributes.get(SCHEDULED_START) });
+        done.push({
+          report,
+          start: d.startTime,
+          close: d.closeTime!,
+          scheduled: d.typedSearchAttributes.get(SCHEDULED_START),
+        });
       }
       return done;
     });
 
     expect(reports.map((r) => r.report.week)).toEqual(weeks);
     expect(reports.map((r) => r.scheduled)).toEqual(weeks.map((w) => new Date(`${addDays(w, 7)}T06:00:00Z`)));
-    for (let i = 1; i < reports.length; i++) expect(reports[i]!.start.getTime()).toBeGreaterThanOrEqual(reports[i - 1]!.close.getTime());
+    for (let i = 1; i < reports.length; i++)
+      expect(reports[i]!.start.getTime()).toBeGreaterThanOrEqual(reports[i - 1]!.close.getTime());
     for (const [i, { report }] of reports.entries()) {
       expect(report.status).toBe('succeeded');
       for (const d of report.datasets) {
@@ -184,7 +220,9 @@ describe('tributary schedule', () => {
       expect(onDisk.workflowId).toBe(report.workflowId);
     }
     // Dot-folders are bookkeeping (staging, fingerprints), not weekly outputs.
-    const folders = new Set((await filesUnder(out)).map((f) => f.split(path.sep)[0]!).filter((f) => !f.startsWith('.')));
+    const folders = new Set(
+      (await filesUnder(out)).map((f) => f.split(path.sep)[0]!).filter((f) => !f.startsWith('.')),
+    );
     expect([...folders].sort()).toEqual(weeks);
     await env.client.schedule.getHandle('sched-backfill').delete();
   });
@@ -199,7 +237,10 @@ describe('tributary schedule', () => {
       catchupWindow: 'soon',
       surprise: true,
     };
-    const spec = await writeSpec('bad-schedule', specFor(path.join(home, 'nowhere'), path.join(home, 'never'), { name: 'sched-bad', schedule }));
+    const spec = await writeSpec(
+      'bad-schedule',
+      specFor(path.join(home, 'nowhere'), path.join(home, 'never'), { name: 'sched-bad', schedule }),
+    );
 
     const result = await cli(['schedule', 'create', spec], taskQueue);
 
@@ -218,7 +259,10 @@ describe('tributary schedule', () => {
     expect(result.stderr).toContain('Nothing was created.');
     await expect(env.client.schedule.getHandle('sched-bad').describe()).rejects.toBeInstanceOf(ScheduleNotFoundError);
 
-    const goodSpec = await writeSpec('cron-flag', specFor(path.join(home, 'nowhere'), path.join(home, 'never'), { name: 'sched-flag' }));
+    const goodSpec = await writeSpec(
+      'cron-flag',
+      specFor(path.join(home, 'nowhere'), path.join(home, 'never'), { name: 'sched-flag' }),
+    );
     const badFlag = await cli(['schedule', 'create', goodSpec, '--cron', 'every monday'], taskQueue);
     expect(badFlag.code).toBe(2);
     expect(badFlag.stderr).toContain('  - --cron: expected 5 fields');

@@ -44,10 +44,29 @@ describe('shelfAvailability', () => {
     // Store 2: product 2 out 1 day and sells; product 9 (not in the reference) out 4 days.
     const inputs = {
       stock: stock(
-        [[1, 1], [1, 3], [2, 2], [2, 9]],
-        [[1, 1, 0], [1, 1, 1], [1, 3, 2], [2, 2, 3], [2, 9, 0], [2, 9, 1], [2, 9, 2], [2, 9, 3]],
+        [
+          [1, 1],
+          [1, 3],
+          [2, 2],
+          [2, 9],
+        ],
+        [
+          [1, 1, 0],
+          [1, 1, 1],
+          [1, 3, 2],
+          [2, 2, 3],
+          [2, 9, 0],
+          [2, 9, 1],
+          [2, 9, 2],
+          [2, 9, 3],
+        ],
       ),
-      transactions: transactions([[1, 1, 5], [1, 3, 0], [2, 2, 2], [2, 9, 1]]),
+      transactions: transactions([
+        [1, 1, 5],
+        [1, 3, 0],
+        [2, 2, 2],
+        [2, 9, 1],
+      ]),
       products,
     };
 
@@ -56,8 +75,13 @@ describe('shelfAvailability', () => {
     const byStore = (await tables.shelf_availability_by_store.collect()).toRecords();
 
     // [shelf days, in-stock days, availability, lost sales days, products with gaps]
-    const figures = (r: Record<string, unknown>) =>
-      [r.shelf_days, r.in_stock_days, r.availability, r.lost_sales_days, r.products_with_gaps];
+    const figures = (r: Record<string, unknown>) => [
+      r.shelf_days,
+      r.in_stock_days,
+      r.availability,
+      r.lost_sales_days,
+      r.products_with_gaps,
+    ];
     expect(byCategory.map((r) => [r.category, ...figures(r)])).toEqual([
       ['(unknown)', 4, 0, 0, 4, 1],
       ['Beverages', 8, 5, 5 / 8, 3, 2],

@@ -38,13 +38,20 @@ describe('parseSpec', () => {
   it('accepts the example spec shipped in the repo', () => {
     const example = JSON.parse(readFileSync(`${__dirname}/../examples/retail-weekly.json`, 'utf8')) as unknown;
     const spec = parseSpec(example);
-    expect(spec.stages.read.retry).toMatchObject({ maximumAttempts: 10, initialInterval: 1_000, maximumInterval: 60_000 });
+    expect(spec.stages.read.retry).toMatchObject({
+      maximumAttempts: 10,
+      initialInterval: 1_000,
+      maximumInterval: 60_000,
+    });
     expect(spec.stages.compute.retry.nonRetryableErrorTypes).toEqual(['SchemaMismatch']);
     expect(spec.stages.compute.startToCloseTimeout).toBe(30 * 60_000);
   });
 
   it('merges a partial stage policy over the defaults', () => {
-    const spec = parseSpec({ ...minimal, stages: { compute: { retry: { maximumAttempts: 7 }, heartbeatTimeout: '10s' } } });
+    const spec = parseSpec({
+      ...minimal,
+      stages: { compute: { retry: { maximumAttempts: 7 }, heartbeatTimeout: '10s' } },
+    });
     expect(spec.stages.compute.retry.maximumAttempts).toBe(7);
     expect(spec.stages.compute.retry.initialInterval).toBe(DEFAULT_POLICIES.compute.retry.initialInterval);
     expect(spec.stages.compute.heartbeatTimeout).toBe(10_000);
@@ -115,5 +122,7 @@ describe('parseDuration', () => {
     ['250ms', 250],
     [1500, 1500],
   ])('%s is %i ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
-  it.each(['soon', '-5s', '0s', '', 'm5'])('"%s" is not a duration', (text) => expect(parseDuration(text)).toBeUndefined());
+  it.each(['soon', '-5s', '0s', '', 'm5'])('"%s" is not a duration', (text) =>
+    expect(parseDuration(text)).toBeUndefined(),
+  );
 });

@@ -29,8 +29,17 @@ it('a run started with `temporal workflow start` completes and `temporal workflo
   const common = ['--address', env.address, '--namespace', 'default', '--workflow-id', taskQueue];
 
   const output = await worker.runUntil(async () => {
-    await run(cli, ['workflow', 'start', ...common, '--type', 'scanFiles', '--task-queue', taskQueue,
-      '--input', JSON.stringify({ files, maxInFlight: 2 })]);
+    await run(cli, [
+      'workflow',
+      'start',
+      ...common,
+      '--type',
+      'scanFiles',
+      '--task-queue',
+      taskQueue,
+      '--input',
+      JSON.stringify({ files, maxInFlight: 2 }),
+    ]);
     return run(cli, ['workflow', 'result', ...common, '--output', 'json']);
   });
 
@@ -51,13 +60,26 @@ it('a weekly load started with `temporal workflow start` reports progress to `te
   const input = { spec: specFor(data, out), week: DATAGEN_DEFAULTS.week };
 
   const [result, progress] = await worker.runUntil(async () => {
-    await run(cli, ['workflow', 'start', ...common, '--type', 'weeklyLoad', '--task-queue', taskQueue, '--input', JSON.stringify(input)]);
+    await run(cli, [
+      'workflow',
+      'start',
+      ...common,
+      '--type',
+      'weeklyLoad',
+      '--task-queue',
+      taskQueue,
+      '--input',
+      JSON.stringify(input),
+    ]);
     const done = await run(cli, ['workflow', 'result', ...common, '--output', 'json']);
     const query = await run(cli, ['workflow', 'query', ...common, '--type', 'progress', '--output', 'json']);
     return [done, query];
   });
 
-  const parsed = JSON.parse(result.stdout) as { status: string; result: { status: string; totals: { succeeded: number } } };
+  const parsed = JSON.parse(result.stdout) as {
+    status: string;
+    result: { status: string; totals: { succeeded: number } };
+  };
   expect(parsed.status).toBe('COMPLETED');
   expect(parsed.result.status).toBe('succeeded');
   expect(parsed.result.totals.succeeded).toBe(2);

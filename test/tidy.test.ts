@@ -12,17 +12,29 @@ describe('sizes', () => {
     expect(parseBytes('16MiB')).toBe(16 * MiB);
     expect(parseBytes('1TB')).toBe(1e12);
     expect(parseBytes(1048576)).toBe(1048576);
-    for (const bad of [-1, Number.NaN, '1constructor', '2 parsecs', '']) expect(parseBytes(bad), String(bad)).toBeUndefined();
+    for (const bad of [-1, Number.NaN, '1constructor', '2 parsecs', ''])
+      expect(parseBytes(bad), String(bad)).toBeUndefined();
   });
 
   it('prints one way everywhere: binary units, at most one decimal', () => {
-    expect([800, 512 * MiB, 1.5 * GiB, 69.1 * MiB, 2 * 1024 * GiB].map(formatBytes)).toEqual(['800 B', '512 MiB', '1.5 GiB', '69.1 MiB', '2 TiB']);
+    expect([800, 512 * MiB, 1.5 * GiB, 69.1 * MiB, 2 * 1024 * GiB].map(formatBytes)).toEqual([
+      '800 B',
+      '512 MiB',
+      '1.5 GiB',
+      '69.1 MiB',
+      '2 TiB',
+    ]);
   });
 
   it('lets the spec take a size in any unit the worker takes', () => {
     const spec = parseSpec({
-      name: 't', dataRoot: '/d', datasets: { glob: 'sales/*' }, metrics: ['hierarchySales'], output: { root: '/o' },
-      reference: { products: 'p.parquet', substitutes: 's.parquet' }, batching: { maxBytes: '8g' },
+      name: 't',
+      dataRoot: '/d',
+      datasets: { glob: 'sales/*' },
+      metrics: ['hierarchySales'],
+      output: { root: '/o' },
+      reference: { products: 'p.parquet', substitutes: 's.parquet' },
+      batching: { maxBytes: '8g' },
     });
     expect(spec.batching?.maxBytes).toBe(8 * GiB);
   });
@@ -30,20 +42,33 @@ describe('sizes', () => {
 
 describe('worker settings', () => {
   it('takes a flag over its variable, a variable over the default, and an empty value as unset', () => {
-    const env = { TRIBUTARY_WORKER_ACTIVITIES: '2', TRIBUTARY_MEMORY_BUDGET: '1GiB', TRIBUTARY_REFERENCE_CACHE_BYTES: '', TRIBUTARY_LEDGER: '/l' };
+    const env = {
+      TRIBUTARY_WORKER_ACTIVITIES: '2',
+      TRIBUTARY_MEMORY_BUDGET: '1GiB',
+      TRIBUTARY_REFERENCE_CACHE_BYTES: '',
+      TRIBUTARY_LEDGER: '/l',
+    };
     expect(loadWorkerSettings({ activities: '8' }, env)).toMatchObject({
-      maxConcurrentActivities: 8, memoryBudget: GiB, referenceCacheBytes: DEFAULT_REFERENCE_CACHE_BYTES, shutdownGraceTime: 30_000, ledgerFile: '/l',
+      maxConcurrentActivities: 8,
+      memoryBudget: GiB,
+      referenceCacheBytes: DEFAULT_REFERENCE_CACHE_BYTES,
+      shutdownGraceTime: 30_000,
+      ledgerFile: '/l',
     });
     expect(loadWorkerSettings({}, env).maxConcurrentActivities).toBe(2);
     expect(loadWorkerSettings({}, {}).ledgerFile).toBeUndefined();
   });
 
   it('names the flag or the variable a bad value came from', () => {
-    expect(() => loadWorkerSettings({ 'memory-budget': 'lots' }, {})).toThrow(new WorkerSettingsError('--memory-budget must be a size such as 2GiB, got "lots"'));
+    expect(() => loadWorkerSettings({ 'memory-budget': 'lots' }, {})).toThrow(
+      new WorkerSettingsError('--memory-budget must be a size such as 2GiB, got "lots"'),
+    );
     expect(() => loadWorkerSettings({}, { TRIBUTARY_SHUTDOWN_GRACE: 'soon' })).toThrow(
       'TRIBUTARY_SHUTDOWN_GRACE must be a duration such as 30s or 2 minutes, got "soon"',
     );
-    expect(() => loadWorkerSettings({}, { TRIBUTARY_WORKER_ACTIVITIES: '0' })).toThrow('TRIBUTARY_WORKER_ACTIVITIES must be a whole number >= 1');
+    expect(() => loadWorkerSettings({}, { TRIBUTARY_WORKER_ACTIVITIES: '0' })).toThrow(
+      'TRIBUTARY_WORKER_ACTIVITIES must be a whole number >= 1',
+    );
     expect(() => loadWorkerSettings({}, { TRIBUTARY_MEMORY_BUDGET: '0' })).toThrow(WorkerSettingsError);
     expect(loadWorkerSettings({ 'reference-cache': '0' }, {}).referenceCacheBytes).toBe(0);
   });

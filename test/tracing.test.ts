@@ -28,12 +28,24 @@ describe('tracing', () => {
   it('is off unless TRIBUTARY_TRACING asks for it, and refuses an unknown mode', () => {
     expect(tracingPlugin(undefined, {})).toBeUndefined();
     expect(tracingMode({ TRIBUTARY_TRACING: 'console' })).toBe('console');
-    expect(() => tracingMode({ TRIBUTARY_TRACING: 'jaeger' })).toThrow('TRIBUTARY_TRACING must be off, otlp or console, got "jaeger"');
+    expect(() => tracingMode({ TRIBUTARY_TRACING: 'jaeger' })).toThrow(
+      'TRIBUTARY_TRACING must be off, otlp or console, got "jaeger"',
+    );
   });
 
   it('records a run as one trace: start, workflow, children and stage activities', async () => {
     const data = await tempDir('tributary-trace-');
-    const manifest = await generateRetailWeek({ out: data, regions: 2, stores: 3, products: 30, days: 7, seed: 2, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.15 });
+    const manifest = await generateRetailWeek({
+      out: data,
+      regions: 2,
+      stores: 3,
+      products: 30,
+      days: 7,
+      seed: 2,
+      week: WEEK,
+      substitutionShare: 0.6,
+      stockoutRate: 0.15,
+    });
     const exporter = new InMemorySpanExporter();
     const plugin = tracingPlugin(new SimpleSpanProcessor(exporter), { TRIBUTARY_TRACING: 'otlp' })!;
     const taskQueue = taskQueueFor('traced run');
@@ -42,7 +54,11 @@ describe('tracing', () => {
     const client = new Client({ connection: env.connection, plugins: [plugin] });
 
     const report = await worker.runUntil(
-      client.workflow.execute<typeof weeklyLoad>('weeklyLoad', { taskQueue, workflowId: taskQueue, args: [{ spec: specFor(data, await tempDir('tributary-out-')), week: WEEK }] }),
+      client.workflow.execute<typeof weeklyLoad>('weeklyLoad', {
+        taskQueue,
+        workflowId: taskQueue,
+        args: [{ spec: specFor(data, await tempDir('tributary-out-')), week: WEEK }],
+      }),
     );
 
     expect(report.status).toBe('succeeded');
@@ -51,7 +67,14 @@ describe('tracing', () => {
     expect(names).toContain('StartWorkflow:weeklyLoad');
     expect(names).toContain('RunWorkflow:weeklyLoad');
     expect(names.filter((n) => n === 'RunWorkflow:datasetPipeline')).toHaveLength(manifest.regions.length);
-    for (const activity of ['prepareRun', 'readDataset', 'readReference', 'computeMetrics', 'publishOutputs', 'writeReport']) {
+    for (const activity of [
+      'prepareRun',
+      'readDataset',
+      'readReference',
+      'computeMetrics',
+      'publishOutputs',
+      'writeReport',
+    ]) {
       expect(names, activity).toContain(`RunActivity:${activity}`);
     }
     expect(new Set(spans.map((s) => s.spanContext().traceId)).size).toBe(1);

@@ -20,7 +20,16 @@ import { specFor } from './helpers/weekly';
 const WEEK = '2026-11-16';
 // One region big enough that its compute takes a second or more, so each kill (within 100 ms of its
 // start) lands inside it.
-const SIZE = { regions: 1, stores: 80, products: 500, days: 7, seed: 12, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.15 };
+const SIZE = {
+  regions: 1,
+  stores: 80,
+  products: 500,
+  days: 7,
+  seed: 12,
+  week: WEEK,
+  substitutionShare: 0.6,
+  stockoutRate: 0.15,
+};
 const KILLS = 3;
 // Only timings change: a dead worker's attempt is retried within seconds. No retry.maximumAttempts here.
 const QUICK_DETECTION = Object.fromEntries(
@@ -53,21 +62,37 @@ it(`survives ${KILLS} SIGKILLs of the worker during the same dataset's compute, 
   const taskQueue = taskQueueFor('crashes during compute');
   const out = await tempDir('tributary-crashes-out-');
   const ledgerFile = `${out}.ledger.jsonl`;
-  const env = { TEMPORAL_ADDRESS: server.address, TRIBUTARY_TASK_QUEUE: taskQueue, TRIBUTARY_LEDGER: ledgerFile, TRIBUTARY_WORKER_ACTIVITIES: '2' };
+  const env = {
+    TEMPORAL_ADDRESS: server.address,
+    TRIBUTARY_TASK_QUEUE: taskQueue,
+    TRIBUTARY_LEDGER: ledgerFile,
+    TRIBUTARY_WORKER_ACTIVITIES: '2',
+  };
   const startWorker = async () => {
     const worker = await WorkerProcess.start(env);
     workers.push(worker);
     return worker;
   };
   const spec = specFor(data, out, { stages: QUICK_DETECTION });
-  const handle = await client.workflow.start<typeof weeklyLoad>('weeklyLoad', { taskQueue, workflowId: taskQueue, args: [{ spec, week: WEEK }] });
+  const handle = await client.workflow.start<typeof weeklyLoad>('weeklyLoad', {
+    taskQueue,
+    workflowId: taskQueue,
+    args: [{ spec, week: WEEK }],
+  });
 
   let worker = await startWorker();
   for (let attempt = 1; attempt <= KILLS; attempt++) {
     // Killed as soon as this attempt has started: before it stages a table, so nothing is resumed.
-    await waitFor(`compute attempt ${attempt}`, () => computeStarts(readLedger(ledgerFile)).some((e) => e.attempt === attempt), 120_000);
+    await waitFor(
+      `compute attempt ${attempt}`,
+      () => computeStarts(readLedger(ledgerFile)).some((e) => e.attempt === attempt),
+      120_000,
+    );
     await worker.kill('SIGKILL');
-    expect(readLedger(ledgerFile).some((e) => e.stage === 'compute' && e.event === 'done'), `compute attempt ${attempt} was cut short`).toBe(false);
+    expect(
+      readLedger(ledgerFile).some((e) => e.stage === 'compute' && e.event === 'done'),
+      `compute attempt ${attempt} was cut short`,
+    ).toBe(false);
     worker = await startWorker();
   }
 

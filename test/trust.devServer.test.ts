@@ -73,7 +73,12 @@ it('starts exactly one dev server when two commands start at once, and `server s
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   // Asked for explicitly: a dev server on this (configured) address.
-  const env = { TRIBUTARY_HOME: home, TEMPORAL_ADDRESS: address, TRIBUTARY_DEV_SERVER: '1', TRIBUTARY_TASK_QUEUE: 'nobody-polls' };
+  const env = {
+    TRIBUTARY_HOME: home,
+    TEMPORAL_ADDRESS: address,
+    TRIBUTARY_DEV_SERVER: '1',
+    TRIBUTARY_TASK_QUEUE: 'nobody-polls',
+  };
   const args = (id: string) => ['run', spec, '--week', DATAGEN_DEFAULTS.week, '--detach', '--workflow-id', id];
 
   const [a, b] = await Promise.all([tributary(args('first'), env), tributary(args('second'), env)]);
@@ -95,10 +100,14 @@ it('decides from where the address came whether a dev server may start there', a
   const refusal = (env: Record<string, string>) => devServerRefusal(loadSettings({ TRIBUTARY_HOME: home, ...env }));
 
   expect(refusal({})).toBeUndefined(); // the project's own default
-  expect(refusal({ TEMPORAL_ADDRESS: 'localhost:7233' })).toContain('No Temporal server answers at localhost:7233 (from TEMPORAL_ADDRESS). Start it');
+  expect(refusal({ TEMPORAL_ADDRESS: 'localhost:7233' })).toContain(
+    'No Temporal server answers at localhost:7233 (from TEMPORAL_ADDRESS). Start it',
+  );
   expect(refusal({ TEMPORAL_ADDRESS: 'localhost:7233', TRIBUTARY_DEV_SERVER: '1' })).toBeUndefined();
   expect(refusal({ TRIBUTARY_DEV_SERVER: '0' })).toContain('TRIBUTARY_DEV_SERVER=0');
   const profile = path.join(home, 'temporal.toml');
   await writeFile(profile, '[profile.default]\naddress = "127.0.0.1:7299"\n');
-  expect(refusal({ TEMPORAL_CONFIG_FILE: profile })).toContain(`(from profile "default" of ${profile}). Start it, or remove the address from profile`);
+  expect(refusal({ TEMPORAL_CONFIG_FILE: profile })).toContain(
+    `(from profile "default" of ${profile}). Start it, or remove the address from profile`,
+  );
 });

@@ -30,7 +30,17 @@ beforeAll(async () => {
   home = await tempDir('tributary-cli-failures-');
   server = { address: await sharedServerAddress() };
   data = path.join(home, 'data');
-  await generateRetailWeek({ out: data, regions: 1, stores: 3, products: 20, days: 7, seed: 4, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.15 });
+  await generateRetailWeek({
+    out: data,
+    regions: 1,
+    stores: 3,
+    products: 20,
+    days: 7,
+    seed: 4,
+    week: WEEK,
+    substitutionShare: 0.6,
+    stockoutRate: 0.15,
+  });
 });
 afterAll(async () => {
   for (const clean of cleanups) await clean();
@@ -45,7 +55,10 @@ async function tributaryRun(spec: object, env: Record<string, string>) {
 it('prints the root cause of a run that fails as a whole, run by its in-process worker', async () => {
   const spec = specFor(data, path.join(home, 'out-nodata'), { name: 'no-datasets', datasets: { glob: 'nowhere/*' } });
 
-  const result = await tributaryRun(spec, { TEMPORAL_ADDRESS: server.address, TRIBUTARY_TASK_QUEUE: taskQueueFor('cli failures in process') });
+  const result = await tributaryRun(spec, {
+    TEMPORAL_ADDRESS: server.address,
+    TRIBUTARY_TASK_QUEUE: taskQueueFor('cli failures in process'),
+  });
 
   expect(result.code).toBe(1);
   expect(result.stderr).toContain('running one in this process');
@@ -67,7 +80,11 @@ it('prints the root cause when a separate worker process ran the run: a read-onl
   // Until the server lists the worker's poll, `run` would host a worker itself.
   const connection = await Connection.connect({ address: server.address });
   const settings = { namespace: 'default', taskQueue: queue } as Settings;
-  await waitFor('the worker process to be listed as a poller', () => hasPollers(new Client({ connection }), settings), 30_000);
+  await waitFor(
+    'the worker process to be listed as a poller',
+    () => hasPollers(new Client({ connection }), settings),
+    30_000,
+  );
   await connection.close();
   const spec = specFor(data, out, { name: 'read-only', stages: { read: QUICK, compute: QUICK, write: QUICK } });
 
@@ -75,7 +92,9 @@ it('prints the root cause when a separate worker process ran the run: a read-onl
 
   expect(result.code).toBe(1);
   expect(result.stderr, 'the worker process ran it').not.toContain('running one in this process');
-  expect(result.stderr).toContain(`tributary: The run read-only-${WEEK} failed: OutputUnwritable: Cannot write output ${out}/${WEEK}: read-only file system (EROFS).`);
+  expect(result.stderr).toContain(
+    `tributary: The run read-only-${WEEK} failed: OutputUnwritable: Cannot write output ${out}/${WEEK}: read-only file system (EROFS).`,
+  );
   expect(result.stderr).toContain('  Stage: report');
   expect(result.stderr).toContain('The run report could not be written');
   expect(result.stderr).toContain('What to do: Make the output root writable');
@@ -91,7 +110,9 @@ it('refuses a spec over the payload limit before starting, with its size and the
   const result = await tributaryRun(spec, { TEMPORAL_ADDRESS: '127.0.0.1:1', TRIBUTARY_HOME: nowhere });
 
   expect(result.code).toBe(2);
-  expect(result.stderr).toMatch(/\(spec\): is \d+\.\d MB; a run carries its spec as its input, and Temporal refuses inputs over 2\.0 MB/);
+  expect(result.stderr).toMatch(
+    /\(spec\): is \d+\.\d MB; a run carries its spec as its input, and Temporal refuses inputs over 2\.0 MB/,
+  );
   expect(result.stderr).toContain('Nothing was started.');
   expect(existsSync(path.join(nowhere, 'temporal.db'))).toBe(false);
 });

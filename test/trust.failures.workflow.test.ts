@@ -24,7 +24,16 @@ import { testEnvironment, taskQueueFor, startWorker } from './helpers/temporal';
 import { filesUnder, specFor } from './helpers/weekly';
 
 const WEEK = '2026-11-16';
-const SIZE = { regions: 2, stores: 20, products: 200, days: 7, seed: 5, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.15 };
+const SIZE = {
+  regions: 2,
+  stores: 20,
+  products: 200,
+  days: 7,
+  seed: 5,
+  week: WEEK,
+  substitutionShare: 0.6,
+  stockoutRate: 0.15,
+};
 // Few, quick retries: the default budget (10 attempts, waits up to a minute) would take minutes here.
 const QUICK = { maximumAttempts: 3, initialInterval: '100ms', maximumInterval: '200ms' };
 const STAGES = Object.fromEntries(['read', 'compute', 'write'].map((s) => [s, { retry: QUICK }]));
@@ -47,19 +56,35 @@ afterAll(async () => {
 /** A run on its own worker; its result or its failure, and the task queue (children are `<queue>/<dataset>`). */
 async function runToEnd(title: string, spec: unknown, faults?: FaultHook) {
   const taskQueue = taskQueueFor(title);
-  const worker = await startWorker({ connection: env.nativeConnection, taskQueue, activityDeps: faults ? { faults } : {} });
-  const handle = await env.client.workflow.start<typeof weeklyLoad>('weeklyLoad', { taskQueue, workflowId: taskQueue, args: [{ spec, week: WEEK }] });
+  const worker = await startWorker({
+    connection: env.nativeConnection,
+    taskQueue,
+    activityDeps: faults ? { faults } : {},
+  });
+  const handle = await env.client.workflow.start<typeof weeklyLoad>('weeklyLoad', {
+    taskQueue,
+    workflowId: taskQueue,
+    args: [{ spec, week: WEEK }],
+  });
   type Outcome = { report?: RunReport; error?: unknown };
-  const outcome = await worker.runUntil(handle.result().then((report): Outcome => ({ report }), (error: unknown): Outcome => ({ error })));
+  const outcome = await worker.runUntil(
+    handle.result().then(
+      (report): Outcome => ({ report }),
+      (error: unknown): Outcome => ({ error }),
+    ),
+  );
   return { ...outcome, taskQueue };
 }
 
 /** A dataset's summary from its child run (also when the run's report could not be written). */
 async function datasetOutcome(taskQueue: string, dataset: string): Promise<DatasetSummary> {
-  return env.client.workflow.getHandle(`${taskQueue}/${dataset}`).result().then(
-    (summary) => summary as DatasetSummary,
-    (err: unknown) => ((err as WorkflowFailedError).cause as ApplicationFailure).details?.[0] as DatasetSummary,
-  );
+  return env.client.workflow
+    .getHandle(`${taskQueue}/${dataset}`)
+    .result()
+    .then(
+      (summary) => summary as DatasetSummary,
+      (err: unknown) => ((err as WorkflowFailedError).cause as ApplicationFailure).details?.[0] as DatasetSummary,
+    );
 }
 
 /** The failure of the attempt before the one that completed, as the child's history records it. */
@@ -67,12 +92,19 @@ async function failureBeforeLastAttempt(workflowId: string, activityType: string
   const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
   const scheduled = new Map<string, string>();
   for (const [i, e] of (history.events ?? []).entries()) {
-    if (e.activityTaskScheduledEventAttributes) scheduled.set(String(e.eventId ?? i), e.activityTaskScheduledEventAttributes.activityType?.name ?? '');
+    if (e.activityTaskScheduledEventAttributes)
+      scheduled.set(String(e.eventId ?? i), e.activityTaskScheduledEventAttributes.activityType?.name ?? '');
   }
   const started = (history.events ?? []).find(
-    (e) => e.activityTaskStartedEventAttributes && scheduled.get(String(e.activityTaskStartedEventAttributes.scheduledEventId)) === activityType,
+    (e) =>
+      e.activityTaskStartedEventAttributes &&
+      scheduled.get(String(e.activityTaskStartedEventAttributes.scheduledEventId)) === activityType,
   )?.activityTaskStartedEventAttributes;
-  return { attempt: started?.attempt, type: started?.lastFailure?.applicationFailureInfo?.type, message: started?.lastFailure?.message };
+  return {
+    attempt: started?.attempt,
+    type: started?.lastFailure?.applicationFailureInfo?.type,
+    message: started?.lastFailure?.message,
+  };
 }
 
 async function mountedDir(prefix: string, mountIt: (dir: string) => Promise<Mount>): Promise<string> {
@@ -93,12 +125,18 @@ describe('output faults are OutputUnwritable, retried, and leave nothing behind'
     for (const region of manifest.regions) {
       const summary = await datasetOutcome(taskQueue, region);
       expect(summary.error?.type, `${region}: ${summary.error?.message}`).toBe('OutputUnwritable');
-      expect(summary.error?.message).toMatch(new RegExp(`Cannot write output ${out}/\\.staging/${encodeURIComponent(`${taskQueue}/${region}`)}@\\S+: no space left on device \\(ENOSPC\\)`));
+      expect(summary.error?.message).toMatch(
+        new RegExp(
+          `Cannot write output ${out}/\\.staging/${encodeURIComponent(`${taskQueue}/${region}`)}@\\S+: no space left on device \\(ENOSPC\\)`,
+        ),
+      );
       expect(summary.stages.compute?.attempts, 'retried per the policy').toBe(QUICK.maximumAttempts);
     }
     expect(await filesUnder(out), 'no staging folder, no .tmp file').toEqual([path.basename(filler)]);
     const explained = explainFailure(error);
-    expect(explained).toContain(`OutputUnwritable: Cannot write output ${out}/${WEEK}/_report.json: no space left on device (ENOSPC)`);
+    expect(explained).toContain(
+      `OutputUnwritable: Cannot write output ${out}/${WEEK}/_report.json: no space left on device (ENOSPC)`,
+    );
     expect(explained).toContain('Stage: report');
     expect(explained).toContain('The run report could not be written');
     expect(explained).toMatch(/What to do: Make the output root writable \(free space/);
@@ -112,7 +150,11 @@ describe('output faults are OutputUnwritable, retried, and leave nothing behind'
       if (stage === 'compute' && attempt === 2) await rm(filler, { force: true });
     };
 
-    const { report, error, taskQueue } = await runToEnd('disk full then freed', specFor(data, out, { stages: STAGES, parallelism: { datasets: 1 } }), freeSpace);
+    const { report, error, taskQueue } = await runToEnd(
+      'disk full then freed',
+      specFor(data, out, { stages: STAGES, parallelism: { datasets: 1 } }),
+      freeSpace,
+    );
 
     expect(error, String(error)).toBeUndefined();
     await expectExactlyOnceOutputs(report!, out, manifest.regions);
@@ -131,7 +173,9 @@ describe('output faults are OutputUnwritable, retried, and leave nothing behind'
     for (const region of manifest.regions) {
       const summary = await datasetOutcome(taskQueue, region);
       expect(summary.error?.type, `${region}: ${summary.error?.message}`).toBe('OutputUnwritable');
-      expect(summary.error?.message).toContain(`Cannot write output ${out}/.staging/${encodeURIComponent(`${taskQueue}/${region}`)}@`);
+      expect(summary.error?.message).toContain(
+        `Cannot write output ${out}/.staging/${encodeURIComponent(`${taskQueue}/${region}`)}@`,
+      );
       expect(summary.error?.message).toContain('read-only file system (EROFS)');
     }
     const explained = explainFailure(error);
@@ -170,7 +214,11 @@ describe('an input replaced while it is read', () => {
     };
     const out = await tempDir('tributary-changing-out-');
 
-    const { report, error, taskQueue } = await runToEnd('input replaced', specFor(root, out, { stages: STAGES }), faults);
+    const { report, error, taskQueue } = await runToEnd(
+      'input replaced',
+      specFor(root, out, { stages: STAGES }),
+      faults,
+    );
     await rewriting;
 
     expect(error, String(error)).toBeUndefined();
@@ -180,17 +228,32 @@ describe('an input replaced while it is read', () => {
     expect(attempt1.type).toBe('InputChanged');
     expect(attempt1.message).toContain(`Dataset ${region}: input ${file} (`);
     const hierarchy = pl.readParquet(path.join(out, WEEK, region, 'hierarchy_sales.parquet'));
-    const units = Number(hierarchy.filter(pl.col('level').eq(pl.lit('category'))).getColumn('units').sum());
+    const units = Number(
+      hierarchy
+        .filter(pl.col('level').eq(pl.lit('category')))
+        .getColumn('units')
+        .sum(),
+    );
     expect(units, 'computed from the new file').toBe(2 * Number(old.getColumn('units').sum()));
   });
 });
 
 describe('a run input over the server limit', () => {
   it('is refused by the server, and the explanation says so with the limit', async () => {
-    const spec = { ...specFor(data, '/tmp/unused'), datasets: { list: Array.from({ length: 150_000 }, (_, i) => `sales/region-${i}`) } };
+    const spec = {
+      ...specFor(data, '/tmp/unused'),
+      datasets: { list: Array.from({ length: 150_000 }, (_, i) => `sales/region-${i}`) },
+    };
     const error = await env.client.workflow
-      .start('weeklyLoad', { taskQueue: taskQueueFor('too big'), workflowId: taskQueueFor('too big'), args: [{ spec, week: WEEK }] })
-      .then(() => undefined, (err: unknown) => err);
+      .start('weeklyLoad', {
+        taskQueue: taskQueueFor('too big'),
+        workflowId: taskQueueFor('too big'),
+        args: [{ spec, week: WEEK }],
+      })
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
 
     expect(error, 'the server refuses it').toBeInstanceOf(Error);
     const explained = explainFailure(error);

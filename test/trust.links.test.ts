@@ -23,7 +23,14 @@ import { testEnvironment, startWorker } from './helpers/temporal';
 import { runWeekly, specFor } from './helpers/weekly';
 
 const SIZE = {
-  regions: 3, stores: 3, products: 20, days: 7, seed: 12, week: '2026-11-16', substitutionShare: 0.6, stockoutRate: 0.15,
+  regions: 3,
+  stores: 3,
+  products: 20,
+  days: 7,
+  seed: 12,
+  week: '2026-11-16',
+  substitutionShare: 0.6,
+  stockoutRate: 0.15,
 };
 
 let env: TestWorkflowEnvironment;
@@ -142,16 +149,25 @@ describe('a run over a data root with links', () => {
   it('with onFailure: failFast, a refused dataset stops the run before any other starts', async () => {
     const out = path.join(await tempDir('tributary-links-failfast-'), 'out');
     const spec = specFor(root, out, { onFailure: 'failFast' });
-    const err = await runWeekly(env, 'links failfast', { spec, week: SIZE.week }).then(() => undefined, (e: unknown) => e);
+    const err = await runWeekly(env, 'links failfast', { spec, week: SIZE.week }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
     expect(cause.type).toBe('RunFailed');
-    expect(cause.message).toMatch(/^Stopped at the first failure \(onFailure: failFast\): (cycle|gone|loop|outside): Dataset folder "/);
+    expect(cause.message).toMatch(
+      /^Stopped at the first failure \(onFailure: failFast\): (cycle|gone|loop|outside): Dataset folder "/,
+    );
     const report = cause.details?.[0] as RunReport;
     // The rerun test above fixed one link: count from the discovery as it is now.
     const found = await discoverDatasets(root, { glob: 'sales/*' });
     expect(found.refused.length).toBeGreaterThan(0);
-    expect(report.totals).toMatchObject({ datasets: 7, failed: found.refused.length, cancelled: found.folders.length, succeeded: 0 });
+    expect(report.totals).toMatchObject({
+      datasets: 7,
+      failed: found.refused.length,
+      cancelled: found.folders.length,
+      succeeded: 0,
+    });
   });
 });
-

@@ -81,7 +81,11 @@ describe('a worker with TRIBUTARY_LOG_FORMAT=json', () => {
     expect(notJson, 'lines that are not JSON objects').toEqual([]);
     const entries = all.map((l) => JSON.parse(l) as Record<string, unknown>);
     for (const e of entries) {
-      expect([typeof e.time, typeof e.level, typeof e.message], JSON.stringify(e)).toEqual(['string', 'string', 'string']);
+      expect([typeof e.time, typeof e.level, typeof e.message], JSON.stringify(e)).toEqual([
+        'string',
+        'string',
+        'string',
+      ]);
     }
     expect(entries.find((e) => String(e.message).includes('Failing workflow task'))).toMatchObject({ level: 'WARN' });
     expect(entries.find((e) => String(e.message).startsWith('Worker polling'))).toMatchObject({ level: 'INFO' });
@@ -100,9 +104,14 @@ describe('TRIBUTARY_METRICS_HOST', () => {
     const port = await freePort();
     // The runtime as the CLI installs it, created without a server: the exporter binds at once.
     // 127.0.0.2 is loopback too (127/8), and neither the old 0.0.0.0 nor the default.
-    const script = "require('./runtime/telemetry.ts').installRuntime('worker'); " +
+    const script =
+      "require('./runtime/telemetry.ts').installRuntime('worker'); " +
       "require('@temporalio/worker').Runtime.instance(); setInterval(() => {}, 1000);";
-    const proc = start(['-r', 'tsx/cjs', '-e', script], { TRIBUTARY_METRICS_PORT: String(port), TRIBUTARY_METRICS_HOST: '127.0.0.2' }, { node: true });
+    const proc = start(
+      ['-r', 'tsx/cjs', '-e', script],
+      { TRIBUTARY_METRICS_PORT: String(port), TRIBUTARY_METRICS_HOST: '127.0.0.2' },
+      { node: true },
+    );
     const exited = () => proc.child.exitCode !== null && `exited: ${proc.stderr}`;
     const bound = await waitFor('the metrics endpoint', async () => (await listeningOn(port)) ?? exited(), 30_000);
     expect(bound).toBe('127.0.0.2');
@@ -111,7 +120,11 @@ describe('TRIBUTARY_METRICS_HOST', () => {
 
   it('refuses a host that is not one', async () => {
     const script = "require('./runtime/telemetry.ts').installRuntime('worker');";
-    const proc = start(['-r', 'tsx/cjs', '-e', script], { TRIBUTARY_METRICS_PORT: '9464', TRIBUTARY_METRICS_HOST: 'http://x/' }, { node: true });
+    const proc = start(
+      ['-r', 'tsx/cjs', '-e', script],
+      { TRIBUTARY_METRICS_PORT: '9464', TRIBUTARY_METRICS_HOST: 'http://x/' },
+      { node: true },
+    );
     await proc.exit;
     expect(proc.child.exitCode).not.toBe(0);
     expect(proc.stderr).toContain(

@@ -18,7 +18,10 @@ describe('output faults', () => {
   it.each([
     ['parquet: File out of specification: underlying IO error: No space left on device (os error 28)', 'ENOSPC'],
     ['Read-only file system (os error 30): /out/.staging/north/attempt-1/hierarchy_sales.parquet', 'EROFS'],
-    ['called `Result::unwrap()` on an `Err` value: Os { code: 30, kind: ReadOnlyFilesystem, message: "Read-only file system" }', 'EROFS'],
+    [
+      'called `Result::unwrap()` on an `Err` value: Os { code: 30, kind: ReadOnlyFilesystem, message: "Read-only file system" }',
+      'EROFS',
+    ],
     ['Permission denied (os error 13): /out/.staging/north/attempt-1/hierarchy_sales.parquet', 'EACCES'],
     ['Disk quota exceeded (os error 122)', 'EDQUOT'],
   ])('reads polars\' "%s" as %s', (message, fault) => {
@@ -26,7 +29,7 @@ describe('output faults', () => {
   });
 
   it.each([
-    ["ENOSPC: no space left on device, write", 'ENOSPC'],
+    ['ENOSPC: no space left on device, write', 'ENOSPC'],
     ["EACCES: permission denied, mkdir '/out/a'", 'EACCES'],
     ["EROFS: read-only file system, open '/out/x.tmp-1'", 'EROFS'],
   ])('reads Node\'s "%s" by its code', (message, code) => {
@@ -34,14 +37,20 @@ describe('output faults', () => {
   });
 
   it('leaves errors of reading an input alone', () => {
-    for (const message of ['parquet: File out of specification: The file must end with PAR1', 'No such file or directory (os error 2): /data/x.parquet']) {
+    for (const message of [
+      'parquet: File out of specification: The file must end with PAR1',
+      'No such file or directory (os error 2): /data/x.parquet',
+    ]) {
       expect(outputFaultOf(errorWith(message, 'GenericFailure'))).toBeUndefined();
       expect(outputUnwritable('/out/x', errorWith(message))).toBeUndefined();
     }
   });
 
   it('becomes one retryable OutputUnwritable that names the path, the cause and the fix', () => {
-    const failure = outputUnwritable('/out/2026-11-16/north/hierarchy_sales.parquet', errorWith('Permission denied (os error 13): /out'));
+    const failure = outputUnwritable(
+      '/out/2026-11-16/north/hierarchy_sales.parquet',
+      errorWith('Permission denied (os error 13): /out'),
+    );
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect(failure?.type).toBe('OutputUnwritable');
     expect(failure?.nonRetryable).toBe(false);

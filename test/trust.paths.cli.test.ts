@@ -13,7 +13,16 @@ import { tempDir } from './helpers/parquet';
 import { sharedServerAddress, taskQueueFor } from './helpers/temporal';
 import { filesUnder, specFor } from './helpers/weekly';
 
-const SIZE = { regions: 1, stores: 2, products: 10, days: 7, seed: 5, week: '2026-11-16', substitutionShare: 0.6, stockoutRate: 0.15 };
+const SIZE = {
+  regions: 1,
+  stores: 2,
+  products: 10,
+  days: 7,
+  seed: 5,
+  week: '2026-11-16',
+  substitutionShare: 0.6,
+  stockoutRate: 0.15,
+};
 
 let home: string;
 let server: { address: string };
@@ -31,7 +40,10 @@ afterAll(async () => {
 });
 
 const CASES = [
-  { week: '../../x', says: '--week "../../x" is not a date: give the Monday of the week as YYYY-MM-DD, e.g. 2026-11-16' },
+  {
+    week: '../../x',
+    says: '--week "../../x" is not a date: give the Monday of the week as YYYY-MM-DD, e.g. 2026-11-16',
+  },
   { week: '2026-13-45', says: '--week "2026-13-45" is not a real date: give the Monday of the week as YYYY-MM-DD' },
   { week: '2026-11-18', says: '--week "2026-11-18" is a Wednesday: weeks start on Monday; use 2026-11-16' },
 ];
@@ -47,7 +59,11 @@ describe('tributary run --week', () => {
     await writeFile(spec, JSON.stringify(specFor(data, out, { name: 'trust-week' })));
     const before = await filesUnder(base);
     // No other worker polls this queue: without the refusal the command would host one and run the week.
-    const env = { TRIBUTARY_HOME: home, TEMPORAL_ADDRESS: server.address, TRIBUTARY_TASK_QUEUE: taskQueueFor(`week ${week}`) };
+    const env = {
+      TRIBUTARY_HOME: home,
+      TEMPORAL_ADDRESS: server.address,
+      TRIBUTARY_TASK_QUEUE: taskQueueFor(`week ${week}`),
+    };
 
     const result = await tributary(['run', spec, '--week', week], env, { timeout: 90_000 });
 
@@ -57,10 +73,16 @@ describe('tributary run --week', () => {
     expect(result.stderr).toContain(says);
     expect(result.stderr).toContain('Nothing was started.');
     expect(result.code).toBe(2);
-    const started = await client.workflow.getHandle(`trust-week-${week}`).describe().then(() => true, (err: unknown) => {
-      if (err instanceof WorkflowNotFoundError) return false;
-      throw err;
-    });
+    const started = await client.workflow
+      .getHandle(`trust-week-${week}`)
+      .describe()
+      .then(
+        () => true,
+        (err: unknown) => {
+          if (err instanceof WorkflowNotFoundError) return false;
+          throw err;
+        },
+      );
     expect(started).toBe(false);
   });
 });
@@ -70,22 +92,37 @@ describe('other flags that become paths or dates', () => {
   async function cli(args: string[]) {
     const base = await tempDir('tributary-trust-flags-');
     const spec = path.join(base, 'spec.json');
-    await writeFile(spec, JSON.stringify(specFor(path.join(base, 'data'), path.join(base, 'out'), { name: 'trust-flags' })));
-    const env = { TRIBUTARY_HOME: home, TEMPORAL_ADDRESS: server.address, TRIBUTARY_TASK_QUEUE: taskQueueFor(args.join(' ')) };
-    const result = await tributary(args.map((a) => (a === '<spec>' ? spec : a)), env, { timeout: 60_000 });
+    await writeFile(
+      spec,
+      JSON.stringify(specFor(path.join(base, 'data'), path.join(base, 'out'), { name: 'trust-flags' })),
+    );
+    const env = {
+      TRIBUTARY_HOME: home,
+      TEMPORAL_ADDRESS: server.address,
+      TRIBUTARY_TASK_QUEUE: taskQueueFor(args.join(' ')),
+    };
+    const result = await tributary(
+      args.map((a) => (a === '<spec>' ? spec : a)),
+      env,
+      { timeout: 60_000 },
+    );
     return { ...result, files: await filesUnder(base) };
   }
 
   it('refuses a --workflow-id that would name the run folder ".." (the output root itself)', async () => {
     const result = await cli(['run', '<spec>', '--week', '2026-11-16', '--workflow-id', '..']);
-    expect(result.stderr).toContain(`--workflow-id ".." cannot name the run's folder: choose another id\nNothing was started.`);
+    expect(result.stderr).toContain(
+      `--workflow-id ".." cannot name the run's folder: choose another id\nNothing was started.`,
+    );
     expect(result.code).toBe(2);
     expect(result.files).toEqual(['spec.json']);
   });
 
   it('refuses a backfill --from that is not a real date, in the words of --week', async () => {
     const result = await cli(['schedule', 'backfill', '<spec>', '--from', '2026-02-30', '--to', '2026-03-09']);
-    expect(result.stderr).toContain('--from "2026-02-30" is not a real date: give the Monday of the week as YYYY-MM-DD');
+    expect(result.stderr).toContain(
+      '--from "2026-02-30" is not a real date: give the Monday of the week as YYYY-MM-DD',
+    );
     expect(result.code).toBe(2);
   });
 });

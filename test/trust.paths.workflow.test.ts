@@ -13,7 +13,16 @@ import { tempDir } from './helpers/parquet';
 import { testEnvironment, taskQueueFor, startWorker } from './helpers/temporal';
 import { filesUnder, runWeekly, specFor } from './helpers/weekly';
 
-const SIZE = { regions: 1, stores: 2, products: 10, days: 7, seed: 9, week: '2026-11-16', substitutionShare: 0.6, stockoutRate: 0.15 };
+const SIZE = {
+  regions: 1,
+  stores: 2,
+  products: 10,
+  days: 7,
+  seed: 9,
+  week: '2026-11-16',
+  substitutionShare: 0.6,
+  stockoutRate: 0.15,
+};
 let env: TestWorkflowEnvironment;
 
 beforeAll(async () => {
@@ -36,12 +45,17 @@ describe('weeklyLoad started directly with a bad week', () => {
     const before = await filesUnder(base);
     const out = path.join(base, 'a', 'b', 'out');
     // Few, quick retries: without the check the report of "2026-13-45" crashes and would be retried for long.
-    const spec = specFor(path.join(base, 'data'), out, { stages: { write: { retry: { maximumAttempts: 2, initialInterval: '100ms' } } } });
+    const spec = specFor(path.join(base, 'data'), out, {
+      stages: { write: { retry: { maximumAttempts: 2, initialInterval: '100ms' } } },
+    });
     const stages: string[] = [];
 
     const err = await runWeekly(env, `bad week ${week}`, { spec, week }, (stage) => {
       stages.push(stage);
-    }).then(() => undefined, (e: unknown) => e);
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
     const after = await filesUnder(base);
     expect(after.filter((f) => !f.startsWith(path.join('a', 'b', 'out')))).toEqual(before); // nothing outside the output root
@@ -65,9 +79,18 @@ it('a run whose workflow id would name its folder ".." (the output root itself) 
   const worker = await startWorker({ connection: env.nativeConnection, taskQueue });
   const spec = specFor(path.join(base, 'data'), path.join(base, 'out'));
 
-  const err = await worker.runUntil(
-    env.client.workflow.execute<typeof weeklyLoad>('weeklyLoad', { taskQueue, workflowId: '..', args: [{ spec, week: SIZE.week }] }),
-  ).then(() => undefined, (e: unknown) => e);
+  const err = await worker
+    .runUntil(
+      env.client.workflow.execute<typeof weeklyLoad>('weeklyLoad', {
+        taskQueue,
+        workflowId: '..',
+        args: [{ spec, week: SIZE.week }],
+      }),
+    )
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
   expect(err).toBeInstanceOf(WorkflowFailedError);
   const cause = (err as WorkflowFailedError).cause;

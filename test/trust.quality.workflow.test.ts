@@ -21,19 +21,33 @@ import { tempDir } from './helpers/parquet';
 import { testEnvironment } from './helpers/temporal';
 import { filesUnder, runWeekly, specFor } from './helpers/weekly';
 
-const SIZE = { regions: 2, stores: 4, products: 40, days: 7, seed: 3, week: '2026-11-16', substitutionShare: 0.6, stockoutRate: 0.15 };
+const SIZE = {
+  regions: 2,
+  stores: 4,
+  products: 40,
+  days: 7,
+  seed: 3,
+  week: '2026-11-16',
+  substitutionShare: 0.6,
+  stockoutRate: 0.15,
+};
 type Input = 'transactions' | 'stock';
 
 const fileOf = (dir: string, input: Input) => path.join(dir, `${input}.parquet`);
 type Damage = (dir: string) => Promise<void>;
-const rewrite = (input: Input, change: (df: pl.DataFrame) => pl.DataFrame): Damage => async (dir) => {
-  const file = fileOf(dir, input);
-  change(pl.readParquet(file)).writeParquet(file);
-};
+const rewrite =
+  (input: Input, change: (df: pl.DataFrame) => pl.DataFrame): Damage =>
+  async (dir) => {
+    const file = fileOf(dir, input);
+    change(pl.readParquet(file)).writeParquet(file);
+  };
 /** Negates `column` in the first `rows` rows. */
 const negated = (column: string, rows: number) =>
   rewrite('transactions', (df) => {
-    const values = df.getColumn(column).toArray().map((v, i) => (i < rows ? -Number(v) : Number(v)));
+    const values = df
+      .getColumn(column)
+      .toArray()
+      .map((v, i) => (i < rows ? -Number(v) : Number(v)));
     return df.withColumn(pl.Series(column, values, df.getColumn(column).dtype));
   });
 const shiftedDays = (days: number) => (df: pl.DataFrame) =>
@@ -114,7 +128,9 @@ describe.each([
     expect(units.status).toBe('failed');
     expect(units.error).toMatchObject({ stage: 'read', type: 'NegativeValues' });
     expect(units.error?.message).toMatch(
-      new RegExp(`^Dataset negative-units, file ${literal(file('negative-units', 'transactions'))} \\(transactions\\): column "units" has 3 negative rows in the week of ${SIZE.week} \\(smallest -\\d+\\)`),
+      new RegExp(
+        `^Dataset negative-units, file ${literal(file('negative-units', 'transactions'))} \\(transactions\\): column "units" has 3 negative rows in the week of ${SIZE.week} \\(smallest -\\d+\\)`,
+      ),
     );
     expect(units.error?.message).toContain('set quality.negativeValues to "warn" or "ignore"');
     const revenue = summaryOf(report, 'negative-revenue');
@@ -127,7 +143,9 @@ describe.each([
     expect(summary.status).toBe('failed');
     expect(summary.error).toMatchObject({ stage: 'read', type: 'NoRowsInWeek' });
     expect(summary.error?.message).toMatch(
-      new RegExp(`^Dataset other-week, file ${literal(file('other-week', 'transactions'))} \\(transactions\\): none of its \\d+ rows is in the week of 2026-11-16 \\(2026-11-16 to 2026-11-22\\); it holds dates 2026-11-23 to 2026-11-29\\. Run that week with --week 2026-11-23`),
+      new RegExp(
+        `^Dataset other-week, file ${literal(file('other-week', 'transactions'))} \\(transactions\\): none of its \\d+ rows is in the week of 2026-11-16 \\(2026-11-16 to 2026-11-22\\); it holds dates 2026-11-23 to 2026-11-29\\. Run that week with --week 2026-11-23`,
+      ),
     );
   });
 
@@ -161,17 +179,24 @@ describe('the spec turns rules to warn or fail', () => {
   beforeAll(async () => {
     const out = path.join(await tempDir('tributary-quality-out-'), 'out');
     const quality = { negativeValues: 'warn', emptyWeek: 'warn', emptyInput: 'fail', duplicateKeys: 'ignore' };
-    ({ report } = await runWeekly(env, 'quality turned', { spec: specFor(dataRoot, out, { quality }), week: SIZE.week }));
+    ({ report } = await runWeekly(env, 'quality turned', {
+      spec: specFor(dataRoot, out, { quality }),
+      week: SIZE.week,
+    }));
   });
 
   it('warn: the dataset succeeds, with the same message as a warning', () => {
     const units = summaryOf(report, 'negative-units');
     expect(units.status).toBe('succeeded');
-    expect(units.warnings).toEqual([{ rule: 'negativeValues', message: expect.stringMatching(/column "units" has 3 negative rows/) }]);
+    expect(units.warnings).toEqual([
+      { rule: 'negativeValues', message: expect.stringMatching(/column "units" has 3 negative rows/) },
+    ]);
     const week = summaryOf(report, 'other-week');
     expect(week.status).toBe('succeeded');
     expect(week.warnings?.map((w) => w.rule)).toEqual(['emptyWeek', 'emptyWeek']);
-    expect(renderMarkdown(report)).toMatch(/- other-week: emptyWeek: Dataset other-week, file .*stock\.parquet \(stock\): none of its/);
+    expect(renderMarkdown(report)).toMatch(
+      /- other-week: emptyWeek: Dataset other-week, file .*stock\.parquet \(stock\): none of its/,
+    );
   });
 
   it('fail: an empty file fails with EmptyInput', () => {
@@ -194,7 +219,10 @@ describe('a duplicated (product_id, substitute_id) pair in the reference data', 
     const first = rows.head(1).toRecords()[0]!;
     const out = path.join(await tempDir('tributary-quality-out-'), 'out');
 
-    const { report } = await runWeekly(env, 'quality duplicated substitutes', { spec: specFor(root, out), week: SIZE.week });
+    const { report } = await runWeekly(env, 'quality duplicated substitutes', {
+      spec: specFor(root, out),
+      week: SIZE.week,
+    });
 
     expect(report.status).toBe('failed');
     for (const summary of report.datasets) {
@@ -213,26 +241,50 @@ describe('the quality section of the spec', () => {
   const base = specFor('/data', '/out');
 
   it('defaults: duplicate keys, negative values and a week the file does not hold fail; an empty file warns', () => {
-    expect(parseSpec(base).quality).toEqual({ duplicateKeys: 'fail', negativeValues: 'fail', emptyWeek: 'fail', emptyInput: 'warn' });
-    expect(parseSpec({ ...base, quality: { negativeValues: 'ignore' } }).quality).toMatchObject({ negativeValues: 'ignore', duplicateKeys: 'fail' });
+    expect(parseSpec(base).quality).toEqual({
+      duplicateKeys: 'fail',
+      negativeValues: 'fail',
+      emptyWeek: 'fail',
+      emptyInput: 'warn',
+    });
+    expect(parseSpec({ ...base, quality: { negativeValues: 'ignore' } }).quality).toMatchObject({
+      negativeValues: 'ignore',
+      duplicateKeys: 'fail',
+    });
   });
 
   it('rejects an unknown rule or outcome, by path', () => {
-    expect(() => parseSpec({ ...base, quality: { negativeValues: 'maybe', nulls: 'warn' } })).toThrow(/quality\.negativeValues: Invalid option.*\n.*quality: Unrecognized key: "nulls"/s);
+    expect(() => parseSpec({ ...base, quality: { negativeValues: 'maybe', nulls: 'warn' } })).toThrow(
+      /quality\.negativeValues: Invalid option.*\n.*quality: Unrecognized key: "nulls"/s,
+    );
   });
 });
 
 describe('warnings on the run page', () => {
   it('lists each warning under its dataset, and counts the datasets with warnings', () => {
     const warned: DatasetSummary = {
-      dataset: 'north', status: 'succeeded', outputs: [], stages: {},
-      warnings: [{ rule: 'emptyInput', message: 'Dataset north, file /d/transactions.parquet (transactions) has no rows' }],
+      dataset: 'north',
+      status: 'succeeded',
+      outputs: [],
+      stages: {},
+      warnings: [
+        { rule: 'emptyInput', message: 'Dataset north, file /d/transactions.parquet (transactions) has no rows' },
+      ],
     };
-    const report = buildReport({ pipeline: 'p', workflowId: 'w', week: SIZE.week, startedAt: '2026-11-23T00:00:00Z', finishedAt: '2026-11-23T00:01:00Z', datasets: [warned] });
+    const report = buildReport({
+      pipeline: 'p',
+      workflowId: 'w',
+      week: SIZE.week,
+      startedAt: '2026-11-23T00:00:00Z',
+      finishedAt: '2026-11-23T00:01:00Z',
+      datasets: [warned],
+    });
     const lane = { name: 'run', status: 'succeeded', segments: [], markers: [] };
     const timeline: Timeline = { workflowId: 'w', start: 0, end: 60_000, outcome: 'completed', run: lane, lanes: [] };
     const html = renderPage(timeline, report);
     expect(html).toContain('data-total="warnings"');
-    expect(html).toMatch(/<li data-rule="emptyInput">⚠ emptyInput: Dataset north, file \/d\/transactions\.parquet \(transactions\) has no rows<\/li>/);
+    expect(html).toMatch(
+      /<li data-rule="emptyInput">⚠ emptyInput: Dataset north, file \/d\/transactions\.parquet \(transactions\) has no rows<\/li>/,
+    );
   });
 });

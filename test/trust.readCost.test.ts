@@ -20,7 +20,14 @@ import { tempDir } from './helpers/parquet';
 
 const WEEK = '2026-11-16';
 const TINY = {
-  regions: 2, stores: 2, products: 4, days: 7, seed: 4, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.3,
+  regions: 2,
+  stores: 2,
+  products: 4,
+  days: 7,
+  seed: 4,
+  week: WEEK,
+  substitutionShare: 0.6,
+  stockoutRate: 0.3,
 };
 let tiny: DatasetRef[];
 
@@ -46,8 +53,11 @@ describe('reading a tiny dataset', () => {
     expect(read.rowsIn).toEqual({ transactions: expect.any(Number), stock: 2 * 4 * 7 });
     expect(read.rowsIn.transactions).toBeGreaterThan(0);
     expect(read.warnings).toEqual([]);
-    expect({ scans: scans.mock.calls.length, columns: columns.mock.calls.length, counted: counted.mock.calls.length })
-      .toEqual({ scans: 0, columns: 0, counted: 0 });
+    expect({
+      scans: scans.mock.calls.length,
+      columns: columns.mock.calls.length,
+      counted: counted.mock.calls.length,
+    }).toEqual({ scans: 0, columns: 0, counted: 0 });
   });
 });
 
@@ -75,27 +85,49 @@ const days = (n: number) => (df: pl.DataFrame) =>
   df.withColumn(pl.col('date').cast(pl.Int32).add(pl.lit(n)).cast(pl.Date).alias('date'));
 /** `column` with `value` in the rows `rows` (indices), the rest unchanged. */
 const setRows = (column: string, rows: number[], value: number | null) => (df: pl.DataFrame) => {
-  const values = df.getColumn(column).toArray().map((v, i) => (rows.includes(i) ? value : v));
+  const values = df
+    .getColumn(column)
+    .toArray()
+    .map((v, i) => (rows.includes(i) ? value : v));
   return df.withColumn(pl.Series(column, values, df.getColumn(column).dtype));
 };
 
 describe('which way a file is read', () => {
   it('in memory up to SMALL_FILE_ROWS rows, by a scan beyond, however small the file on disk', async () => {
     const dir = await tempDir('tributary-read-way-');
-    const stockOf = (rows: number) => pl.DataFrame({
-      date: pl.Series('date', Array.from({ length: rows }, () => new Date(Date.UTC(2026, 10, 16))), pl.Date),
-      store_id: pl.Series('store_id', Array.from({ length: rows }, () => 1), pl.Int32),
-      product_id: pl.Series('product_id', Array.from({ length: rows }, (_, i) => i), pl.Int32),
-      in_stock: pl.Series('in_stock', Array.from({ length: rows }, () => true), pl.Bool),
-    });
+    const stockOf = (rows: number) =>
+      pl.DataFrame({
+        date: pl.Series(
+          'date',
+          Array.from({ length: rows }, () => new Date(Date.UTC(2026, 10, 16))),
+          pl.Date,
+        ),
+        store_id: pl.Series(
+          'store_id',
+          Array.from({ length: rows }, () => 1),
+          pl.Int32,
+        ),
+        product_id: pl.Series(
+          'product_id',
+          Array.from({ length: rows }, (_, i) => i),
+          pl.Int32,
+        ),
+        in_stock: pl.Series(
+          'in_stock',
+          Array.from({ length: rows }, () => true),
+          pl.Bool,
+        ),
+      });
     const [small, big] = [path.join(dir, 'small.parquet'), path.join(dir, 'big.parquet')];
     stockOf(SMALL_FILE_ROWS).writeParquet(small);
     stockOf(SMALL_FILE_ROWS + 1).writeParquet(big);
     expect((await openInput(small, 'stock', 'Dataset d')).frame?.height).toBe(SMALL_FILE_ROWS);
     expect((await openInput(big, 'stock', 'Dataset d')).frame).toBeUndefined();
     const rules = rulesOf({});
-    expect(await inspectInput(await openInput(big, 'stock', 'Dataset d'), 'Dataset d', WEEK, rules))
-      .toEqual({ weekRows: SMALL_FILE_ROWS + 1, warnings: [] });
+    expect(await inspectInput(await openInput(big, 'stock', 'Dataset d'), 'Dataset d', WEEK, rules)).toEqual({
+      weekRows: SMALL_FILE_ROWS + 1,
+      warnings: [],
+    });
   });
 });
 
@@ -115,17 +147,34 @@ describe('the in-memory checks of a small file and the polars scan', () => {
       ['healthy stock', 'stock', stock],
       // The smallest duplicated key is not the first one in the file; one key three times; a
       // duplicate outside the week is not counted, nor is the week's key seen again next week.
-      ['duplicated stock keys', 'stock', pl.concat([
-        stock, stock.slice(40, 2), stock.slice(5, 1), stock.slice(5, 1),
-        nextWeek(stock.head(3)), nextWeek(stock.head(3)),
-      ])],
+      [
+        'duplicated stock keys',
+        'stock',
+        pl.concat([
+          stock,
+          stock.slice(40, 2),
+          stock.slice(5, 1),
+          stock.slice(5, 1),
+          nextWeek(stock.head(3)),
+          nextWeek(stock.head(3)),
+        ]),
+      ],
       ['duplicated stock keys, this week only', 'stock', pl.concat([stock, stock.tail(1)])],
-      ['negative units and revenue, a NaN revenue', 'transactions',
-        setRows('revenue', [7], Number.NaN)(setRows('revenue', [4], -2.5)(setRows('units', [1, 2, 9], -3)(tx)))],
-      ['negative units next week only', 'transactions',
-        pl.concat([tx, setRows('units', [0], -4)(nextWeek(tx.head(2)))])],
-      ['nulls in units and product_id', 'transactions',
-        setRows('product_id', [3], null)(setRows('units', [0, 1], null)(tx))],
+      [
+        'negative units and revenue, a NaN revenue',
+        'transactions',
+        setRows('revenue', [7], Number.NaN)(setRows('revenue', [4], -2.5)(setRows('units', [1, 2, 9], -3)(tx))),
+      ],
+      [
+        'negative units next week only',
+        'transactions',
+        pl.concat([tx, setRows('units', [0], -4)(nextWeek(tx.head(2)))]),
+      ],
+      [
+        'nulls in units and product_id',
+        'transactions',
+        setRows('product_id', [3], null)(setRows('units', [0, 1], null)(tx)),
+      ],
       ['a null date', 'stock', setRows('date', [2], null)(stock)],
       ['another week', 'stock', nextWeek(stock)],
       ['another week, over two weeks', 'transactions', pl.concat([days(14)(tx), days(21)(tx.head(1))])],
@@ -135,7 +184,10 @@ describe('the in-memory checks of a small file and the polars scan', () => {
     for (const [i, [name, input, df]] of cases.entries()) {
       // Every other file without statistics, so that the scan counts nulls itself.
       const file = path.join(dir, `${i}-${input}.parquet`);
-      await df.lazy().sinkParquet(file, { statistics: i % 2 === 0 }).collect();
+      await df
+        .lazy()
+        .sinkParquet(file, { statistics: i % 2 === 0 })
+        .collect();
       files.push({ name, input, file });
     }
   });
@@ -144,8 +196,10 @@ describe('the in-memory checks of a small file and the polars scan', () => {
     ['default rules', {}],
     ['every rule warns', { duplicateKeys: 'warn', negativeValues: 'warn', emptyWeek: 'warn', emptyInput: 'warn' }],
     ['every rule fails', { duplicateKeys: 'fail', negativeValues: 'fail', emptyWeek: 'fail', emptyInput: 'fail' }],
-    ['every rule ignored',
-      { duplicateKeys: 'ignore', negativeValues: 'ignore', emptyWeek: 'ignore', emptyInput: 'ignore' }],
+    [
+      'every rule ignored',
+      { duplicateKeys: 'ignore', negativeValues: 'ignore', emptyWeek: 'ignore', emptyInput: 'ignore' },
+    ],
   ];
 
   it.each(RULE_SETS)('give the same rows, warnings and failures, with %s', async (_, given) => {
@@ -158,7 +212,8 @@ describe('the in-memory checks of a small file and the polars scan', () => {
     for (const [name, both] of Object.entries(seen)) expect(both.memory, name).toEqual(both.scan);
     // The files do break the rules: the comparison is not between two empty answers.
     const kinds = Object.values(seen).map(({ scan }) =>
-      ('failed' in scan ? scan.failed : scan.warnings.map((w) => w.rule).join('+') || 'ok'));
+      'failed' in scan ? scan.failed : scan.warnings.map((w) => w.rule).join('+') || 'ok',
+    );
     expect(new Set(kinds).size).toBeGreaterThan(given.duplicateKeys === 'ignore' ? 1 : 4);
   });
 
@@ -182,15 +237,17 @@ describe('the in-memory checks of a small file and the polars scan', () => {
       ),
     );
     expect(await text('negative units next week only')).toBe('');
-    expect(await text('nulls in units and product_id'))
-      .toMatch(/^NullValues: .*column "product_id" has 1 null row .*column "units" has 2 null rows/);
+    expect(await text('nulls in units and product_id')).toMatch(
+      /^NullValues: .*column "product_id" has 1 null row .*column "units" has 2 null rows/,
+    );
     expect(await text('a null date')).toMatch(/^NullValues: .*column "date" has 1 null row/);
     const otherWeek = await text('another week');
     expect(otherWeek).toMatch(/none of its \d+ rows is in the week of 2026-11-16 /);
     expect(otherWeek).toMatch(/it holds dates 2026-11-23 to 2026-11-29\./);
     expect(otherWeek).toMatch(/Run that week with --week 2026-11-23/);
-    expect(await text('another week, over two weeks'))
-      .toMatch(/it holds dates 2026-11-30 to 2026-12-07\. Run a week it holds, e\.g\. with --week 2026-12-07/);
+    expect(await text('another week, over two weeks')).toMatch(
+      /it holds dates 2026-11-30 to 2026-12-07\. Run a week it holds, e\.g\. with --week 2026-12-07/,
+    );
     expect(await text('no rows')).toMatch(/has no rows: the metrics of this dataset see no sales this week/);
   });
 });

@@ -20,10 +20,26 @@ import { specFor } from './helpers/weekly';
 
 const WEEK = '2026-11-16';
 // A second or more of polars work per dataset, so a kill (within 100 ms of a compute's start) lands mid-run.
-const SIZE = { regions: 3, stores: 40, products: 300, days: 7, seed: 5, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.15 };
+const SIZE = {
+  regions: 3,
+  stores: 40,
+  products: 300,
+  days: 7,
+  seed: 5,
+  week: WEEK,
+  substitutionShare: 0.6,
+  stockoutRate: 0.15,
+};
 // Short heartbeat timeouts: the attempts of a killed worker are retried within seconds.
 const FAST_RECOVERY = Object.fromEntries(
-  ['read', 'compute', 'write'].map((s) => [s, { heartbeatTimeout: '3s', startToCloseTimeout: '5 minutes', retry: { initialInterval: '200ms', maximumAttempts: 10 } }]),
+  ['read', 'compute', 'write'].map((s) => [
+    s,
+    {
+      heartbeatTimeout: '3s',
+      startToCloseTimeout: '5 minutes',
+      retry: { initialInterval: '200ms', maximumAttempts: 10 },
+    },
+  ]),
 );
 
 let home: string;
@@ -58,15 +74,24 @@ async function scenario(title: string, address?: string) {
   const out = path.join(home, 'out');
   const ledgerFile = path.join(home, 'ledger.jsonl');
   const spec = path.join(home, 'spec.json');
-  await writeFile(spec, JSON.stringify(specFor(data, out, { name, parallelism: { datasets: 2 }, stages: FAST_RECOVERY })));
-  const env = { TEMPORAL_ADDRESS: address ?? (await sharedServerAddress()), TRIBUTARY_TASK_QUEUE: taskQueue, TRIBUTARY_HOME: home, TRIBUTARY_LEDGER: ledgerFile };
+  await writeFile(
+    spec,
+    JSON.stringify(specFor(data, out, { name, parallelism: { datasets: 2 }, stages: FAST_RECOVERY })),
+  );
+  const env = {
+    TEMPORAL_ADDRESS: address ?? (await sharedServerAddress()),
+    TRIBUTARY_TASK_QUEUE: taskQueue,
+    TRIBUTARY_HOME: home,
+    TRIBUTARY_LEDGER: ledgerFile,
+  };
   const command = (args: string[]) => {
     const started = spawnTributary(args, env);
     commands.push(started);
     return started;
   };
   const start = () => command(['run', spec, '--week', WEEK]);
-  const computing = () => waitFor('a compute in flight', () => inFlight(readLedger(ledgerFile)).some((e) => e.stage === 'compute'), 120_000);
+  const computing = () =>
+    waitFor('a compute in flight', () => inFlight(readLedger(ledgerFile)).some((e) => e.stage === 'compute'), 120_000);
   const report = async () => JSON.parse(await readFile(path.join(out, WEEK, '_report.json'), 'utf8')) as RunReport;
   /** Every output exactly once, and the run's page that `run` writes next to the report. */
   const expectOutputs = async () => {
@@ -91,7 +116,9 @@ describe('orphaned runs', { timeout: 300_000 }, () => {
     const again = s.start();
     const code = await again.exit;
 
-    expect(again.output).toContain(`Resuming ${s.workflowId}: no worker polls task queue "${s.taskQueue}"; running one in this process`);
+    expect(again.output).toContain(
+      `Resuming ${s.workflowId}: no worker polls task queue "${s.taskQueue}"; running one in this process`,
+    );
     expect(code, again.output).toBe(0);
     const resumed = await client.workflow.getHandle(s.workflowId).describe();
     expect(resumed.runId, 'the run that was orphaned is the one that finished').toBe(orphan.runId);
@@ -111,7 +138,11 @@ describe('orphaned runs', { timeout: 300_000 }, () => {
 
     for (const child of children) {
       const leftover = client.workflow.getHandle(child.workflowId ?? '', child.runId ?? undefined);
-      await waitFor(`${child.workflowId} to close`, async () => (await leftover.describe()).status.name !== 'RUNNING', 10_000);
+      await waitFor(
+        `${child.workflowId} to close`,
+        async () => (await leftover.describe()).status.name !== 'RUNNING',
+        10_000,
+      );
       expect((await leftover.describe()).status.name).toBe('TERMINATED');
     }
     const again = s.start();

@@ -14,12 +14,20 @@ it('names a staging folder by workflow id and run id, with nothing in the id tha
 it('removes the folders of earlier executions of the same child id only: not its own, not other ids, not old names', async () => {
   const staging = path.join(await tempDir('tributary-staging-'), '.staging');
   const own = stagingName('w-2026-11-16/north', 'run-2');
-  const names = [own, stagingName('w-2026-11-16/north', 'run-1'), stagingName('w-2026-11-16/northeast', 'run-1'), stagingName('other-2026-11-16/north', 'run-1'), 'north-run-0'];
+  const names = [
+    own,
+    stagingName('w-2026-11-16/north', 'run-1'),
+    stagingName('w-2026-11-16/northeast', 'run-1'),
+    stagingName('other-2026-11-16/north', 'run-1'),
+    'north-run-0',
+  ];
   for (const name of names) await mkdir(path.join(staging, name, 'attempt-1'), { recursive: true });
 
   expect(earlierExecutions(own, names)).toEqual([stagingName('w-2026-11-16/north', 'run-1')]);
   expect(earlierExecutions('north-run-0', names)).toEqual([]);
   await discardEarlierStaging(path.join(staging, own));
 
-  expect((await readdir(staging)).sort()).toEqual(names.filter((n) => n !== stagingName('w-2026-11-16/north', 'run-1')).sort());
+  expect((await readdir(staging)).sort()).toEqual(
+    names.filter((n) => n !== stagingName('w-2026-11-16/north', 'run-1')).sort(),
+  );
 });

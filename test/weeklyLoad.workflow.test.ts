@@ -15,7 +15,16 @@ import { tempDir } from './helpers/parquet';
 import { testEnvironment } from './helpers/temporal';
 import { filesUnder, runWeekly, specFor } from './helpers/weekly';
 
-const SIZE = { regions: 4, stores: 10, products: 120, days: 7, seed: 11, week: '2026-11-16', substitutionShare: 0.6, stockoutRate: 0.15 };
+const SIZE = {
+  regions: 4,
+  stores: 10,
+  products: 120,
+  days: 7,
+  seed: 11,
+  week: '2026-11-16',
+  substitutionShare: 0.6,
+  stockoutRate: 0.15,
+};
 let env: TestWorkflowEnvironment;
 let data: string;
 let manifest: Manifest;
@@ -43,7 +52,16 @@ describe('weeklyLoad', () => {
 
     expect(report.status).toBe('succeeded');
     expect(report.datasets.map((d) => d.dataset).sort()).toEqual([...manifest.regions].sort());
-    expect(progress).toEqual({ phase: 'done', total: 4, pending: 0, running: 0, succeeded: 4, failed: 0, late: 0, skipped: 0 });
+    expect(progress).toEqual({
+      phase: 'done',
+      total: 4,
+      pending: 0,
+      running: 0,
+      succeeded: 4,
+      failed: 0,
+      late: 0,
+      skipped: 0,
+    });
 
     for (const region of manifest.regions) {
       const planted = manifest.planted.regions[region]!;
@@ -86,7 +104,9 @@ describe('weeklyLoad', () => {
     expect(byName[corrupt]?.error).toMatchObject({ stage: 'read', type: 'UnreadableParquet' });
     expect(byName[corrupt]?.error?.message).toContain(path.join(damaged, 'sales', corrupt, 'transactions.parquet'));
     expect(byName[missingColumn]?.error).toMatchObject({ stage: 'read', type: 'SchemaMismatch' });
-    expect(byName[missingColumn]?.error?.message).toMatch(new RegExp(`Dataset ${missingColumn}, file .*stock\\.parquet.*column "in_stock" missing`));
+    expect(byName[missingColumn]?.error?.message).toMatch(
+      new RegExp(`Dataset ${missingColumn}, file .*stock\\.parquet.*column "in_stock" missing`),
+    );
     expect(byName[corrupt]?.stages.read?.attempts).toBe(1);
     expect(byName[missingColumn]?.stages.read?.attempts).toBe(1);
     for (const region of healthy) expect(byName[region]?.status).toBe('succeeded');
@@ -108,7 +128,9 @@ describe('weeklyLoad', () => {
       seen.push(attempt);
       if (attempt <= 2) throw new Error(`simulated transient I/O failure (attempt ${attempt})`);
     };
-    const spec = specFor(data, out, { stages: { compute: { retry: { maximumAttempts: 4, initialInterval: '200ms', backoffCoefficient: 2 } } } });
+    const spec = specFor(data, out, {
+      stages: { compute: { retry: { maximumAttempts: 4, initialInterval: '200ms', backoffCoefficient: 2 } } },
+    });
 
     const { report } = await runWeekly(env, 'transient failure', { spec, week: SIZE.week }, faults);
 
@@ -116,7 +138,8 @@ describe('weeklyLoad', () => {
     const summary = report.datasets.find((d) => d.dataset === flaky)!;
     expect(summary.status).toBe('succeeded');
     expect(summary.stages.compute?.attempts).toBe(3);
-    for (const other of report.datasets.filter((d) => d.dataset !== flaky)) expect(other.stages.compute?.attempts).toBe(1);
+    for (const other of report.datasets.filter((d) => d.dataset !== flaky))
+      expect(other.stages.compute?.attempts).toBe(1);
   });
 
   it('gives up after the spec’s maximum attempts and reports them', async () => {
@@ -125,7 +148,9 @@ describe('weeklyLoad', () => {
     const faults = (stage: string, dataset: string) => {
       if (stage === 'compute' && dataset === broken) throw new Error('disk unavailable');
     };
-    const spec = specFor(data, out, { stages: { compute: { retry: { maximumAttempts: 2, initialInterval: '100ms' } } } });
+    const spec = specFor(data, out, {
+      stages: { compute: { retry: { maximumAttempts: 2, initialInterval: '100ms' } } },
+    });
 
     const { report } = await runWeekly(env, 'exhausted retries', { spec, week: SIZE.week }, faults);
 
@@ -141,7 +166,10 @@ describe('weeklyLoad', () => {
     const spec = specFor(own, out);
     await runWeekly(env, 'incremental first', { spec, week: SIZE.week });
     const outputs = (await filesUnder(out)).filter((f) => f.endsWith('.parquet'));
-    const stampsOf = async () => Object.fromEntries(await Promise.all(outputs.map(async (f) => [f, (await stat(path.join(out, f))).mtimeMs] as const)));
+    const stampsOf = async () =>
+      Object.fromEntries(
+        await Promise.all(outputs.map(async (f) => [f, (await stat(path.join(out, f))).mtimeMs] as const)),
+      );
     const before = await stampsOf();
 
     const unchanged = await runWeekly(env, 'incremental unchanged', { spec, week: SIZE.week });
@@ -151,7 +179,11 @@ describe('weeklyLoad', () => {
     for (const d of unchanged.report.datasets) {
       expect(d.note).toContain('unchanged');
       expect(d.stages.compute).toBeUndefined();
-      expect(d.outputs.map((o) => o.table).sort()).toEqual(['hierarchy_sales', 'lost_sales_by_category', 'lost_sales_detail']);
+      expect(d.outputs.map((o) => o.table).sort()).toEqual([
+        'hierarchy_sales',
+        'lost_sales_by_category',
+        'lost_sales_detail',
+      ]);
     }
     expect(await stampsOf()).toEqual(before);
 
@@ -182,7 +214,8 @@ describe('weeklyLoad', () => {
 
     const report = JSON.parse(await readFile(path.join(out, nextWeek, '_report.json'), 'utf8')) as RunReport;
     expect(report.weekOverWeek?.previousWeek).toBe(SIZE.week);
-    const change = (region: string, metric: string) => report.weekOverWeek?.changes.find((c) => c.dataset === region && c.metric === metric);
+    const change = (region: string, metric: string) =>
+      report.weekOverWeek?.changes.find((c) => c.dataset === region && c.metric === metric);
     for (const region of manifest.regions) {
       const lost = change(region, 'lost_units')!;
       expect(lost.current).toBeCloseTo(report.metricTotals![region]!.lost_units!, 6);
@@ -200,16 +233,22 @@ describe('weeklyLoad', () => {
     const spec = specFor(data, out);
     const first = await runWeekly(env, 're-run one', { spec, week: SIZE.week });
     const before = await filesUnder(out);
-    const stamps = new Map(await Promise.all(before.map(async (f) => [f, (await stat(path.join(out, f))).mtimeMs] as const)));
+    const stamps = new Map(
+      await Promise.all(before.map(async (f) => [f, (await stat(path.join(out, f))).mtimeMs] as const)),
+    );
 
     const second = await runWeekly(env, 're-run two', { spec, week: SIZE.week, force: true });
 
     expect(second.report.status).toBe('succeeded');
     expect(await filesUnder(out)).toEqual(before);
-    for (const file of before) expect((await stat(path.join(out, file))).mtimeMs, file).toBeGreaterThan(stamps.get(file)!);
-    const rows = (r: typeof first.report) => r.datasets.flatMap((d) => d.outputs.map((o) => `${o.path}:${o.rows}`)).sort();
+    for (const file of before)
+      expect((await stat(path.join(out, file))).mtimeMs, file).toBeGreaterThan(stamps.get(file)!);
+    const rows = (r: typeof first.report) =>
+      r.datasets.flatMap((d) => d.outputs.map((o) => `${o.path}:${o.rows}`)).sort();
     expect(rows(second.report)).toEqual(rows(first.report));
-    const report = JSON.parse(await readFile(path.join(out, SIZE.week, '_report.json'), 'utf8')) as { workflowId: string };
+    const report = JSON.parse(await readFile(path.join(out, SIZE.week, '_report.json'), 'utf8')) as {
+      workflowId: string;
+    };
     expect(report.workflowId).toBe(second.handle.workflowId);
   });
 });

@@ -79,11 +79,19 @@ export async function createWorker(options: TributaryWorkerOptions): Promise<Wor
 }
 
 /** Connects to the configured server (TLS, API key, encryption as configured) and runs a worker until a shutdown signal. */
-export async function runWorker(settings: Settings, options: Omit<TributaryWorkerOptions, 'connection' | 'dataConverter'>): Promise<void> {
+export async function runWorker(
+  settings: Settings,
+  options: Omit<TributaryWorkerOptions, 'connection' | 'dataConverter'>,
+): Promise<void> {
   const connection = await connectNative(settings);
   try {
     const tracing = tracingPlugin();
-    const worker = await createWorker({ ...options, connection, dataConverter: dataConverterFor(settings), ...(tracing ? { plugins: [tracing] } : {}) });
+    const worker = await createWorker({
+      ...options,
+      connection,
+      dataConverter: dataConverterFor(settings),
+      ...(tracing ? { plugins: [tracing] } : {}),
+    });
     await worker.run();
   } finally {
     await connection.close();

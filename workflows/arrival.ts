@@ -16,7 +16,11 @@ export interface ArrivalCheck {
 }
 
 /** Returns the first ready check, or the last not-ready one once `deadline` (epoch ms) has passed. */
-export async function waitForData(check: () => Promise<ArrivalCheck>, checkEveryMs: number, deadline: number): Promise<ArrivalCheck> {
+export async function waitForData(
+  check: () => Promise<ArrivalCheck>,
+  checkEveryMs: number,
+  deadline: number,
+): Promise<ArrivalCheck> {
   let nudged = false;
   setHandler(datasetArrivedSignal, () => {
     nudged = true;

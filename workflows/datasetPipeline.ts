@@ -3,7 +3,14 @@
  * compute the metrics into a staging folder, publish the outputs atomically, return a summary.
  * On failure the staging folder is removed, and the failure carries the summary so far.
  */
-import { ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  patched,
+  proxyActivities,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { afterRead, failed, newSummary, outputKey, skipped, stagingFolder } from '../common/journey';
 import { policyOf, type DatasetStage, type PolicyStage } from '../common/stages';
@@ -50,16 +57,30 @@ export async function datasetPipeline(input: DatasetPipelineInput): Promise<Data
     const checks = stage('resolve');
     const rule = input.availability;
     const deadline = input.availableBy ?? Date.now() + rule.deadlineMs;
-    const arrival = await waitForData(() => checks.checkAvailability(input.dataset, rule, input.week), rule.checkEveryMs, deadline);
+    const arrival = await waitForData(
+      () => checks.checkAvailability(input.dataset, rule, input.week),
+      rule.checkEveryMs,
+      deadline,
+    );
     if (!arrival.ready) {
-      return { ...summary, status: 'late', note: `not arrived by ${new Date(deadline).toISOString()}: missing ${arrival.missing}` };
+      return {
+        ...summary,
+        status: 'late',
+        note: `not arrived by ${new Date(deadline).toISOString()}: missing ${arrival.missing}`,
+      };
     }
   }
 
   try {
     const [data, ref] = await Promise.all([
-      read.readDataset(input.dataset, input.week, input.quality).then((r) => track('read', r), (err: unknown) => Promise.reject(tag('read', err))),
-      read.readReference(input.reference, name, input.quality).then((r) => track('readReference', r), (err: unknown) => Promise.reject(tag('readReference', err))),
+      read.readDataset(input.dataset, input.week, input.quality).then(
+        (r) => track('read', r),
+        (err: unknown) => Promise.reject(tag('read', err)),
+      ),
+      read.readReference(input.reference, name, input.quality).then(
+        (r) => track('readReference', r),
+        (err: unknown) => Promise.reject(tag('readReference', err)),
+      ),
     ]);
     // Broken rules whose outcome is `warn`; results recorded before the rules existed have none.
     const warnings = [...(ref.warnings ?? []), ...(data.warnings ?? [])];
@@ -76,15 +97,25 @@ export async function datasetPipeline(input: DatasetPipelineInput): Promise<Data
     current = 'compute';
     const computed = track('compute', await compute.computeMetrics({ ...input, stagingDir }));
     current = 'write';
-    const published = track('write', await write.publishOutputs({ dataset: name, tables: computed.tables, stagingDir, key }));
+    const published = track(
+      'write',
+      await write.publishOutputs({ dataset: name, tables: computed.tables, stagingDir, key }),
+    );
     summary.outputs = published.outputs;
     return summary;
   } catch (err) {
     await CancellationScope.nonCancellable(() => write.discardStaging(stagingDir));
     if (isCancellation(err)) throw err;
     const failedStage = err instanceof StageError ? err.stage : current;
-    const info = describeFailure(err instanceof StageError ? err.cause : err, input.stages[policyOf(failedStage)].retry.maximumAttempts);
-    if (info.attempts !== undefined) summary.stages[failedStage] = { attempts: info.attempts, durationMs: summary.stages[failedStage]?.durationMs ?? 0 };
+    const info = describeFailure(
+      err instanceof StageError ? err.cause : err,
+      input.stages[policyOf(failedStage)].retry.maximumAttempts,
+    );
+    if (info.attempts !== undefined)
+      summary.stages[failedStage] = {
+        attempts: info.attempts,
+        durationMs: summary.stages[failedStage]?.durationMs ?? 0,
+      };
     const details = failed(summary, failedStage, info);
     const message = `Dataset ${name} failed at ${failedStage}: ${info.message}`;
     throw ApplicationFailure.nonRetryable(message, 'DatasetFailed', details);
@@ -93,7 +124,10 @@ export async function datasetPipeline(input: DatasetPipelineInput): Promise<Data
 
 /** Remembers which branch of the fork/join failed. */
 class StageError extends Error {
-  constructor(readonly stage: DatasetStage, override readonly cause: unknown) {
+  constructor(
+    readonly stage: DatasetStage,
+    override readonly cause: unknown,
+  ) {
     super(`${stage} failed`);
   }
 }

@@ -20,12 +20,18 @@ export function describeFailure(err: unknown, maximumAttempts?: number): Failure
   const cause = rootCause(err);
   const recorded =
     cause instanceof ApplicationFailure
-      ? (cause.details ?? []).find((d): d is { attempt: number } => typeof (d as { attempt?: unknown })?.attempt === 'number')
+      ? (cause.details ?? []).find(
+          (d): d is { attempt: number } => typeof (d as { attempt?: unknown })?.attempt === 'number',
+        )
       : undefined;
   const exhausted = err instanceof ActivityFailure && err.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED;
   const attempts = recorded?.attempt ?? (exhausted ? maximumAttempts : undefined);
   const type =
-    cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : cause instanceof TemporalFailure ? cause.name : 'Error';
+    cause instanceof ApplicationFailure
+      ? (cause.type ?? 'Error')
+      : cause instanceof TemporalFailure
+        ? cause.name
+        : 'Error';
   const message = cause instanceof Error ? cause.message : String(cause);
   return { type, message, ...(attempts !== undefined ? { attempts } : {}) };
 }

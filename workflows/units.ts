@@ -12,7 +12,11 @@ export type Unit = { kind: 'dataset'; index: number } | { kind: 'batch'; from: n
 export function datasetRef(spec: PipelineSpec, folder: string): DatasetRef {
   const dir = `${spec.dataRoot}/${folder}`;
   const name = folder.split('/').pop() ?? folder;
-  return { name, dir, files: { transactions: `${dir}/${spec.inputs.transactions}`, stock: `${dir}/${spec.inputs.stock}` } };
+  return {
+    name,
+    dir,
+    files: { transactions: `${dir}/${spec.inputs.transactions}`, stock: `${dir}/${spec.inputs.stock}` },
+  };
 }
 
 /**

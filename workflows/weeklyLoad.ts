@@ -84,7 +84,8 @@ export async function weeklyLoad(input: WeeklyLoadInput): Promise<RunReport> {
   // Plan. The spec is not parsed yet, so planning runs under the default resolve policy.
   const { prepareRun } = proxyActivities<Activities>(activityOptions(DEFAULT_POLICIES.resolve));
   const startedAt = input.resume?.startedAt ?? new Date().toISOString();
-  const plan = input.resume?.plan ?? (await prepareRun({ spec: input.spec, week: input.week, defaultWeek: lastWeek(runTime()) }));
+  const plan =
+    input.resume?.plan ?? (await prepareRun({ spec: input.spec, week: input.week, defaultWeek: lastWeek(runTime()) }));
   const { spec, week } = plan;
   const parentId = workflowInfo().workflowId;
   const runDir = `${spec.output.root}/.runs/${parentId.replace(/[^\w.-]/g, '_')}`;
@@ -218,7 +219,11 @@ async function runBatch({ plan, input, outcome }: FanOut, from: number, to: numb
       outcome.interrupted();
       return datasets.map((d) => cancelledSummary(d.name));
     }
-    summaries = failedBatchSummaries(datasets.map((d) => d.name), err, spec.stages.compute.retry.maximumAttempts);
+    summaries = failedBatchSummaries(
+      datasets.map((d) => d.name),
+      err,
+      spec.stages.compute.retry.maximumAttempts,
+    );
   }
   outcome.settle(summaries);
   return summaries;

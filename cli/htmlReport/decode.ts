@@ -9,7 +9,9 @@ import type { Payload } from '@temporalio/common';
 type Payloads = { payloads?: Payload[] | null } | null | undefined;
 type Event = {
   workflowExecutionCompletedEventAttributes?: { result?: Payloads } | null;
-  workflowExecutionFailedEventAttributes?: { failure?: { applicationFailureInfo?: { details?: Payloads } | null } | null } | null;
+  workflowExecutionFailedEventAttributes?: {
+    failure?: { applicationFailureInfo?: { details?: Payloads } | null } | null;
+  } | null;
   activityTaskCompletedEventAttributes?: { result?: Payloads } | null;
   workflowExecutionStartedEventAttributes?: { input?: Payloads } | null;
 };
@@ -17,7 +19,8 @@ type Event = {
 export async function decodePayloads(client: Client, payloads: Payload[]): Promise<Payload[]> {
   let decoded = payloads;
   // Codecs encode in order, so they decode in reverse.
-  for (const codec of [...client.options.loadedDataConverter.payloadCodecs].reverse()) decoded = await codec.decode(decoded);
+  for (const codec of [...client.options.loadedDataConverter.payloadCodecs].reverse())
+    decoded = await codec.decode(decoded);
   return decoded;
 }
 

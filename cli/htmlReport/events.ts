@@ -63,7 +63,9 @@ function eachEvent(events: readonly HistoryEvent[], visit: Visit): void {
 
 function spanError(failure: Failure | null | undefined): { type: string; message: string } | undefined {
   if (!failure) return undefined;
-  const type = failure.applicationFailureInfo?.type || (failure.timeoutFailureInfo ? 'Timeout' : failure.canceledFailureInfo ? 'Cancelled' : 'Failure');
+  const type =
+    failure.applicationFailureInfo?.type ||
+    (failure.timeoutFailureInfo ? 'Timeout' : failure.canceledFailureInfo ? 'Cancelled' : 'Failure');
   return { type, message: failure.message ?? '' };
 }
 
@@ -72,7 +74,13 @@ export function activitySpans(events: readonly HistoryEvent[]): ActivitySpan[] {
   eachEvent(events, (e, at, key) => {
     const scheduled = e.activityTaskScheduledEventAttributes;
     if (scheduled) {
-      spans.set(key(e.eventId), { type: scheduled.activityType?.name ?? '?', activityId: scheduled.activityId ?? '', scheduled: at, attempt: 1, outcome: 'running' });
+      spans.set(key(e.eventId), {
+        type: scheduled.activityType?.name ?? '?',
+        activityId: scheduled.activityId ?? '',
+        scheduled: at,
+        attempt: 1,
+        outcome: 'running',
+      });
       return;
     }
     const started = e.activityTaskStartedEventAttributes;
@@ -147,8 +155,20 @@ export function childSpans(events: readonly HistoryEvent[]): ChildSpan[] {
     const c = byInitiated.get(key(closing.initiatedEventId));
     if (!c) return;
     c.closed = at;
-    c.outcome = completed ? 'completed' : failed || startFailed ? 'failed' : cancelled ? 'cancelled' : timedOut ? 'timedOut' : 'terminated';
-    c.error = failed ? spanError(failed.failure) : startFailed ? { type: 'StartFailed', message: `could not start (${String(startFailed.cause)})` } : undefined;
+    c.outcome = completed
+      ? 'completed'
+      : failed || startFailed
+        ? 'failed'
+        : cancelled
+          ? 'cancelled'
+          : timedOut
+            ? 'timedOut'
+            : 'terminated';
+    c.error = failed
+      ? spanError(failed.failure)
+      : startFailed
+        ? { type: 'StartFailed', message: `could not start (${String(startFailed.cause)})` }
+        : undefined;
   });
   return [...byInitiated.values()];
 }
@@ -160,7 +180,8 @@ export function runBounds(events: readonly HistoryEvent[]): { start: number; clo
   const start = timeOf(first?.eventTime as Timestamp);
   if (!last) return { start, outcome: 'running' };
   const closedAt = timeOf(last.eventTime as Timestamp);
-  if (last.workflowExecutionCompletedEventAttributes || last.workflowExecutionContinuedAsNewEventAttributes) return { start, closed: closedAt, outcome: 'completed' };
+  if (last.workflowExecutionCompletedEventAttributes || last.workflowExecutionContinuedAsNewEventAttributes)
+    return { start, closed: closedAt, outcome: 'completed' };
   if (last.workflowExecutionFailedEventAttributes) return { start, closed: closedAt, outcome: 'failed' };
   if (last.workflowExecutionCanceledEventAttributes) return { start, closed: closedAt, outcome: 'cancelled' };
   if (last.workflowExecutionTimedOutEventAttributes) return { start, closed: closedAt, outcome: 'timedOut' };

@@ -22,14 +22,22 @@ async function eventsOf(client: Client, workflowId: string, runId?: string): Pro
 }
 
 /** Activities in flight of a workflow whose history ends open (none once it has closed). */
-async function pendingOf(client: Client, workflowId: string, runId: string | undefined, events: HistoryEvent[]): Promise<PendingActivity[]> {
+async function pendingOf(
+  client: Client,
+  workflowId: string,
+  runId: string | undefined,
+  events: HistoryEvent[],
+): Promise<PendingActivity[]> {
   if (runBounds(events).outcome !== 'running') return [];
   const described = await client.workflow.getHandle(workflowId, runId).describe();
   return (described.raw.pendingActivities ?? []).map((p) => ({
     activityId: p.activityId ?? '',
     attempt: p.attempt ?? 1,
     // lastStartedTime stays set between attempts: it counts only while the attempt runs.
-    started: p.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED ? timeOf(p.lastStartedTime) : undefined,
+    started:
+      p.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+        ? timeOf(p.lastStartedTime)
+        : undefined,
     lastFailure: p.lastFailure?.message ?? undefined,
   }));
 }
@@ -54,7 +62,11 @@ export async function fetchRunHistories(client: Client, workflowId: string): Pro
     while (next < children.length) {
       const child = children[next++]!;
       const events = await eventsOf(client, child.workflowId, child.runId);
-      histories.push({ workflowId: child.workflowId, events, pending: await pendingOf(client, child.workflowId, child.runId, events) });
+      histories.push({
+        workflowId: child.workflowId,
+        events,
+        pending: await pendingOf(client, child.workflowId, child.runId, events),
+      });
     }
   };
   await Promise.all(Array.from({ length: FETCH_AT_ONCE }, worker));
@@ -68,20 +80,30 @@ export function reportFromHistory(events: readonly HistoryEvent[], converter: Pa
   const last = events[events.length - 1];
   const completed = firstPayload(last?.workflowExecutionCompletedEventAttributes?.result);
   const failure = last?.workflowExecutionFailedEventAttributes?.failure;
-  const carried = failure?.applicationFailureInfo?.type === 'RunFailed' ? firstPayload(failure.applicationFailureInfo.details) : undefined;
+  const carried =
+    failure?.applicationFailureInfo?.type === 'RunFailed'
+      ? firstPayload(failure.applicationFailureInfo.details)
+      : undefined;
   const payload = completed ?? carried;
-  return payload ? converter.fromPayload<RunReport>(payload as Parameters<PayloadConverter['fromPayload']>[0]) : undefined;
+  return payload
+    ? converter.fromPayload<RunReport>(payload as Parameters<PayloadConverter['fromPayload']>[0])
+    : undefined;
 }
 
 /** The output root and week the run chose (its planning activity's result), for its report files. */
-export function planFromHistory(events: readonly HistoryEvent[], converter: PayloadConverter): { outputRoot: string; week: string } | undefined {
+export function planFromHistory(
+  events: readonly HistoryEvent[],
+  converter: PayloadConverter,
+): { outputRoot: string; week: string } | undefined {
   const planning = new Set<string>();
   for (const e of events) {
     if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'prepareRun') planning.add(String(e.eventId));
     const done = e.activityTaskCompletedEventAttributes;
     const payload = done && planning.has(String(done.scheduledEventId)) ? firstPayload(done.result) : undefined;
     if (!payload) continue;
-    const plan = converter.fromPayload<{ spec?: { output?: { root?: string } }; week?: string }>(payload as Parameters<PayloadConverter['fromPayload']>[0]);
+    const plan = converter.fromPayload<{ spec?: { output?: { root?: string } }; week?: string }>(
+      payload as Parameters<PayloadConverter['fromPayload']>[0],
+    );
     if (plan?.spec?.output?.root && plan.week) return { outputRoot: plan.spec.output.root, week: plan.week };
   }
   return undefined;
@@ -92,7 +114,10 @@ export function planFromHistory(events: readonly HistoryEvent[], converter: Payl
  * names for what it left out, see cli/runReport.ts), else the `_report.json` the run wrote (a
  * cancelled run writes one too) when it is this run's and not a later run's of the same week.
  */
-export async function loadRunReport(histories: RunHistories, converter: PayloadConverter): Promise<{ report?: RunReport; dir?: string }> {
+export async function loadRunReport(
+  histories: RunHistories,
+  converter: PayloadConverter,
+): Promise<{ report?: RunReport; dir?: string }> {
   const plan = planFromHistory(histories.parent, converter);
   // A run from before weeks were checked may carry any week: then the page goes to the current folder.
   const dir = plan && !weekProblem(plan.week) ? reportDir(plan.outputRoot, plan.week) : undefined;
@@ -121,7 +146,9 @@ export async function writeRunPage(
   const { report, dir } = await loadRunReport(histories, converter);
   const timeline = extractTimeline(histories, report, Date.now());
   const html = renderPage(timeline, report, { workflowUrl: (id) => workflowUrl(settings, id) });
-  const file = path.resolve(out ?? (dir ? path.join(dir, '_report.html') : `${workflowId.replace(/[^\w.-]+/g, '_')}.html`));
+  const file = path.resolve(
+    out ?? (dir ? path.join(dir, '_report.html') : `${workflowId.replace(/[^\w.-]+/g, '_')}.html`),
+  );
   // Written under a temporary name, then renamed: a browser open on the old page never reads half a file.
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(`${file}.tmp-${process.pid}`, html);

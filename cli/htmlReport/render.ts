@@ -16,7 +16,10 @@ export interface PageOptions {
 }
 
 const esc = (text: unknown): string =>
-  String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+  String(text).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
 
 export function formatDuration(ms: number): string {
   if (ms < 1_000) return `${Math.round(ms)} ms`;
@@ -26,10 +29,16 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(s / 3_600)} h ${String(Math.floor((s % 3_600) / 60)).padStart(2, '0')} min`;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+const iso = (ms: number) =>
+  new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
 
 /** Tick step: the smallest "round" step that gives at most ~10 ticks. */
-const STEPS_MS = [100, 200, 500, 1e3, 2e3, 5e3, 1e4, 15e3, 3e4, 6e4, 12e4, 3e5, 6e5, 9e5, 18e5, 36e5, 72e5, 216e5, 432e5, 864e5];
+const STEPS_MS = [
+  100, 200, 500, 1e3, 2e3, 5e3, 1e4, 15e3, 3e4, 6e4, 12e4, 3e5, 6e5, 9e5, 18e5, 36e5, 72e5, 216e5, 432e5, 864e5,
+];
 export function ticks(durationMs: number): number[] {
   const step = STEPS_MS.find((s) => durationMs / s <= 10) ?? durationMs / 10;
   const out: number[] = [];
@@ -42,7 +51,10 @@ export function packRows(segments: readonly Segment[]): Map<number, number> {
   const groups = new Map<number, { start: number; end: number }>();
   for (const s of segments) {
     const g = groups.get(s.group);
-    groups.set(s.group, g ? { start: Math.min(g.start, s.start), end: Math.max(g.end, s.end) } : { start: s.start, end: s.end });
+    groups.set(
+      s.group,
+      g ? { start: Math.min(g.start, s.start), end: Math.max(g.end, s.end) } : { start: s.start, end: s.end },
+    );
   }
   const rowEnds: number[] = [];
   const rowOf = new Map<number, number>();
@@ -83,14 +95,27 @@ function segmentHtml(s: Segment, place: (t: number) => number, row: number): str
   return `<div class="${cls}" ${data.join(' ')} style="${style}" title="${esc(tip)}" data-tip="${esc(tip)}">${esc(text)}</div>`;
 }
 
-const MARKER_TEXT: Record<Marker['kind'], string> = { failed: '✕ failed', late: '⏰ late', skipped: '↷ skipped', cancelled: '⊘ cancelled' };
+const MARKER_TEXT: Record<Marker['kind'], string> = {
+  failed: '✕ failed',
+  late: '⏰ late',
+  skipped: '↷ skipped',
+  cancelled: '⊘ cancelled',
+};
 
 /** A dataset lane (class `lane`), or the run's own lane (class `run-lane`, not a dataset). */
-function laneHtml(lane: Lane, place: (t: number) => number, options: PageOptions, cls: 'lane' | 'run-lane' = 'lane'): string {
+function laneHtml(
+  lane: Lane,
+  place: (t: number) => number,
+  options: PageOptions,
+  cls: 'lane' | 'run-lane' = 'lane',
+): string {
   const rows = packRows(lane.segments);
   const height = 8 + Math.max(1, ...[...rows.values()].map((r) => r + 1)) * ROW_PX;
   const retried = lane.segments.filter((s) => s.kind === 'retrying').map((s) => `${s.stage} ×${s.attempts}`);
-  const name = options.workflowUrl && lane.workflowId ? `<a href="${esc(options.workflowUrl(lane.workflowId))}">${esc(lane.name)}</a>` : esc(lane.name);
+  const name =
+    options.workflowUrl && lane.workflowId
+      ? `<a href="${esc(options.workflowUrl(lane.workflowId))}">${esc(lane.name)}</a>`
+      : esc(lane.name);
   const label =
     `<div class="label" title="${esc(lane.workflowId ?? lane.name)}">${name}<span class="badge ${esc(lane.status)}">${esc(lane.status)}</span>` +
     (retried.length ? `<span class="retried">↻ retried: ${esc(retried.join(', '))}</span>` : '') +
@@ -101,7 +126,10 @@ function laneHtml(lane: Lane, place: (t: number) => number, options: PageOptions
       : '';
   const segments = lane.segments.map((s) => segmentHtml(s, place, rows.get(s.group) ?? 0)).join('');
   const markers = lane.markers
-    .map((m) => `<div class="marker marker-${m.kind}" style="left:${place(m.at).toFixed(3)}%" title="${esc(m.text)}" data-tip="${esc(m.text)}"><span>${MARKER_TEXT[m.kind]}</span></div>`)
+    .map(
+      (m) =>
+        `<div class="marker marker-${m.kind}" style="left:${place(m.at).toFixed(3)}%" title="${esc(m.text)}" data-tip="${esc(m.text)}"><span>${MARKER_TEXT[m.kind]}</span></div>`,
+    )
     .join('');
   const note = lane.segments.length === 0 && lane.note ? `<div class="note">${esc(lane.note)}</div>` : '';
   return (
@@ -114,11 +142,19 @@ function timelineHtml(timeline: Timeline, options: PageOptions): string {
   const span = Math.max(timeline.end - timeline.start, 1);
   const place = (t: number) => Math.min(Math.max(((t - timeline.start) / span) * 100, 0), 100);
   const axis = ticks(span)
-    .map((t) => `<span class="tick" style="left:${((t / span) * 100).toFixed(3)}%">${t === 0 ? '0' : `+${formatDuration(t)}`}</span>`)
+    .map(
+      (t) =>
+        `<span class="tick" style="left:${((t / span) * 100).toFixed(3)}%">${t === 0 ? '0' : `+${formatDuration(t)}`}</span>`,
+    )
     .join('');
   const stages = [...new Set([timeline.run, ...timeline.lanes].flatMap((l) => l.segments.map((s) => s.stage)))];
   const legend =
-    stages.map((s) => `<span><i style="background:${STAGE_COLOURS[s] ?? OTHER_COLOUR}"></i>${esc(s === 'waiting' ? 'waiting for data' : s)}</span>`).join('') +
+    stages
+      .map(
+        (s) =>
+          `<span><i style="background:${STAGE_COLOURS[s] ?? OTHER_COLOUR}"></i>${esc(s === 'waiting' ? 'waiting for data' : s)}</span>`,
+      )
+      .join('') +
     '<span><i style="background:#dfe4ea"></i>queued for a worker</span>' +
     '<span><i class="seg-retrying" style="position:static"></i>failed attempts + retry backoff</span>' +
     '<span><i style="background:var(--fail)"></i>failed</span>';
@@ -132,9 +168,16 @@ function timelineHtml(timeline: Timeline, options: PageOptions): string {
 }
 
 function totalsHtml(report: RunReport | undefined, timeline: Timeline): string {
-  if (!report) return `<section id="totals"><p class="sub">No run report yet: the run is ${timeline.outcome === 'running' ? 'still running' : `${timeline.outcome}, without a report`}.</p></section>`;
+  if (!report)
+    return `<section id="totals"><p class="sub">No run report yet: the run is ${timeline.outcome === 'running' ? 'still running' : `${timeline.outcome}, without a report`}.</p></section>`;
   // Reports written before a status existed lack its count: read as 0.
-  const t = { ...report.totals, late: report.totals.late ?? 0, skipped: report.totals.skipped ?? 0, cancelled: report.totals.cancelled ?? 0, warnings: report.totals.warnings ?? 0 };
+  const t = {
+    ...report.totals,
+    late: report.totals.late ?? 0,
+    skipped: report.totals.skipped ?? 0,
+    cancelled: report.totals.cancelled ?? 0,
+    warnings: report.totals.warnings ?? 0,
+  };
   const card = (key: string, value: number | string, label: string, bad = false) =>
     `<div class="total${bad ? ' bad' : ''}" data-total="${key}"><b>${esc(value)}</b><span>${esc(label)}</span></div>`;
   return (
@@ -178,7 +221,9 @@ function datasetsHtml(report: RunReport | undefined): string {
   const flagged = report.weekOverWeek?.changes.filter((c) => c.flagged) ?? [];
   const wow = flagged.length
     ? `<h2>Week over week (against ${esc(report.weekOverWeek?.previousWeek)})</h2><ul>` +
-      flagged.map((c) => `<li>${esc(c.dataset)} ${esc(c.metric)}: ${c.previous.toFixed(2)} → ${c.current.toFixed(2)} ⚠</li>`).join('') +
+      flagged
+        .map((c) => `<li>${esc(c.dataset)} ${esc(c.metric)}: ${c.previous.toFixed(2)} → ${c.current.toFixed(2)} ⚠</li>`)
+        .join('') +
       '</ul>'
     : '';
   return (
@@ -216,7 +261,9 @@ function metricTotalsHtml(report: RunReport | undefined): string {
 export function renderPage(timeline: Timeline, report: RunReport | undefined, options: PageOptions = {}): string {
   const title = report ? `${report.pipeline}: week of ${report.week}` : timeline.workflowId;
   const status = report?.status ?? timeline.outcome;
-  const id = options.workflowUrl ? `<a href="${esc(options.workflowUrl(timeline.workflowId))}"><code>${esc(timeline.workflowId)}</code></a>` : `<code>${esc(timeline.workflowId)}</code>`;
+  const id = options.workflowUrl
+    ? `<a href="${esc(options.workflowUrl(timeline.workflowId))}"><code>${esc(timeline.workflowId)}</code></a>`
+    : `<code>${esc(timeline.workflowId)}</code>`;
   return [
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${esc(title)}</title><style>${CSS}</style></head><body>`,

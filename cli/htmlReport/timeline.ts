@@ -6,7 +6,17 @@
 import type { RunReport } from '../../common/report';
 import type { Stage } from '../../common/stages';
 import type { DatasetSummary } from '../../common/types';
-import { activitySpans, childSpans, lastEventTime, runBounds, withPending, type ActivitySpan, type HistoryEvent, type Outcome, type PendingActivity } from './events';
+import {
+  activitySpans,
+  childSpans,
+  lastEventTime,
+  runBounds,
+  withPending,
+  type ActivitySpan,
+  type HistoryEvent,
+  type Outcome,
+  type PendingActivity,
+} from './events';
 
 /**
  * The parent's history (all runs of a continued-as-new chain, in order) and each child's, with the
@@ -95,13 +105,42 @@ function activitySegments(span: ActivitySpan, end: number, group: number): Segme
   const stage = stageOf(span);
   const closed = span.closed ?? end;
   if (span.started === undefined) {
-    return [{ stage, kind: 'queued', start: span.scheduled, end: closed, outcome: span.outcome, group, detail: span.error?.message }];
+    return [
+      {
+        stage,
+        kind: 'queued',
+        start: span.scheduled,
+        end: closed,
+        outcome: span.outcome,
+        group,
+        detail: span.error?.message,
+      },
+    ];
   }
   const before: Segment[] =
     span.attempt > 1
-      ? [{ stage, kind: 'retrying', start: span.scheduled, end: span.started, outcome: 'failed', group, attempts: span.attempt, detail: span.lastFailure }]
+      ? [
+          {
+            stage,
+            kind: 'retrying',
+            start: span.scheduled,
+            end: span.started,
+            outcome: 'failed',
+            group,
+            attempts: span.attempt,
+            detail: span.lastFailure,
+          },
+        ]
       : [{ stage, kind: 'queued', start: span.scheduled, end: span.started, outcome: 'completed', group }];
-  const last: Segment = { stage, kind: 'attempt', start: span.started, end: closed, outcome: span.outcome, group, attempt: span.attempt };
+  const last: Segment = {
+    stage,
+    kind: 'attempt',
+    start: span.started,
+    end: closed,
+    outcome: span.outcome,
+    group,
+    attempt: span.attempt,
+  };
   if (span.error) last.detail = `${span.error.type}: ${span.error.message}`;
   return [...before, last];
 }
@@ -112,20 +151,46 @@ function waitingSegment(checks: ActivitySpan[], end: number, group: number): Seg
   const start = Math.min(...checks.map((c) => c.scheduled));
   const stop = Math.max(...checks.map((c) => c.closed ?? end));
   const open = checks.some((c) => c.outcome === 'running');
-  return [{ stage: 'waiting', kind: 'waiting', start, end: stop, outcome: open ? 'running' : 'completed', group, detail: `${checks.length} availability check${checks.length === 1 ? '' : 's'}` }];
+  return [
+    {
+      stage: 'waiting',
+      kind: 'waiting',
+      start,
+      end: stop,
+      outcome: open ? 'running' : 'completed',
+      group,
+      detail: `${checks.length} availability check${checks.length === 1 ? '' : 's'}`,
+    },
+  ];
 }
 
 function childStatus(outcome: Outcome): string {
-  return outcome === 'completed' ? 'succeeded' : outcome === 'cancelled' ? 'cancelled' : outcome === 'running' ? 'running' : 'failed';
+  return outcome === 'completed'
+    ? 'succeeded'
+    : outcome === 'cancelled'
+      ? 'cancelled'
+      : outcome === 'running'
+        ? 'running'
+        : 'failed';
 }
 
-function markersOf(status: string, summary: DatasetSummary | undefined, at: number, child: ReturnType<typeof childSpans>[number] | undefined): Marker[] {
+function markersOf(
+  status: string,
+  summary: DatasetSummary | undefined,
+  at: number,
+  child: ReturnType<typeof childSpans>[number] | undefined,
+): Marker[] {
   if (status === 'failed') {
     const e = summary?.error;
-    const text = e ? `${e.stage}: ${e.type}: ${e.message}` : child?.error ? `${child.error.type}: ${child.error.message}` : `child workflow ${child?.outcome ?? 'failed'}`;
+    const text = e
+      ? `${e.stage}: ${e.type}: ${e.message}`
+      : child?.error
+        ? `${child.error.type}: ${child.error.message}`
+        : `child workflow ${child?.outcome ?? 'failed'}`;
     return [{ kind: 'failed', at, text }];
   }
-  if (status === 'late' || status === 'skipped' || status === 'cancelled') return [{ kind: status, at, text: summary?.note ?? status }];
+  if (status === 'late' || status === 'skipped' || status === 'cancelled')
+    return [{ kind: status, at, text: summary?.note ?? status }];
   return [];
 }
 
@@ -153,8 +218,14 @@ export function extractTimeline(histories: RunHistories, report?: RunReport, now
     lane.status = status;
     const groups = lane.segments.length; // distinct groups when a dataset had more than one child
     lane.segments.push(
-      ...waitingSegment(spans.filter((s) => s.type === 'checkAvailability'), childEnd, groups),
-      ...spans.filter((s) => s.type !== 'checkAvailability').flatMap((s, i) => activitySegments(s, childEnd, groups + 1 + i)),
+      ...waitingSegment(
+        spans.filter((s) => s.type === 'checkAvailability'),
+        childEnd,
+        groups,
+      ),
+      ...spans
+        .filter((s) => s.type !== 'checkAvailability')
+        .flatMap((s, i) => activitySegments(s, childEnd, groups + 1 + i)),
     );
     lane.markers.push(...markersOf(status, summary, markAt, child));
     if (summary?.note) lane.note = summary.note;
@@ -166,8 +237,17 @@ export function extractTimeline(histories: RunHistories, report?: RunReport, now
     const e = summary.error;
     // Without a child, a dataset either never started or was one of a batch the run processed in
     // one activity (spec `batching`), which is drawn on the run's lane.
-    const why = summary.status === 'cancelled' ? 'not started' : 'no workflow of its own: processed in a batch (see the run lane)';
-    lanes.set(summary.dataset, { name: summary.dataset, status: summary.status, segments: [], markers: [], note: summary.note ?? (e ? `${e.type}: ${e.message}` : why) });
+    const why =
+      summary.status === 'cancelled'
+        ? 'not started'
+        : 'no workflow of its own: processed in a batch (see the run lane)';
+    lanes.set(summary.dataset, {
+      name: summary.dataset,
+      status: summary.status,
+      segments: [],
+      markers: [],
+      note: summary.note ?? (e ? `${e.type}: ${e.message}` : why),
+    });
   }
 
   const parentSpans = withPending(activitySpans(histories.parent), histories.parentPending);
@@ -180,5 +260,12 @@ export function extractTimeline(histories: RunHistories, report?: RunReport, now
     segments: parentSpans.flatMap((s, i) => activitySegments(s, end, i)),
     markers: [],
   };
-  return { workflowId: histories.workflowId, start: bounds.start, end, outcome: bounds.outcome, run, lanes: [...lanes.values()] };
+  return {
+    workflowId: histories.workflowId,
+    start: bounds.start,
+    end,
+    outcome: bounds.outcome,
+    run,
+    lanes: [...lanes.values()],
+  };
 }

@@ -12,7 +12,11 @@ import { filesUnder } from './weekly';
 const TABLES = ['hierarchy_sales', 'lost_sales_by_category', 'lost_sales_detail'];
 
 /** Every dataset succeeded and the output root holds exactly its tables and the report, all readable. */
-export async function expectExactlyOnceOutputs(report: RunReport, outputRoot: string, regions: string[]): Promise<void> {
+export async function expectExactlyOnceOutputs(
+  report: RunReport,
+  outputRoot: string,
+  regions: string[],
+): Promise<void> {
   expect(report.status).toBe('succeeded');
   expect(report.datasets.map((d) => d.dataset).sort()).toEqual([...regions].sort());
   const expected = [
@@ -42,8 +46,14 @@ export function expectNoCompletedStageRanAgain(report: RunReport, ledger: Ledger
       const completed = lines.filter((e) => e.event === 'done' && e.attempt === run.attempts);
       expect(completed, `${workflowId} ${stage}: one recorded finish of attempt ${run.attempts}`).toHaveLength(1);
       const starts = lines.filter((e) => e.event === 'start');
-      expect(starts.filter((e) => e.attempt === run.attempts), `${workflowId} ${stage}: attempt ${run.attempts} started once`).toHaveLength(1);
-      expect(starts.filter((e) => e.attempt > run.attempts || e.i > completed[0]!.i), `${workflowId} ${stage}: nothing ran after it completed`).toEqual([]);
+      expect(
+        starts.filter((e) => e.attempt === run.attempts),
+        `${workflowId} ${stage}: attempt ${run.attempts} started once`,
+      ).toHaveLength(1);
+      expect(
+        starts.filter((e) => e.attempt > run.attempts || e.i > completed[0]!.i),
+        `${workflowId} ${stage}: nothing ran after it completed`,
+      ).toEqual([]);
     }
   }
 }
@@ -55,6 +65,9 @@ export function expectInFlightRetried(report: RunReport, interrupted: LedgerEntr
     if (entry.dataset === '*') continue; // the planning stage is not in dataset summaries
     const summary = report.datasets.find((d) => `${report.workflowId}/${d.dataset}` === entry.workflowId);
     const completedAttempt = summary?.stages[entry.stage as keyof typeof summary.stages]?.attempts ?? 0;
-    expect(completedAttempt, `${entry.workflowId} ${entry.stage} interrupted at attempt ${entry.attempt}`).toBeGreaterThan(entry.attempt);
+    expect(
+      completedAttempt,
+      `${entry.workflowId} ${entry.stage} interrupted at attempt ${entry.attempt}`,
+    ).toBeGreaterThan(entry.attempt);
   }
 }

@@ -27,8 +27,16 @@ export async function runWeekly(
   faults?: FaultHook,
 ) {
   const taskQueue = taskQueueFor(title);
-  const worker = await startWorker({ connection: env.nativeConnection, taskQueue, activityDeps: faults ? { faults } : {} });
-  const handle = await env.client.workflow.start<typeof weeklyLoad>('weeklyLoad', { taskQueue, workflowId: taskQueue, args: [input] });
+  const worker = await startWorker({
+    connection: env.nativeConnection,
+    taskQueue,
+    activityDeps: faults ? { faults } : {},
+  });
+  const handle = await env.client.workflow.start<typeof weeklyLoad>('weeklyLoad', {
+    taskQueue,
+    workflowId: taskQueue,
+    args: [input],
+  });
   // Queries, even of a closed run, are answered by a worker: ask while this one still runs.
   const { report, progress } = await worker.runUntil(async () => {
     const result = await handle.result();
@@ -41,5 +49,8 @@ export async function runWeekly(
 export async function filesUnder(dir: string): Promise<string[]> {
   if (!existsSync(dir)) return [];
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name))).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort();
 }
