@@ -5,7 +5,6 @@
  */
 import { Context } from '@temporalio/activity';
 import pl from 'nodejs-polars';
-import type { RunReport } from '../common/report';
 import type { DatasetRef, DatasetSummary, ReferenceRef } from '../common/types';
 import type { AvailabilityRule, QualityRules } from '../spec/types';
 import { checkAvailability } from './availability';

@@ -4,7 +4,7 @@
  * file and column.
  */
 import { stat } from 'node:fs/promises';
-import pl from 'nodejs-polars';
+import type pl from 'nodejs-polars';
 import type { DatasetRef, DatasetWarning, ReferenceRef } from '../common/types';
 import { INPUT_SCHEMAS, type InputName, keyOf, nonNullableColumns } from '../metrics/schemas';
 import type { QualityRules } from '../spec/types';

@@ -5,7 +5,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { checkWorkDir, reportDir } from '../common/paths';
-import { buildReport, renderMarkdown, type MetricTotals, type RunReport } from '../common/report';
+import { buildReport, renderMarkdown, type RunReport } from '../common/report';
 import type { DatasetSummary } from '../common/types';
 import { makeOutputDir } from './outputFaults';
 import { writeAtomically } from './storage';

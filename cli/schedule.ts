@@ -110,7 +110,8 @@ export async function schedule(settings: Settings, argv: string[], log: Log): Pr
   try {
     // Validated before the server is touched: a bad spec creates and changes nothing.
     const built = file ? await scheduleFromFile(settings, file, values) : undefined;
-    const id = values.id ?? (built?.id as string);
+    // The usage check above guarantees a spec file whenever --id is absent.
+    const id = values.id ?? built!.id;
     const weeks = action === 'backfill' ? backfillWeeks(values.from, values.to, log) : [];
     await ensureServer(settings, log);
     const { client, close } = await connectClient(settings);

@@ -39,6 +39,8 @@ export function inside(root: string, relative: string, rootName: RootName, origi
 export function nameProblem(name: string): string | undefined {
   if (name === '' || name === '.' || name === '..') return 'is not a name';
   if (/[/\\]/.test(name)) return 'holds a path separator';
+  // A control character in a file name is what this looks for.
+  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) return 'holds a control character';
   return undefined;
 }

@@ -118,7 +118,7 @@ export async function generateRetailWeek(
     path.join(out, files.substitutes),
   );
 
-  const { stores, days, products } = { ...settings, products: catalog.products.product_id.length };
+  const { stores, products } = { ...settings, products: catalog.products.product_id.length };
   const firstDay = Math.round(Date.parse(`${settings.week}T00:00:00Z`) / DAY_MS);
   const regions: string[] = [];
   const rows: Manifest['rows'] = {};

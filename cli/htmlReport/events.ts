@@ -44,6 +44,8 @@ export interface ChildSpan {
 /** Milliseconds since the epoch of a protobuf timestamp (seconds may be a Long, a number or a string). */
 export function timeOf(ts: Timestamp): number {
   if (!ts) return 0;
+  // A Long stringifies to its decimal digits.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   return Number(String(ts.seconds ?? 0)) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6);
 }
 
@@ -54,10 +56,12 @@ export function timeOf(ts: Timestamp): number {
 type Visit = (e: HistoryEvent, at: number, key: (id: unknown) => string) => void;
 function eachEvent(events: readonly HistoryEvent[], visit: Visit): void {
   let run = 0;
+  // Event ids are Longs (or numbers); a Long stringifies to its decimal digits.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   const key = (id: unknown): string => `${run}:${String(id ?? '')}`;
   for (const e of events) {
     if (e.workflowExecutionStartedEventAttributes) run += 1;
-    visit(e, timeOf(e.eventTime as Timestamp), key);
+    visit(e, timeOf(e.eventTime), key);
   }
 }
 
@@ -177,9 +181,9 @@ export function childSpans(events: readonly HistoryEvent[]): ChildSpan[] {
 export function runBounds(events: readonly HistoryEvent[]): { start: number; closed?: number; outcome: Outcome } {
   const first = events[0];
   const last = events[events.length - 1];
-  const start = timeOf(first?.eventTime as Timestamp);
+  const start = timeOf(first?.eventTime);
   if (!last) return { start, outcome: 'running' };
-  const closedAt = timeOf(last.eventTime as Timestamp);
+  const closedAt = timeOf(last.eventTime);
   if (last.workflowExecutionCompletedEventAttributes || last.workflowExecutionContinuedAsNewEventAttributes)
     return { start, closed: closedAt, outcome: 'completed' };
   if (last.workflowExecutionFailedEventAttributes) return { start, closed: closedAt, outcome: 'failed' };

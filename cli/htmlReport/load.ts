@@ -85,9 +85,7 @@ export function reportFromHistory(events: readonly HistoryEvent[], converter: Pa
       ? firstPayload(failure.applicationFailureInfo.details)
       : undefined;
   const payload = completed ?? carried;
-  return payload
-    ? converter.fromPayload<RunReport>(payload as Parameters<PayloadConverter['fromPayload']>[0])
-    : undefined;
+  return payload ? converter.fromPayload<RunReport>(payload) : undefined;
 }
 
 /** The output root and week the run chose (its planning activity's result), for its report files. */
@@ -101,9 +99,7 @@ export function planFromHistory(
     const done = e.activityTaskCompletedEventAttributes;
     const payload = done && planning.has(String(done.scheduledEventId)) ? firstPayload(done.result) : undefined;
     if (!payload) continue;
-    const plan = converter.fromPayload<{ spec?: { output?: { root?: string } }; week?: string }>(
-      payload as Parameters<PayloadConverter['fromPayload']>[0],
-    );
+    const plan = converter.fromPayload<{ spec?: { output?: { root?: string } }; week?: string }>(payload);
     if (plan?.spec?.output?.root && plan.week) return { outputRoot: plan.spec.output.root, week: plan.week };
   }
   return undefined;
