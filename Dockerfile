@@ -13,7 +13,7 @@ COPY datagen ./datagen
 COPY examples ./examples
 COPY metrics ./metrics
 COPY runtime ./runtime
-COPY spec ./spec
+COPY pipeline ./pipeline
 COPY workers ./workers
 COPY workflows ./workflows
 ENV TEMPORAL_ADDRESS=temporal:7233 TEMPORAL_NAMESPACE=default TRIBUTARY_TASK_QUEUE=tributary

@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import pl from 'nodejs-polars';
 import type { DatasetRef } from '../common/types';
-import type { AvailabilityRule } from '../spec/types';
+import type { AvailabilityRule } from '../pipeline/types';
 import { countRows, inWeek } from './parquet';
 
 export interface Availability {

@@ -16,7 +16,7 @@ import { afterRead, failed, newSummary, outputKey, skipped, type OutputKey } fro
 import { stagingDir } from '../common/paths';
 import type { DatasetRef, DatasetStage, DatasetSummary, ReferenceRef } from '../common/types';
 import { mapBounded } from '../common/window';
-import type { QualityRules } from '../spec/types';
+import type { QualityRules } from '../pipeline/types';
 import type { MemoryAdmission } from './admission';
 import { computeBatch } from './batchCompute';
 import { computeMetrics, type StagedTable } from './compute';

@@ -5,7 +5,7 @@
 import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { RefusedFolder } from '../common/types';
-import type { PipelineSpec } from '../spec/types';
+import type { PipelineSpec } from '../pipeline/types';
 import { globFolders, type GlobResult } from './glob';
 import { resolveLink } from './links';
 

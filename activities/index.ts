@@ -6,7 +6,7 @@
 import { Context } from '@temporalio/activity';
 import pl from 'nodejs-polars';
 import type { DatasetRef, DatasetSummary, ReferenceRef } from '../common/types';
-import type { AvailabilityRule, QualityRules } from '../spec/types';
+import type { AvailabilityRule, QualityRules } from '../pipeline/types';
 import { checkAvailability } from './availability';
 import { processBatch, type BatchInput } from './batch';
 import { findUnchanged, recordOutputs, type OutputKey } from './fingerprints';

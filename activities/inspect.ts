@@ -19,7 +19,7 @@ import {
   nullProblems,
   schemaProblems,
 } from '../metrics/schemas';
-import type { QualityRules } from '../spec/types';
+import type { QualityRules } from '../pipeline/types';
 import { builtOnce } from './builtOnce';
 import { assertReadable, fileSchema, inWeek, schemaOf, unreadable } from './parquet';
 import { footerNullCounts } from './parquetFooter';

@@ -8,8 +8,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { checkName, checkRunId, checkWeekInput, inside } from '../common/paths';
 import { quoted } from '../common/week';
 import type { RunPlan } from '../common/types';
-import { InvalidSpecError, parseSpec } from '../spec/schema';
-import type { PipelineSpec } from '../spec/types';
+import { InvalidSpecError, parseSpec } from '../pipeline/schema';
+import type { PipelineSpec } from '../pipeline/types';
 import { discoverDatasets } from './discover';
 
 /** Resolves `relative` under the data root, refusing anything that lands outside it (common/paths.ts). */

@@ -8,8 +8,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import pl from 'nodejs-polars';
 import type { DatasetWarning } from '../common/types';
 import { type InputName, keyOf } from '../metrics/schemas';
-import { DEFAULTS } from '../spec/schema';
-import type { QualityRule, QualityRules } from '../spec/types';
+import { DEFAULTS } from '../pipeline/schema';
+import type { QualityRule, QualityRules } from '../pipeline/types';
 import { builtOnce } from './builtOnce';
 
 /** The failure type of each rule when its outcome is `fail`. */

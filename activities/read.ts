@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import type pl from 'nodejs-polars';
 import type { DatasetRef, DatasetWarning, ReferenceRef } from '../common/types';
 import { INPUT_SCHEMAS, type InputName, keyOf, nonNullableColumns } from '../metrics/schemas';
-import type { QualityRules } from '../spec/types';
+import type { QualityRules } from '../pipeline/types';
 import { readingUnchanged } from './inputChange';
 import { checkNulls, inspectInput, openInput } from './inspect';
 import { broken, duplicateKeysMessage, findDuplicates, keyBounds, rulesOf } from './quality';

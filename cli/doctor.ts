@@ -16,8 +16,8 @@ import { formatBytes } from '../common/bytes';
 import { connectionProblem, isSecured } from '../runtime/connection';
 import type { Settings } from '../runtime/settings';
 import { findTemporalCli, TemporalCliNotFound } from '../runtime/temporalCli';
-import { InvalidSpecError, parseSpec } from '../spec/schema';
-import type { PipelineSpec } from '../spec/types';
+import { InvalidSpecError, parseSpec } from '../pipeline/schema';
+import type { PipelineSpec } from '../pipeline/types';
 import { connectClient, hasPollers } from './client';
 import { loadSpecFile } from './run';
 

@@ -13,7 +13,7 @@ import {
   TemporalFailure,
   WorkflowFailedError,
 } from '@temporalio/client';
-import { InvalidSpecError } from '../spec/schema';
+import { InvalidSpecError } from '../pipeline/schema';
 
 /** Temporal's default limit on one payload (the server's `limit.blobSize.error`): a run's input must fit. */
 export const PAYLOAD_LIMIT_BYTES = 2 * 1024 * 1024;

@@ -21,7 +21,7 @@ import { checkWeek, InvalidWeekError, lastWeek, SCHEDULED_START } from '../commo
 // Through the connection module: with TLS or an API key it never starts a local dev server.
 import { ensureServer } from '../runtime/connection';
 import { workflowUrl, type Settings } from '../runtime/settings';
-import { InvalidSpecError, parseSpec } from '../spec/schema';
+import { InvalidSpecError, parseSpec } from '../pipeline/schema';
 import type { WeeklyLoadInput } from '../workflows/weeklyLoad';
 import { connectClient } from './client';
 import { InvalidFlagError, runSpec } from './run';

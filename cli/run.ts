@@ -13,7 +13,7 @@ import { checkWeek, InvalidWeekError, lastWeek, quoted } from '../common/week';
 // Through the connection module: with TLS or an API key it never starts a local dev server.
 import { ensureServer } from '../runtime/connection';
 import { workflowUrl, type Settings } from '../runtime/settings';
-import { InvalidSpecError, parseSpec } from '../spec/schema';
+import { InvalidSpecError, parseSpec } from '../pipeline/schema';
 import type { weeklyLoad } from '../workflows';
 import { isCancelledRun } from './cancel';
 import { connectClient, hostWorker, withWorker } from './client';

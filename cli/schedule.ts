@@ -23,8 +23,8 @@ import { dateProblem, lastWeek, mondayOf } from '../common/week';
 // Through the connection module: with TLS or an API key it never starts a local dev server.
 import { ensureServer } from '../runtime/connection';
 import { workflowUrl, type Settings } from '../runtime/settings';
-import { parseSchedule, ScheduleSectionError, type ScheduleSettings } from '../spec/schedule';
-import { InvalidSpecError, parseSpec } from '../spec/schema';
+import { parseSchedule, ScheduleSectionError, type ScheduleSettings } from '../pipeline/schedule';
+import { InvalidSpecError, parseSpec } from '../pipeline/schema';
 import type { weeklyLoad } from '../workflows';
 import { connectClient, hasPollers } from './client';
 import { loadSpecFile } from './run';

@@ -1,5 +1,5 @@
 /** Small values that cross workflow/activity boundaries. Plain JSON: no Dates, no frames. */
-import type { PipelineSpec } from '../spec/types';
+import type { PipelineSpec } from '../pipeline/types';
 import type { DatasetStage, Stage } from './stages';
 
 export type { DatasetStage } from './stages';

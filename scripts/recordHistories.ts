@@ -213,7 +213,7 @@ export async function recordHistories(log: (line: string) => void = console.log)
   }
   if (broken.length > 0 || replayed !== recorded.length) {
     throw new Error(
-      `The recorded histories do not replay against the workflow code now on disk (was workflows/, common/ or spec/ ` +
+      `The recorded histories do not replay against the workflow code now on disk (was workflows/, common/ or pipeline/ ` +
         `edited during the recording?). Nothing was written.\n${broken.join('\n')}`,
     );
   }

@@ -103,7 +103,7 @@ describe('docker-compose.yml', () => {
       'datagen',
       'metrics',
       'runtime',
-      'spec',
+      'pipeline',
       'workers',
       'workflows',
       'bin',

@@ -4,7 +4,7 @@
  */
 import { msToNumber } from '@temporalio/common/lib/time';
 import { describe, expect, it } from 'vitest';
-import { parseDuration } from '../spec/duration';
+import { parseDuration } from '../pipeline/duration';
 
 describe('parseDuration, as Temporal reads durations', () => {
   it.each(['2 weeks', '1.5 hrs', '90 secs', '3 mins', '1d', '5 Minutes', '100'])(

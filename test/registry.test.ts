@@ -12,7 +12,7 @@ import { processBatch } from '../activities/batch';
 import { computeMetrics } from '../activities/compute';
 import { generateRetailWeek, type Manifest } from '../datagen';
 import { METRIC_NAMES, metricOf, OUTPUT_TABLES, type MetricInputs } from '../metrics';
-import { parseSpec } from '../spec/schema';
+import { parseSpec } from '../pipeline/schema';
 import { tempDir } from './helpers/parquet';
 
 const WEEK = '2026-11-16';
@@ -131,7 +131,7 @@ describe('the metric registry', () => {
 
   it('is the only place outside metrics/ that names a metric or a table', () => {
     const names = [...METRIC_NAMES, ...OUTPUT_TABLES.keys()];
-    const folders = ['activities', 'cli', 'common', 'datagen', 'runtime', 'scripts', 'spec', 'workers', 'workflows'];
+    const folders = ['activities', 'cli', 'common', 'datagen', 'runtime', 'scripts', 'pipeline', 'workers', 'workflows'];
     const root = path.resolve(__dirname, '..');
     const found: string[] = [];
     for (const folder of folders) {

@@ -12,7 +12,7 @@ import pl from 'nodejs-polars';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../common/report';
 import { DATAGEN_DEFAULTS, generateRetailWeek, type Manifest } from '../datagen';
-import { parseSchedule } from '../spec/schedule';
+import { parseSchedule } from '../pipeline/schedule';
 import { lastWeek } from '../common/week';
 import { tributary } from './helpers/cli';
 import { tempDir } from './helpers/parquet';

@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ActivityCancellationType } from '@temporalio/common';
-import { activityOptions, DEFAULT_POLICIES } from '../spec/policy';
-import { InvalidSpecError, parseSpec } from '../spec/schema';
-import { parseDuration } from '../spec/duration';
+import { activityOptions, DEFAULT_POLICIES } from '../pipeline/policy';
+import { InvalidSpecError, parseSpec } from '../pipeline/schema';
+import { parseDuration } from '../pipeline/duration';
 
 const minimal = {
   name: 'weekly',

@@ -4,7 +4,7 @@ import { DEFAULT_REFERENCE_CACHE_BYTES } from '../activities/referenceCache';
 import { formatBytes, GiB, MiB, parseBytes } from '../common/bytes';
 import { DATASET_STAGES, POLICY_STAGES, policyOf, STAGES } from '../common/stages';
 import { lastWeek } from '../common/week';
-import { parseSpec } from '../spec/schema';
+import { parseSpec } from '../pipeline/schema';
 import { loadWorkerSettings, WorkerSettingsError } from '../workers/settings';
 
 describe('sizes', () => {

@@ -19,7 +19,7 @@ import {
   stagingDir,
 } from '../common/paths';
 import { checkWeek, dayOf, mondayOf, previousWeekOf, weekProblem } from '../common/week';
-import { parseSpec } from '../spec/schema';
+import { parseSpec } from '../pipeline/schema';
 import { tempDir } from './helpers/parquet';
 import { specFor } from './helpers/weekly';
 

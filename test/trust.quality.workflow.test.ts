@@ -16,7 +16,7 @@ import type { Timeline } from '../cli/htmlReport/timeline';
 import { buildReport, renderMarkdown, type RunReport } from '../common/report';
 import type { DatasetSummary } from '../common/types';
 import { generateRetailWeek, type Manifest } from '../datagen';
-import { parseSpec } from '../spec/schema';
+import { parseSpec } from '../pipeline/schema';
 import { tempDir } from './helpers/parquet';
 import { testEnvironment } from './helpers/temporal';
 import { filesUnder, runWeekly, specFor } from './helpers/weekly';

@@ -15,7 +15,7 @@ import { readDataset } from '../activities/read';
 import { SMALL_FILE_ROWS } from '../activities/smallFile';
 import { generateRetailWeek } from '../datagen';
 import type { InputName } from '../metrics/schemas';
-import type { QualityRules } from '../spec/types';
+import type { QualityRules } from '../pipeline/types';
 import { tempDir } from './helpers/parquet';
 
 const WEEK = '2026-11-16';

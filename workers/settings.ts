@@ -6,7 +6,7 @@
 import { defaultMemoryBudget } from '../activities/admission';
 import { DEFAULT_REFERENCE_CACHE_BYTES } from '../activities/referenceCache';
 import { parseBytes } from '../common/bytes';
-import { parseDuration } from '../spec/duration';
+import { parseDuration } from '../pipeline/duration';
 
 export interface WorkerSettings {
   /** Activities run at once (`--activities`, TRIBUTARY_WORKER_ACTIVITIES). Default 4. */

@@ -4,7 +4,7 @@
  * Pure string work: it runs inside the workflow.
  */
 import type { DatasetRef } from '../common/types';
-import type { PipelineSpec } from '../spec/types';
+import type { PipelineSpec } from '../pipeline/types';
 
 export type Unit = { kind: 'dataset'; index: number } | { kind: 'batch'; from: number; to: number };
 

@@ -23,7 +23,7 @@ import type { Activities } from '../activities';
 import type { RunReport } from '../common/report';
 import type { DatasetSummary, Progress, RunPlan } from '../common/types';
 import { lastWeek, SCHEDULED_START } from '../common/week';
-import { activityOptions, DEFAULT_POLICIES } from '../spec/policy';
+import { activityOptions, DEFAULT_POLICIES } from '../pipeline/policy';
 import { datasetArrivedSignal } from './arrival';
 import { datasetPipeline } from './datasetPipeline';
 import {

@@ -12,7 +12,7 @@ import type { RunPlan } from '../../common/types';
 import { saveSummaries, writeReport } from '../../activities/report';
 import { runStage } from '../../activities/stage';
 import type { DatasetRef, DatasetSummary, ReferenceRef } from '../../common/types';
-import { parseSpec } from '../../spec/schema';
+import { parseSpec } from '../../pipeline/schema';
 
 export type StubStage = 'read' | 'compute' | 'write';
 

@@ -1,6 +1,6 @@
 /**
  * The optional `schedule` section of a pipeline spec: when Temporal starts the weekly load by
- * itself. Validated with the rest of the spec (spec/schema.ts), so every problem is listed by path;
+ * itself. Validated with the rest of the spec (pipeline/schema.ts), so every problem is listed by path;
  * its defaults are stated here and nowhere else.
  */
 import { z } from 'zod';
