@@ -6,7 +6,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { checkWorkDir } from '../common/paths';
-import { earlierExecutions } from '../common/staging';
+import { earlierExecutions } from '../common/journey';
 
 /** Removes a dataset's staging folder after a failure or cancellation, so nothing partial remains. */
 export async function discardStaging(stagingDir: string): Promise<void> {

@@ -39,9 +39,30 @@ export function outputKey(run: JourneyRun, dataset: string, found: { inputs: str
   };
 }
 
-/** The name of a dataset's staging folder under `<output root>/.staging`: one per dataset and run. */
+/**
+ * The name of a dataset's staging folder under `<output root>/.staging`, `<dataset>-<run id>`: a batch's
+ * datasets, and children recorded before staging-named-by-workflow-id.
+ */
 export function stagingName(dataset: string, runId: string): string {
   return `${dataset}-${runId}`;
+}
+
+/**
+ * The staging folder name of one execution of a dataset's own workflow, `<workflow id, URI-encoded>@<run
+ * id>` (no '/' and no '@' but the separator). Temporal runs one execution of a workflow id at a time, so
+ * a folder with the same id and another run id belongs to an execution that has closed (terminated,
+ * say) and can be removed.
+ */
+export function executionStagingName(workflowId: string, runId: string): string {
+  return `${encodeURIComponent(workflowId)}@${runId}`;
+}
+
+/** The other names in `names` that belong to earlier executions of the workflow id `own` is named for. */
+export function earlierExecutions(own: string, names: string[]): string[] {
+  const at = own.lastIndexOf('@');
+  if (at < 0) return []; // a name from before workflow ids were part of it: nothing to tell
+  const prefix = own.slice(0, at + 1);
+  return names.filter((name) => name !== own && name.startsWith(prefix) && !name.slice(prefix.length).includes('@'));
 }
 
 /**
@@ -51,6 +72,11 @@ export function stagingName(dataset: string, runId: string): string {
  */
 export function stagingFolder(outputRoot: string, dataset: string, runId: string): string {
   return `${outputRoot}/.staging/${stagingName(dataset, runId)}`;
+}
+
+/** `<output root>/.staging/<execution staging name>`, as the dataset's own workflow writes it. */
+export function executionStagingFolder(outputRoot: string, workflowId: string, runId: string): string {
+  return `${outputRoot}/.staging/${executionStagingName(workflowId, runId)}`;
 }
 
 /** A dataset's summary before anything has run. */

@@ -3,7 +3,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { discardEarlierStaging } from '../activities/staging';
-import { earlierExecutions, stagingName } from '../common/staging';
+import { earlierExecutions, executionStagingName as stagingName } from '../common/journey';
 import { tempDir } from './helpers/parquet';
 
 it('names a staging folder by workflow id and run id, with nothing in the id that could pose as the separator', () => {

@@ -12,14 +12,21 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { afterRead, failed, newSummary, outputKey, skipped, stagingFolder } from '../common/journey';
+import {
+  afterRead,
+  executionStagingFolder,
+  failed,
+  newSummary,
+  outputKey,
+  skipped,
+  stagingFolder,
+} from '../common/journey';
 import { policyOf, type DatasetStage, type PolicyStage } from '../common/stages';
 import type { DatasetRef, DatasetSummary, ReferenceRef } from '../common/types';
 import { activityOptions, type StagePolicy } from '../pipeline/policy';
 import type { AvailabilityRule, QualityRules } from '../pipeline/types';
 import { waitForData } from './arrival';
 import { describeFailure } from './failures';
-import { stagingName as executionStagingName } from '../common/staging';
 
 export interface DatasetPipelineInput {
   dataset: DatasetRef;
@@ -44,7 +51,7 @@ export async function datasetPipeline(input: DatasetPipelineInput): Promise<Data
   const { workflowId, runId } = workflowInfo();
   // Named by workflow id, so the next execution of this id can tell (and remove) what a terminated one left.
   const stagingDir = patched('staging-named-by-workflow-id')
-    ? `${input.output.root}/.staging/${executionStagingName(workflowId, runId)}`
+    ? executionStagingFolder(input.output.root, workflowId, runId)
     : stagingFolder(input.output.root, name, runId);
   let summary = newSummary(name);
   let current: DatasetStage = 'read';
