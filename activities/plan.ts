@@ -7,9 +7,8 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { checkName, checkRunId, checkWeekInput, inside } from '../common/paths';
 import { quoted } from '../common/week';
-import type { RunPlan } from '../common/types';
 import { InvalidSpecError, parseSpec } from '../pipeline/schema';
-import type { PipelineSpec } from '../pipeline/types';
+import type { PipelineSpec, RunPlan } from '../pipeline/types';
 import { discoverDatasets } from './discover';
 
 /** Resolves `relative` under the data root, refusing anything that lands outside it (common/paths.ts). */

@@ -16,37 +16,19 @@ import { parseArgs } from 'node:util';
 import { inspectInput, openInput } from '../activities/inspect';
 import { rulesOf } from '../activities/quality';
 import type { DatasetRef } from '../common/types';
-import { DATAGEN_DEFAULTS, generateRetailWeek, type Manifest } from '../datagen';
+import { DATAGEN_DEFAULTS, datasetRefs, generateRetailWeek, type Manifest, TINY_DATASETS } from '../datagen';
 
 const WEEK = '2026-11-16';
-const TINY = {
-  regions: 40,
-  stores: 2,
-  products: 4,
-  days: 7,
-  seed: 4,
-  week: WEEK,
-  substitutionShare: 0.6,
-  stockoutRate: 0.3,
-};
+const TINY = { ...TINY_DATASETS, regions: 40, week: WEEK };
 
 type ReadDataset = (dataset: DatasetRef, week: string) => Promise<unknown>;
-
-function datasetsOf(root: string, manifest: Manifest): DatasetRef[] {
-  return manifest.regions.map((name) => {
-    const files = manifest.files.sales[name]!;
-    const at = (f: string) => path.join(root, f);
-    const dir = path.join(root, 'sales', name);
-    return { name, dir, files: { transactions: at(files.transactions), stock: at(files.stock) } };
-  });
-}
 
 async function data(dir: string, size: Omit<Parameters<typeof generateRetailWeek>[0], 'out'>): Promise<DatasetRef[]> {
   const manifestFile = path.join(dir, 'manifest.json');
   const manifest = existsSync(manifestFile)
     ? (JSON.parse(await import('node:fs/promises').then((fs) => fs.readFile(manifestFile, 'utf8'))) as Manifest)
     : await generateRetailWeek({ out: dir, ...size });
-  return datasetsOf(dir, manifest);
+  return datasetRefs(dir, manifest);
 }
 
 interface Timing {

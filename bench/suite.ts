@@ -40,7 +40,7 @@ import { estimateFootprint, JOIN_FACTOR } from '../activities/admission';
 import { parseBytes } from '../common/bytes';
 import type { RunReport } from '../common/report';
 import type { DatasetRef, DatasetSummary, ReferenceRef } from '../common/types';
-import { DATAGEN_DEFAULTS, generateRetailWeek } from '../datagen';
+import { DATAGEN_DEFAULTS, datasetRefs, generateRetailWeek, referenceRefs } from '../datagen';
 import { ensureTemporalCli, TEMPORAL_CLI_VERSION } from '../runtime/temporalCli';
 import { createWorker, WORKFLOWS_PATH } from '../workers/worker';
 import { progressQuery, type weeklyLoad } from '../workflows';
@@ -405,18 +405,8 @@ async function runScenario(ctx: Context, def: ScenarioDef): Promise<ScenarioResu
     `${def.name}: generated ${generated.length} files (${bytesOrNa(inputBytes)} of inputs, ${sizes.rows.total.toLocaleString('en')} rows) in ${genSeconds.toFixed(1)} s`,
   );
 
-  const datasets: DatasetRef[] = manifest.regions.map((name) => {
-    const dir = path.join(data, 'sales', name);
-    return {
-      name,
-      dir,
-      files: { transactions: path.join(dir, 'transactions.parquet'), stock: path.join(dir, 'stock.parquet') },
-    };
-  });
-  const reference = {
-    products: path.join(data, manifest.files.products),
-    substitutes: path.join(data, manifest.files.substitutes),
-  };
+  const datasets = datasetRefs(data, manifest);
+  const reference = referenceRefs(data, manifest);
   const budgetSide = def.sides.find((s) => s.id === 'tributary-budget');
   const footprints = budgetSide
     ? await Promise.all(datasets.map((d) => estimateFootprint([d.files.transactions, d.files.stock])))

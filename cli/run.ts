@@ -142,17 +142,16 @@ export async function runSpec(
   }
 }
 
+/** `tributary run`'s flags (the usage line below lists them). */
+const RUN_OPTIONS = {
+  week: { type: 'string' },
+  detach: { type: 'boolean' },
+  'workflow-id': { type: 'string' },
+  force: { type: 'boolean' },
+} as const;
+
 export async function run(settings: Settings, argv: string[], log: (l: string) => void): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      week: { type: 'string' },
-      detach: { type: 'boolean' },
-      'workflow-id': { type: 'string' },
-      force: { type: 'boolean' },
-    },
-  });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: RUN_OPTIONS });
   const file = positionals[0];
   if (!file) {
     log('Usage: tributary run <spec.json> [--week YYYY-MM-DD] [--detach] [--workflow-id ID] [--force]');

@@ -87,18 +87,17 @@ async function scheduleFromFile(
   return { id, options, name: parsed.name };
 }
 
+/** `tributary schedule`'s flags. */
+const SCHEDULE_OPTIONS = {
+  id: { type: 'string' },
+  cron: { type: 'string' },
+  paused: { type: 'boolean' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+} as const;
+
 export async function schedule(settings: Settings, argv: string[], log: Log): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      id: { type: 'string' },
-      cron: { type: 'string' },
-      paused: { type: 'boolean' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-    },
-  });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: SCHEDULE_OPTIONS });
   const [action, file] = positionals;
   if (
     !ACTIONS.includes(action as (typeof ACTIONS)[number]) ||

@@ -1,5 +1,4 @@
 /** Small values that cross workflow/activity boundaries. Plain JSON: no Dates, no frames. */
-import type { PipelineSpec } from '../pipeline/types';
 import type { DatasetStage, Stage } from './stages';
 
 export type { DatasetStage } from './stages';
@@ -15,26 +14,6 @@ export interface DatasetRef {
 export interface ReferenceRef {
   products: string;
   substitutes: string;
-}
-
-/**
- * The run's plan, as `prepareRun` returns it and `weeklyLoad` carries it across continue-as-new.
- * Datasets travel as folder names relative to the data root (the workflow rebuilds each DatasetRef,
- * see workflows/units.ts): a 10,000-dataset plan stays a few hundred KB, well under a payload's 2 MB.
- */
-export interface RunPlan {
-  spec: PipelineSpec;
-  week: string;
-  /** Dataset folders, relative to spec.dataRoot (absolute), '/'-separated. */
-  folders: string[];
-  /** Input bytes of each dataset (both files), for batching small ones together. */
-  bytes: number[];
-  reference: ReferenceRef;
-  /**
-   * Folders the datasets matched but the link policy refused (activities/links.ts): the run reports
-   * each as a failed dataset. Absent in plans made before links were followed.
-   */
-  refused?: RefusedFolder[];
 }
 
 /** Why a dataset folder was refused (activities/links.ts). */

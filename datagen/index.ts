@@ -9,6 +9,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pl from 'nodejs-polars';
+import type { DatasetRef, ReferenceRef } from '../common/types';
 import { weekProblem } from '../common/week';
 import { makeCatalog } from './catalog';
 import { seeded } from './random';
@@ -42,6 +43,20 @@ export const DATAGEN_DEFAULTS: Omit<DatagenOptions, 'out'> = {
   stockoutRate: 0.15,
 };
 
+/**
+ * Datasets so small that reading or computing one is all fixed cost (plans, files, tasks): the size
+ * the per-dataset overhead is measured and tested at. Add `regions`.
+ */
+export const TINY_DATASETS = {
+  stores: 2,
+  products: 4,
+  days: 7,
+  seed: 4,
+  week: '2026-11-16',
+  substitutionShare: 0.6,
+  stockoutRate: 0.3,
+} satisfies Partial<DatagenOptions>;
+
 export interface Manifest {
   options: Omit<DatagenOptions, 'out'>;
   week: string;
@@ -50,6 +65,26 @@ export interface Manifest {
   files: { products: string; substitutes: string; sales: Record<string, { transactions: string; stock: string }> };
   rows: Record<string, { transactions: number; stock: number }>;
   planted: { substitutionShare: number; regions: Record<string, Planted> };
+}
+
+/** The datasets of a sample generated into `root`, as a run plans them: one folder per region. */
+export function datasetRefs(root: string, manifest: Pick<Manifest, 'regions' | 'files'>): DatasetRef[] {
+  return manifest.regions.map((name) => {
+    const files = manifest.files.sales[name]!;
+    return {
+      name,
+      dir: path.join(root, 'sales', name),
+      files: { transactions: path.join(root, files.transactions), stock: path.join(root, files.stock) },
+    };
+  });
+}
+
+/** The reference files of a sample generated into `root`. */
+export function referenceRefs(root: string, manifest: Pick<Manifest, 'files'>): ReferenceRef {
+  return {
+    products: path.join(root, manifest.files.products),
+    substitutes: path.join(root, manifest.files.substitutes),
+  };
 }
 
 const REGION_NAMES = ['north', 'south', 'east', 'west', 'central', 'coastal', 'mountain', 'valley'];

@@ -1,5 +1,6 @@
 /** The pipeline spec after validation, with every default filled in. Plain JSON: it travels in workflow inputs. */
 import type { PolicyStage } from '../common/stages';
+import type { ReferenceRef, RefusedFolder } from '../common/types';
 import type { StagePolicy } from './policy';
 
 export type OnFailure = 'continue' | 'failFast';
@@ -71,4 +72,24 @@ export interface AvailabilityRule {
   minRows?: number;
   checkEveryMs: number;
   deadlineMs: number;
+}
+
+/**
+ * The run's plan, as `prepareRun` returns it and `weeklyLoad` carries it across continue-as-new.
+ * Datasets travel as folder names relative to the data root (the workflow rebuilds each DatasetRef,
+ * see workflows/units.ts): a 10,000-dataset plan stays a few hundred KB, well under a payload's 2 MB.
+ */
+export interface RunPlan {
+  spec: PipelineSpec;
+  week: string;
+  /** Dataset folders, relative to spec.dataRoot (absolute), '/'-separated. */
+  folders: string[];
+  /** Input bytes of each dataset (both files), for batching small ones together. */
+  bytes: number[];
+  reference: ReferenceRef;
+  /**
+   * Folders the datasets matched but the link policy refused (activities/links.ts): the run reports
+   * each as a failed dataset. Absent in plans made before links were followed.
+   */
+  refused?: RefusedFolder[];
 }

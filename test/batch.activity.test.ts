@@ -9,7 +9,7 @@ import pl from 'nodejs-polars';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { processBatch, type BatchInput } from '../activities/batch';
 import { computeMetrics } from '../activities/compute';
-import { generateRetailWeek, type Manifest } from '../datagen';
+import { datasetRefs, generateRetailWeek, type Manifest, referenceRefs } from '../datagen';
 import { tempDir } from './helpers/parquet';
 
 const WEEK = '2026-11-16';
@@ -104,18 +104,8 @@ describe('processBatch', () => {
     const { cp } = await import('node:fs/promises');
     await cp(data, copy, { recursive: true });
     await writeFile(path.join(copy, 'sales', bad, 'stock.parquet'), 'not parquet');
-    const datasets = manifest.regions.map((name) => {
-      const dir = path.join(copy, 'sales', name);
-      return {
-        name,
-        dir,
-        files: { transactions: path.join(dir, 'transactions.parquet'), stock: path.join(dir, 'stock.parquet') },
-      };
-    });
-    const reference = {
-      products: path.join(copy, 'reference/products.parquet'),
-      substitutes: path.join(copy, 'reference/substitutes.parquet'),
-    };
+    const datasets = datasetRefs(copy, manifest);
+    const reference = referenceRefs(copy, manifest);
 
     const { summaries } = (await new MockActivityEnvironment().run(() =>
       processBatch(

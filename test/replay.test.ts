@@ -41,7 +41,7 @@ function bundle() {
  * `historyFromJSON` of `@temporalio/common`, or the same parse done with the protobufjs copy of
  * `@temporalio/proto` when the SDK's fails with "type must be a Type": npm installed separate
  * copies of protobufjs 8 under @temporalio/common and @temporalio/proto, and protojson's
- * `instanceof Type` check rejects the other copy's type (see scripts/recordHistories.ts).
+ * `instanceof Type` check rejects the other copy's type (see test/recordHistories.ts).
  * `Worker.runReplayHistories` would call the same broken `historyFromJSON` on raw JSON, so it gets
  * the parsed History.
  */

@@ -13,32 +13,19 @@ import { type Inspected, inspectInput, type OpenedInput, openInput, type Reading
 import { rulesOf } from '../activities/quality';
 import { readDataset } from '../activities/read';
 import { SMALL_FILE_ROWS } from '../activities/smallFile';
-import { generateRetailWeek } from '../datagen';
+import { datasetRefs, generateRetailWeek, TINY_DATASETS } from '../datagen';
 import type { InputName } from '../metrics/schemas';
 import type { QualityRules } from '../pipeline/types';
 import { tempDir } from './helpers/parquet';
 
 const WEEK = '2026-11-16';
-const TINY = {
-  regions: 2,
-  stores: 2,
-  products: 4,
-  days: 7,
-  seed: 4,
-  week: WEEK,
-  substitutionShare: 0.6,
-  stockoutRate: 0.3,
-};
+const TINY = { ...TINY_DATASETS, regions: 2, week: WEEK };
 let tiny: DatasetRef[];
 
 beforeAll(async () => {
   const data = await tempDir('tributary-read-cost-');
   const manifest = await generateRetailWeek({ out: data, ...TINY });
-  tiny = manifest.regions.map((name) => {
-    const dir = path.join(data, 'sales', name);
-    const files = { transactions: path.join(dir, 'transactions.parquet'), stock: path.join(dir, 'stock.parquet') };
-    return { name, dir, files };
-  });
+  tiny = datasetRefs(data, manifest);
 });
 afterEach(() => {
   vi.restoreAllMocks();

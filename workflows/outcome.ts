@@ -8,7 +8,7 @@
 import { ApplicationFailure, CancelledFailure, ChildWorkflowFailure } from '@temporalio/common';
 import { buildReport, type RunReport } from '../common/report';
 import type { DatasetSummary, Progress } from '../common/types';
-import type { RunPlan } from '../common/types';
+import type { RunPlan } from '../pipeline/types';
 import { describeFailure } from './failures';
 
 /** What a run hands to the next part of itself when it continues as new. */

@@ -21,7 +21,8 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { RunReport } from '../common/report';
-import type { DatasetSummary, Progress, RunPlan } from '../common/types';
+import type { DatasetSummary, Progress } from '../common/types';
+import type { RunPlan } from '../pipeline/types';
 import { lastWeek, SCHEDULED_START } from '../common/week';
 import { activityOptions, DEFAULT_POLICIES } from '../pipeline/policy';
 import { datasetArrivedSignal } from './arrival';

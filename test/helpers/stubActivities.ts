@@ -8,7 +8,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { BatchInput } from '../../activities/batch';
 import type { ComputeInput, StagedTable } from '../../activities/compute';
-import type { RunPlan } from '../../common/types';
+import type { RunPlan } from '../../pipeline/types';
 import { saveSummaries, writeReport } from '../../activities/report';
 import { runStage } from '../../activities/stage';
 import type { DatasetRef, DatasetSummary, ReferenceRef } from '../../common/types';

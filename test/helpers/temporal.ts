@@ -11,7 +11,7 @@ import { testActivities } from './testActivities';
 
 export { temporalCliPath } from './devServer';
 
-/** A value the global setup provided. Imported when asked: scripts (scripts/recordHistories.ts) load this file outside vitest. */
+/** A value the global setup provided. Imported when asked: scripts (test/recordHistories.ts) load this file outside vitest. */
 async function provided<K extends keyof ProvidedContext & string>(key: K): Promise<ProvidedContext[K]> {
   const { inject } = await import('vitest');
   return inject(key);
