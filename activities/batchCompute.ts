@@ -12,7 +12,7 @@ import path from 'node:path';
 import pl from 'nodejs-polars';
 import type { DatasetRef, ReferenceRef } from '../common/types';
 import { metricOf } from '../metrics';
-import type { DatasetInput } from '../metrics/metric';
+import { computeOrder, type DatasetInput, isDerived, type TablePlan } from '../metrics/metric';
 import { metricInputs, renderOutputPath, type StagedTable } from './compute';
 import { makeOutputDir, writingOutput } from './outputFaults';
 import { inWeek } from './parquet';
@@ -38,11 +38,8 @@ function tagged(files: string[], week: string): pl.LazyDataFrame {
   );
 }
 
-/** Batch tables by output table name, with the batch index column still in them. */
-async function plans(
-  input: BatchComputeInput,
-  load: (file: string) => Promise<pl.DataFrame>,
-): Promise<[string, pl.LazyDataFrame][]> {
+/** Each metric's table plans for the whole batch, with the batch index column still in them. */
+async function plans(input: BatchComputeInput, load: (file: string) => Promise<pl.DataFrame>) {
   const metrics = input.metrics.map(metricOf);
   const scan = (name: DatasetInput) =>
     tagged(
@@ -50,7 +47,21 @@ async function plans(
       input.week,
     );
   const inputs = await metricInputs(metrics, scan, input.reference, load);
-  return metrics.flatMap((metric) => Object.entries(metric.compute(inputs, [INDEX])));
+  return metrics.map((metric) => metric.compute(inputs, [INDEX]));
+}
+
+/** Every table of the batch, collected, in declaration order; a roll-up derived from its source's result. */
+async function collectTables(all: Record<string, TablePlan>[]): Promise<[string, pl.DataFrame][]> {
+  const collected: [string, pl.DataFrame][] = [];
+  for (const plans of all) {
+    const done = new Map<string, pl.DataFrame>();
+    for (const table of computeOrder(plans)) {
+      const plan = plans[table]!;
+      done.set(table, await (isDerived(plan) ? plan.derive(done.get(plan.from)!.lazy()) : plan).collect());
+    }
+    collected.push(...Object.keys(plans).map((t): [string, pl.DataFrame] => [t, done.get(t)!]));
+  }
+  return collected;
 }
 
 /** Computes every table for the whole batch and stages one file per dataset and table. */
@@ -67,8 +78,7 @@ export async function computeBatch(
       await makeOutputDir(dir);
     }),
   );
-  for (const [table, plan] of tables) {
-    const all = await plan.collect();
+  for (const [table, all] of await collectTables(tables)) {
     const empty = all.head(0).drop(INDEX);
     const parts = new Map<number, pl.DataFrame>();
     if (all.height > 0)

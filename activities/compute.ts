@@ -11,7 +11,14 @@ import { formatBytes } from '../common/bytes';
 import { checkWorkDir, outputFile } from '../common/paths';
 import type { DatasetRef, ReferenceRef } from '../common/types';
 import { metricOf, type Metric, type MetricInputs } from '../metrics';
-import { DATASET_INPUTS, type DatasetInput, type MetricInput, type ReferenceInput } from '../metrics/metric';
+import {
+  computeOrder,
+  DATASET_INPUTS,
+  type DatasetInput,
+  isDerived,
+  type MetricInput,
+  type ReferenceInput,
+} from '../metrics/metric';
 import { estimateFootprint, type MemoryAdmission } from './admission';
 import { changedInput, inputSnapshot } from './inputChange';
 import { makeOutputDir, outputUnwritable, writingOutput } from './outputFaults';
@@ -155,9 +162,16 @@ async function computeAdmitted(
     tables.push(...(await resumeStaged(ctx.info.heartbeatDetails, attemptDir, before)));
     if (tables.length > 0) staged(); // a further retry resumes them too
     for (const metric of metrics) {
-      for (const [table, frame] of Object.entries(metric.compute(inputs))) {
+      const plans = metric.compute(inputs);
+      for (const table of computeOrder(plans)) {
         if (tables.some((t) => t.table === table)) continue; // resumed from a previous attempt
         stopIfCancelled();
+        const plan = plans[table]!;
+        // A roll-up reads its source's staged file (computed just before, or resumed): the source's
+        // plan runs once.
+        const frame = isDerived(plan)
+          ? plan.derive(pl.scanParquet(tables.find((t) => t.table === plan.from)!.staging))
+          : plan;
         const staging = path.join(attemptDir, `${table}.parquet`);
         // Proved inside the output root before anything is written.
         const final = renderOutputPath(input.output, { week, dataset: dataset.name, table });
@@ -187,5 +201,7 @@ async function computeAdmitted(
     await rmdir(input.stagingDir).catch(() => undefined); // only if now empty
     throw err;
   }
-  return { tables };
+  // In the metrics' declaration order, whatever order they were computed (or resumed) in.
+  const declared = metrics.flatMap((m) => Object.keys(m.tables));
+  return { tables: tables.sort((a, b) => declared.indexOf(a.table) - declared.indexOf(b.table)) };
 }

@@ -5,28 +5,36 @@
  */
 import pl from 'nodejs-polars';
 import { defineMetric } from './metric';
-import { pipe } from './pipe';
 
 export const HIERARCHY_LEVELS = ['category', 'subcategory', 'brand'] as const;
 export type HierarchyLevel = (typeof HIERARCHY_LEVELS)[number];
 
-/** Each sale with its product's place in the hierarchy. */
-export function withHierarchy(products: pl.LazyDataFrame) {
-  return (transactions: pl.LazyDataFrame): pl.LazyDataFrame =>
-    transactions
-      .join(products.select('product_id', ...HIERARCHY_LEVELS), { on: 'product_id', how: 'left' })
-      .withColumns(...HIERARCHY_LEVELS.map((level) => pl.col(level).fillNull(pl.lit('(unknown)'))));
+/**
+ * Each product's week: units, revenue and whether it sold (any row with units > 0), with its place
+ * in the hierarchy. Every level rolls up from these few rows (one per product, not one per sale):
+ * the sales are read once for all three levels.
+ */
+export function productWeek(transactions: pl.LazyDataFrame, products: pl.LazyDataFrame, keys: readonly string[] = []) {
+  return transactions
+    .groupBy([...keys, 'product_id'])
+    .agg(
+      pl.col('units').cast(pl.Int64).sum().alias('units'),
+      pl.col('revenue').cast(pl.Float64).sum().alias('revenue'),
+      pl.col('units').max().gt(0).alias('sold'),
+    )
+    .join(products.select('product_id', ...HIERARCHY_LEVELS), { on: 'product_id', how: 'left' })
+    .withColumns(...HIERARCHY_LEVELS.map((level) => pl.col(level).fillNull(pl.lit('(unknown)'))));
 }
 
 /** Totals for one level, with `level` and `key` columns so all levels stack into one table. */
 export function totalsBy(level: HierarchyLevel, keys: readonly string[] = []) {
-  return (sales: pl.LazyDataFrame): pl.LazyDataFrame =>
-    sales
+  return (week: pl.LazyDataFrame): pl.LazyDataFrame =>
+    week
       .groupBy([...keys, level])
       .agg(
-        pl.col('units').cast(pl.Int64).sum().alias('units'),
-        pl.col('revenue').cast(pl.Float64).sum().alias('revenue'),
-        pl.col('product_id').filter(pl.col('units').gt(0)).nUnique().cast(pl.Int64).alias('active_products'),
+        pl.col('units').sum().alias('units'),
+        pl.col('revenue').sum().alias('revenue'),
+        pl.col('sold').cast(pl.Int64).sum().alias('active_products'),
       )
       .select(...keys, pl.lit(level).alias('level'), pl.col(level).alias('key'), 'units', 'revenue', 'active_products')
       .sort([...keys, 'key']);
@@ -38,9 +46,9 @@ export function hierarchySales(
   products: pl.LazyDataFrame,
   keys: readonly string[] = [],
 ): pl.LazyDataFrame {
-  const sales = pipe(transactions, withHierarchy(products));
+  const week = productWeek(transactions, products, keys).cache();
   return pl.concat(
-    HIERARCHY_LEVELS.map((level) => totalsBy(level, keys)(sales)),
+    HIERARCHY_LEVELS.map((level) => totalsBy(level, keys)(week)),
     { how: 'vertical' },
   );
 }

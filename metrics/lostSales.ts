@@ -14,7 +14,7 @@
  * of datasets does (metrics/metric.ts); the reference data (products, substitutes) has none.
  */
 import pl from 'nodejs-polars';
-import { defineMetric } from './metric';
+import { defineMetric, derived } from './metric';
 import { pipe } from './pipe';
 
 type Keys = readonly string[];
@@ -145,7 +145,10 @@ export function lostSalesDetail(
 ): pl.LazyDataFrame {
   const pair = [...keys, ...PAIR];
   const weights = substituteWeights(inputs.substitutes);
-  const daily = pipe(inputs.stock, withDailyUnits(inputs.transactions, keys), withCleanDays(weights, keys)).cache();
+  // Both cached: each is read by several branches of the plan, and computing the first (the join of the
+  // week's sales onto the stock table) again for each cost 40% of the detail's time.
+  const sold = pipe(inputs.stock, withDailyUnits(inputs.transactions, keys)).cache();
+  const daily = pipe(sold, withCleanDays(weights, keys)).cache();
   const base = baselines(daily, keys);
   const perProduct = substitutionEvents(daily, weights, base, keys)
     .groupBy(pair)
@@ -225,6 +228,9 @@ export const lostSalesMetric = defineMetric({
   },
   compute: (inputs, keys) => {
     const detail = lostSalesDetail(inputs, keys);
-    return { lost_sales_detail: detail, lost_sales_by_category: lostSalesByCategory(detail, keys) };
+    return {
+      lost_sales_detail: detail,
+      lost_sales_by_category: derived('lost_sales_detail', (d) => lostSalesByCategory(d, keys)),
+    };
   },
 });

@@ -72,9 +72,56 @@ export interface Metric<N extends string = string, T extends string = string, I 
    * tags each row with the dataset it came from; reference inputs never carry them). Each table
    * groups and joins within them and keeps them as its first columns, so one plan computes a whole
    * batch and splitting it on the keys gives each dataset exactly the table it gets alone. Absent:
-   * one dataset.
+   * one dataset. A table that rolls up another one of the same metric is given as `derived` from it:
+   * its source's plan then runs once, and the roll-up reads the source's result.
    */
-  compute: (inputs: Pick<MetricInputs, I>, keys?: readonly string[]) => Record<T, pl.LazyDataFrame>;
+  compute: (inputs: Pick<MetricInputs, I>, keys?: readonly string[]) => Record<T, TablePlan<NoInfer<T>>>;
+}
+
+/**
+ * A table computed from another table of its metric (a roll-up of a detail), not from the inputs:
+ * the compute stage runs the source's plan once, writes it, and derives this table from that result.
+ * Written as its own plan over the inputs, a roll-up of the detail would compute the whole detail again.
+ */
+export interface DerivedTable<T extends string = string> {
+  from: T;
+  derive: (source: pl.LazyDataFrame) => pl.LazyDataFrame;
+}
+
+export type TablePlan<T extends string = string> = pl.LazyDataFrame | DerivedTable<T>;
+
+export function derived<T extends string>(from: T, derive: (source: pl.LazyDataFrame) => pl.LazyDataFrame) {
+  return { from, derive } satisfies DerivedTable<T>;
+}
+
+export const isDerived = (plan: TablePlan): plan is DerivedTable => 'derive' in plan;
+
+/**
+ * The order to compute a metric's tables in: every source before the tables derived from it (the
+ * declaration order otherwise). A table derived from a table that is not a plan of its own is a bug.
+ */
+export function computeOrder<T extends string>(plans: Record<T, TablePlan<T>>): T[] {
+  const names = Object.keys(plans) as T[];
+  for (const name of names) {
+    const plan = plans[name];
+    if (isDerived(plan) && (!(plan.from in plans) || isDerived(plans[plan.from])))
+      throw new Error(`Table ${name} is derived from ${plan.from}, which is not a table computed from the inputs`);
+  }
+  return [...names.filter((n) => !isDerived(plans[n])), ...names.filter((n) => isDerived(plans[n]))];
+}
+
+/**
+ * Every table as one lazy plan over the inputs, a derived table over its source's plan: for reading
+ * a metric's tables directly (tests, tools). The compute stage runs each source once instead.
+ */
+export function lazyTables<T extends string>(plans: Record<T, TablePlan<T>>): Record<T, pl.LazyDataFrame> {
+  computeOrder(plans);
+  const lazy = (plan: TablePlan<T>): pl.LazyDataFrame =>
+    isDerived(plan) ? plan.derive(plans[plan.from] as pl.LazyDataFrame) : plan;
+  return Object.fromEntries(Object.entries<TablePlan<T>>(plans).map(([name, plan]) => [name, lazy(plan)])) as Record<
+    T,
+    pl.LazyDataFrame
+  >;
 }
 
 /** A metric, with its name and table names kept as literal types for the registry. */

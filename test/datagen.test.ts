@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { fileSchema } from '../activities/parquet';
 import { datagenProblems, DATAGEN_DEFAULTS, generateRetailWeek, type Manifest } from '../datagen';
 import { METRICS } from '../metrics';
+import { lazyTables } from '../metrics/metric';
 import { INPUT_SCHEMAS, schemaProblems } from '../metrics/schemas';
 import { tempDir } from './helpers/parquet';
 
@@ -58,14 +59,13 @@ describe('generateRetailWeek', () => {
   it('plants stock-outs whose substituted share the lost-sales metric recovers (within 5%)', async () => {
     for (const region of manifest.regions) {
       const files = manifest.files.sales[region]!;
-      const detail = await METRICS.lostSalesToSubstitutes
-        .compute({
-          transactions: pl.scanParquet(path.join(dir, files.transactions)),
-          stock: pl.scanParquet(path.join(dir, files.stock)),
-          products: pl.scanParquet(path.join(dir, manifest.files.products)),
-          substitutes: pl.scanParquet(path.join(dir, manifest.files.substitutes)),
-        })
-        .lost_sales_detail.collect();
+      const tables = METRICS.lostSalesToSubstitutes.compute({
+        transactions: pl.scanParquet(path.join(dir, files.transactions)),
+        stock: pl.scanParquet(path.join(dir, files.stock)),
+        products: pl.scanParquet(path.join(dir, manifest.files.products)),
+        substitutes: pl.scanParquet(path.join(dir, manifest.files.substitutes)),
+      });
+      const detail = await lazyTables(tables).lost_sales_detail.collect();
       const planted = manifest.planted.regions[region]!;
       const sum = (column: string) => Number(detail.getColumn(column).sum());
       expect(planted.stockoutDays).toBeGreaterThan(50);

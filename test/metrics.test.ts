@@ -339,4 +339,22 @@ describe('hierarchySales', () => {
       ['Fjord', 3, 3, 1],
     ]);
   });
+
+  it('counts a product active if any of its rows sold a unit, whatever its total', async () => {
+    // Cola B: a day of 0 and a day of 4. Soap: only rows of 0 units (a listed product that did not sell).
+    const tx = transactions([
+      [0, 2, 0],
+      [1, 2, 4],
+      [0, 3, 0],
+      [1, 3, 0],
+    ]);
+
+    const rows = await rowsOf(hierarchySales(tx, products.lazy()));
+
+    const category = rows.filter((r) => r.level === 'category').map((r) => [r.key, r.units, r.active_products]);
+    expect(category).toEqual([
+      ['Beverages', 4, 1],
+      ['Household', 0, 0],
+    ]);
+  });
 });

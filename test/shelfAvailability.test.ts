@@ -4,6 +4,7 @@
  */
 import pl from 'nodejs-polars';
 import { describe, expect, it } from 'vitest';
+import { lazyTables } from '../metrics/metric';
 import { shelfAvailabilityMetric } from '../metrics/shelfAvailability';
 
 const DAY = 20_000; // days since 1970-01-01
@@ -70,7 +71,7 @@ describe('shelfAvailability', () => {
       products,
     };
 
-    const tables = shelfAvailabilityMetric.compute(inputs);
+    const tables = lazyTables(shelfAvailabilityMetric.compute(inputs));
     const byCategory = (await tables.shelf_availability_by_category.collect()).toRecords();
     const byStore = (await tables.shelf_availability_by_store.collect()).toRecords();
 
