@@ -1,5 +1,6 @@
 /** Shared plumbing of commands that start runs: a client, and a worker in this process when none polls. */
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import type { Worker } from '@temporalio/worker';
 import { connectClient, connectionProblem, connectNative, dataConverterFor, isSecured } from '../runtime/connection';
@@ -109,6 +110,7 @@ export async function hostWorker<T>(settings: Settings, taskQueue: string, until
       ...(ledgerFile !== undefined && { ledgerFile }),
       dataConverter: dataConverterFor(settings),
       ...(tracing ? { plugins: [tracing] } : {}),
+      bundleCacheDir: path.join(settings.home, 'cache'),
     });
     return await worker.runUntil(until);
   } finally {

@@ -12,6 +12,7 @@ import { ReferenceCache } from '../activities/referenceCache';
 import { connectNative, dataConverterFor } from '../runtime/connection';
 import type { Settings } from '../runtime/settings';
 import { tracingPlugin } from '../runtime/tracing';
+import { cachedBundle } from './bundle';
 import { WORKER_DEFAULTS } from './settings';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '../workflows/index.ts');
@@ -26,8 +27,12 @@ export interface TributaryWorkerOptions {
   connection: NativeConnection;
   namespace?: string;
   taskQueue: string;
-  /** A prebuilt bundle (tests bundle once per suite); else TRIBUTARY_WORKFLOW_BUNDLE; else bundled now. */
+  /**
+   * A prebuilt bundle (tests bundle once per suite); else TRIBUTARY_WORKFLOW_BUNDLE; else the bundle
+   * cached in `bundleCacheDir` for the current sources (workers/bundle.ts); else bundled now.
+   */
   workflowBundle?: WorkflowBundleOption;
+  bundleCacheDir?: string;
   /** Activities this worker runs at once. Default 4. */
   maxConcurrentActivities?: number;
   /** How long in-flight activities may run after a shutdown signal. Default 30 s. */
@@ -50,11 +55,14 @@ export interface TributaryWorkerOptions {
 export async function createWorker(options: TributaryWorkerOptions): Promise<Worker> {
   const prebuilt = process.env[PREBUILT_BUNDLE_ENV];
   // Plugins (tracing) add workflow interceptors at bundling time: a bundle built without them would lack them.
+  const plain = !options.plugins?.length;
   const code = options.workflowBundle
     ? { workflowBundle: options.workflowBundle }
-    : prebuilt && !options.plugins?.length
+    : prebuilt && plain
       ? { workflowBundle: { codePath: prebuilt } }
-      : { workflowsPath: WORKFLOWS_PATH };
+      : options.bundleCacheDir && plain
+        ? { workflowBundle: await cachedBundle(WORKFLOWS_PATH, options.bundleCacheDir) }
+        : { workflowsPath: WORKFLOWS_PATH };
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? 'default',
