@@ -220,7 +220,7 @@ export async function crossCheck(input: {
     return {
       reference: input.referenceLabel,
       datasets: input.datasets.length,
-      tolerance: `|a - b| <= ${TOLERANCE} x max(1, |a|, |b|)`,
+      tolerance: `abs(a - b) <= ${TOLERANCE} x max(1, abs(a), abs(b))`,
       tables,
       equal: tables.every((t) => t.equal),
     };
@@ -267,7 +267,7 @@ export function describeCheck(check: CrossCheck): string {
     : `NOT equal (${check.tolerance}): ${problems.join(' / ')}`;
   const largest =
     worst.maxScaled > 0
-      ? `largest difference ${worst.maxScaled.toExponential(1)} of max(1, |a|, |b|) (${worst.table}.${worst.column}: ${worst.maxAbs.toExponential(1)} absolute)`
+      ? `largest difference ${worst.maxScaled.toExponential(1)} of max(1, abs(a), abs(b)) (${worst.table}.${worst.column}: ${worst.maxAbs.toExponential(1)} absolute)`
       : 'no difference at all';
   return `${head}; ${check.datasets} datasets, ${check.tables.map(rowsOf).join(', ')}; ${largest}; compared with ${check.reference}`;
 }

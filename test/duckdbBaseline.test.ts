@@ -5,10 +5,10 @@
  * what keeps the two in step when a metric changes; it also shows the bench's cross-check
  * (bench/crossCheck.ts) failing on outputs that differ.
  */
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import pl from 'nodejs-polars';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schemaOf } from '../activities/parquet';
 import { baselineFiles, runBaseline } from '../bench/baseline';
 import { crossCheck, describeCheck, TOLERANCE } from '../bench/crossCheck';
@@ -31,6 +31,13 @@ let datasets: DatasetRef[];
 let tributary: OutputFiles;
 let perDataset: DuckdbResult;
 let singleQuery: DuckdbResult;
+const folders: string[] = [];
+/** A fresh temporary folder, removed after the file's tests. */
+async function folder(prefix: string): Promise<string> {
+  const dir = await tempDir(`tributary-duckdb-${prefix}-`);
+  folders.push(dir);
+  return dir;
+}
 
 /** Appends the rows of `extra`'s file to `file`'s: data of other weeks the runs must leave out. */
 async function append(file: string, extra: string): Promise<void> {
@@ -39,11 +46,11 @@ async function append(file: string, extra: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  data = await tempDir('tributary-duckdb-');
+  data = await folder('data');
   manifest = await generateRetailWeek({ ...SIZE, out: data });
   // South's files also hold the previous week and the Monday after: a run computes its week only.
-  const before = await tempDir('tributary-duckdb-before-');
-  const after = await tempDir('tributary-duckdb-after-');
+  const before = await folder('before');
+  const after = await folder('after');
   await generateRetailWeek({ ...SIZE, seed: 12, week: previousWeekOf(WEEK), out: before });
   await generateRetailWeek({ ...SIZE, seed: 13, week: '2026-11-23', days: 1, out: after });
   for (const input of ['transactions', 'stock'])
@@ -66,7 +73,7 @@ beforeAll(async () => {
     substitutes: path.join(data, manifest.files.substitutes),
   };
   const common = { datasets, reference, week: WEEK, metrics: METRIC_NAMES };
-  const out = await tempDir('tributary-duckdb-out-');
+  const out = await folder('out');
   // Tributary: the compute stage's own code, in-process, as the bench's baselines run it.
   await runBaseline({ ...common, outRoot: path.join(out, 'tributary'), width: 1 });
   tributary = baselineFiles(path.join(out, 'tributary'));
@@ -80,6 +87,10 @@ beforeAll(async () => {
       stock: path.join(data, 'sales/*/stock.parquet'),
     },
   });
+});
+
+afterAll(async () => {
+  await Promise.all(folders.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
 const compare = (candidate: OutputFiles) =>
@@ -160,7 +171,7 @@ describe('the DuckDB baseline', () => {
   });
 
   it('the cross-check fails outputs with a missing row, a figure off by 1e-6 or a column of another type', async () => {
-    const changed = await tempDir('tributary-duckdb-changed-');
+    const changed = await folder('changed');
     const fileOf = (dataset: string, table: string) => path.join(changed, dataset, `${table}.parquet`);
     for (const dataset of datasets) {
       await mkdir(path.join(changed, dataset.name), { recursive: true });
