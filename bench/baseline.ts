@@ -18,7 +18,7 @@ export interface BaselineInput {
   reference: ReferenceRef;
   week: string;
   metrics: string[];
-  /** Outputs go to <outRoot>/<dataset>/attempt-1/<table>.parquet. */
+  /** Outputs go to <outRoot>/.staging/<dataset>/attempt-1/<table>.parquet (see baselineFiles). */
   outRoot: string;
   /** Datasets computed at once: 1 = sequential, N = a promise pool of N. */
   width: number;
@@ -33,6 +33,11 @@ export interface BaselineResult {
 }
 
 type Computed = Awaited<ReturnType<typeof computeMetrics>>;
+
+/** Where a baseline run left a dataset's table: staged by computeMetrics, never published. */
+export function baselineFiles(outRoot: string): (dataset: string, table: string) => string[] {
+  return (dataset, table) => [path.join(outRoot, '.staging', dataset, 'attempt-1', `${table}.parquet`)];
+}
 
 /** Runs `work` over `items`, at most `width` at once, next one as soon as one finishes. */
 export async function inPool<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -60,7 +65,7 @@ export async function runBaseline(input: BaselineInput): Promise<BaselineResult>
           week: input.week,
           metrics: input.metrics,
           output: { root: input.outRoot, path: '{week}/{dataset}/{table}.parquet' },
-          stagingDir: path.join(input.outRoot, '.staging', dataset.name),
+          stagingDir: path.join(input.outRoot, '.staging', dataset.name), // see baselineFiles
         },
         reference,
       ),

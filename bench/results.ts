@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { formatBytes, GiB } from '../common/bytes';
+import { type CrossCheck, describeCheck, largestDifference } from './crossCheck';
 import type { SideMeasurements } from './monitor';
 
 export const SCENARIOS = ['default', 'large', 'small1k', 'small10k'] as const;
@@ -22,6 +23,8 @@ export interface Machine {
   polars: string;
   temporalSdk: string;
   temporalCli: string;
+  /** @duckdb/node-api, for the DuckDB sides (absent in results from before them). */
+  duckdb?: string;
 }
 
 export interface Sizes {
@@ -54,6 +57,8 @@ export interface SideResult {
   error?: string;
   /** A failed side: how long after its start it failed (worker creation included). */
   failedAfterSeconds?: number;
+  /** DuckDB sides: their outputs compared with Tributary's (bench/crossCheck.ts). */
+  crossCheck?: CrossCheck;
 }
 
 export interface TargetResult {
@@ -103,10 +108,83 @@ const TARGETS = {
   small: 2,
 };
 
+/**
+ * Issue 14: Tributary against the DuckDB baseline of each scenario: wall time (and CPU time where
+ * `cpu`) at most `limit` times DuckDB's.
+ */
+const DUCKDB_TARGETS: Partial<Record<ScenarioName, { side: string; limit: number; cpu: boolean }>> = {
+  default: { side: 'duckdb', limit: 1.5, cpu: true },
+  large: { side: 'duckdb', limit: 1.5, cpu: true },
+  small1k: { side: 'duckdb-single-query', limit: 4, cpu: false },
+};
+
+const runOfSide = (r: Pick<ScenarioResult, 'suiteStartedAt'>, s: SideResult) => s.suiteStartedAt ?? r.suiteStartedAt;
+
+/** Tributary's wall and CPU time over a DuckDB side's, when both were measured. */
+export function versusDuckdb(
+  r: Pick<ScenarioResult, 'sides' | 'suiteStartedAt'>,
+  sideId: string,
+): { wall: number; cpu: number; tributary: SideResult; duckdb: SideResult; sameRun: boolean } | undefined {
+  const tributary = r.sides.find((s) => s.side === 'tributary');
+  const duckdb = r.sides.find((s) => s.side === sideId);
+  if (!tributary || !duckdb || tributary.error || duckdb.error) return undefined;
+  return {
+    wall: tributary.wallSeconds / duckdb.wallSeconds,
+    cpu: tributary.measurements.cpu.thisProcessSeconds / duckdb.measurements.cpu.thisProcessSeconds,
+    tributary,
+    duckdb,
+    sameRun: runOfSide(r, tributary) === runOfSide(r, duckdb),
+  };
+}
+
+/** The issue-14 targets of one scenario: Tributary against DuckDB, and DuckDB's outputs equal to Tributary's. */
+function duckdbTargets(r: Pick<ScenarioResult, 'scenario' | 'sides' | 'suiteStartedAt'>): TargetResult[] {
+  const targets: TargetResult[] = [];
+  const goal = DUCKDB_TARGETS[r.scenario];
+  if (goal) {
+    const target = `${r.scenario}: Tributary within ${goal.limit}x of DuckDB (${goal.side}) in wall time${goal.cpu ? ' and CPU time' : ''}`;
+    const tributary = r.sides.find((s) => s.side === 'tributary');
+    const duckdb = r.sides.find((s) => s.side === goal.side);
+    const vs = versusDuckdb(r, goal.side);
+    if (vs) {
+      const apart = vs.sameRun
+        ? ''
+        : ` (measured in different runs: ${vs.tributary.measuredAt ?? '?'}, ${vs.duckdb.measuredAt ?? '?'})`;
+      targets.push({
+        target,
+        measured: `${vs.wall.toFixed(2)}x wall time (${seconds(vs.tributary.wallSeconds)} vs ${seconds(vs.duckdb.wallSeconds)}); CPU time ${vs.cpu.toFixed(2)}x (${seconds(vs.tributary.measurements.cpu.thisProcessSeconds)} vs ${seconds(vs.duckdb.measurements.cpu.thisProcessSeconds)})${apart}`,
+        met: vs.wall <= goal.limit && (!goal.cpu || vs.cpu <= goal.limit),
+      });
+    } else {
+      const why = !tributary
+        ? 'Tributary not measured'
+        : !duckdb
+          ? `${goal.side} not measured`
+          : (tributary.error ?? `${goal.side} failed: ${duckdb.error}`);
+      targets.push({ target, measured: why, met: tributary?.error ? false : null });
+    }
+  }
+  for (const side of r.sides.filter((s) => s.side.startsWith('duckdb'))) {
+    const target = `${r.scenario}: DuckDB (${side.side}) outputs equal to Tributary's within float noise`;
+    if (side.error) targets.push({ target, measured: `the side failed: ${side.error}`, met: null });
+    else if (!side.crossCheck) targets.push({ target, measured: 'not compared', met: null });
+    else targets.push({ target, measured: describeCheck(side.crossCheck), met: side.crossCheck.equal });
+  }
+  return targets;
+}
+
 const mark = (met: boolean | null) => (met === null ? 'not measured' : met ? 'met' : '**NOT met**');
 
 /** The targets one scenario's own figures decide (the 10k-vs-1k scaling one is added by the suite). */
 export function scenarioTargets(
+  r: Pick<ScenarioResult, 'scenario' | 'sides' | 'footprint' | 'suiteStartedAt'>,
+  memoryBudget: number,
+): TargetResult[] {
+  return [...fastAndBoundedTargets(r, memoryBudget), ...duckdbTargets(r)];
+}
+
+/** The targets of the issue "Fast and bounded at any size". */
+function fastAndBoundedTargets(
   r: Pick<ScenarioResult, 'scenario' | 'sides' | 'footprint'>,
   memoryBudget: number,
 ): TargetResult[] {
@@ -298,6 +376,7 @@ export function renderBenchmarks(results: ScenarioResult[], relResults: string):
     '',
     '"Worker peak RSS" is the peak resident memory of the process the work ran in: the suite\'s own process for the baselines and the in-process worker, a fresh worker process for the memory-budget sides. It is the kernel\'s high-water mark `VmHWM` from `/proc/<pid>/status`, reset at the start of each side by writing `5` to `/proc/<pid>/clear_refs`, so it includes what the process already held when the side started ("RSS at start": in the suite\'s process, mostly memory earlier sides freed but glibc malloc kept). The 200 ms column is the largest RSS sample, as a cross-check. "CPU time" is the CPU seconds (all threads) the benchmark used during the side: this process, plus the worker process for the budget sides, without the dev server; unlike wall time it hardly depends on what else runs on the machine. "Other processes\' CPU" is CPU time used by everything except this benchmark (its worker process included) and its dev server during the side, as a share of the whole machine (from `/proc/stat`): above a few percent, another workload competed for the cores.',
     '',
+    ...againstDuckdb(results, runNo),
     '## Targets',
     '',
     '| target | measured | |',
@@ -326,6 +405,43 @@ export function renderBenchmarks(results: ScenarioResult[], relResults: string):
     END,
   );
   return lines.join('\n');
+}
+
+/**
+ * Tributary over each DuckDB side, scenario by scenario, and whether DuckDB's outputs equal
+ * Tributary's (issue 14). Empty when no DuckDB side was measured.
+ */
+function againstDuckdb(results: ScenarioResult[], runNo: (r: ScenarioResult, s: SideResult) => string): string[] {
+  const rows: string[] = [];
+  for (const r of results) {
+    for (const d of r.sides.filter((s) => s.side.startsWith('duckdb'))) {
+      const vs = versusDuckdb(r, d.side);
+      const t = r.sides.find((s) => s.side === 'tributary');
+      const cpu = (s: SideResult | undefined) => (s && !s.error ? seconds(s.measurements.cpu.thisProcessSeconds) : '–');
+      const wall = (s: SideResult | undefined) => (s && !s.error ? seconds(s.wallSeconds) : s?.error ? 'failed' : '–');
+      const check = d.crossCheck;
+      const worst = check ? largestDifference(check) : undefined;
+      const outputs = !check
+        ? 'not compared'
+        : `${check.equal ? 'equal' : '**NOT equal**'} (${check.datasets} datasets; largest difference ${worst!.maxScaled.toExponential(1)})`;
+      rows.push(
+        `| ${r.scenario} | ${d.label}${runNo(r, d)} | ${wall(d)} | ${cpu(d)} | ${wall(t)}${t ? runNo(r, t) : ''} | ${cpu(t)} | ${vs ? `${vs.wall.toFixed(2)}×` : '–'} | ${vs ? `${vs.cpu.toFixed(2)}×` : '–'} | ${outputs} |`,
+      );
+    }
+  }
+  if (rows.length === 0) return [];
+  return [
+    '## Against DuckDB',
+    '',
+    'The same metrics written independently in DuckDB SQL (bench/duckdbSql.ts), run in this process over the same files, outputs compared with Tributary\'s (issue 14). "Tributary" is the `tributary` side of the scenario (batched for the many-small scenarios).',
+    '',
+    "| scenario | DuckDB side | DuckDB wall | DuckDB CPU | Tributary wall | Tributary CPU | Tributary / DuckDB wall | Tributary / DuckDB CPU | DuckDB outputs vs Tributary's |",
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...rows,
+    '',
+    'Outputs compared per table, joined on the dataset and the table\'s key columns from the metric registry: the same columns and types, the same rows, and every numeric value a, b within abs(a − b) ≤ 1e-9 × max(1, abs(a), abs(b)); "largest difference" is the largest abs(a − b) / max(1, abs(a), abs(b)) over all numeric columns (the full comparison is under *Targets*).',
+    '',
+  ];
 }
 
 /** Replaces the generated block of BENCHMARKS.md (or creates the file), keeping text outside it. */

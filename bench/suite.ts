@@ -1,5 +1,5 @@
 /**
- * Benchmark suite (issue "Fast and bounded at any size"): for each scenario, generate its data,
+ * Benchmark suite (issues "Fast and bounded at any size" and 14): for each scenario, generate its data,
  * then time in this one process, side by side,
  *   baseline-sequential  the compute stage's per-dataset code in-process, one dataset at a time
  *   baseline-pool        the same in a promise pool of 4
@@ -11,6 +11,13 @@
  *                        in a fresh process of its own (bench/workerProcess.ts), so that its peak
  *                        RSS is its own
  *   tributary-budget-roomy (large) the same with a 4 GiB budget: room for one dataset, not two
+ *   duckdb               (default, large, small1k) the metrics in DuckDB SQL (bench/duckdbSql.ts), in
+ *                        this process, one dataset after another, all cores
+ *   duckdb-single-query  (default, small1k, small10k) the same SQL over every dataset at once, outputs
+ *                        written by partitioned COPYs: the limit for many small datasets
+ * After the sides, each DuckDB side's outputs are compared with Tributary's (bench/crossCheck.ts):
+ * the tributary side's published outputs when it ran, else the compute code run in-process on a
+ * sample of the datasets (untimed).
  * Scenarios: default (the demo's sample week), large (few datasets of 10M+ rows), small1k and
  * small10k (many datasets of a few thousand rows, batched). Writes bench/results/<scenario>.json
  * and the generated block of BENCHMARKS.md, then runs the incremental-run benchmark
@@ -20,10 +27,12 @@
  *   [--small1k 1000x5x60x7] [--small10k 10000x5x60x7] [--pool 4] [--parallelism 4] [--batch 50]
  *   [--budget-parallelism 8] [--memory-budget 2GiB] [--large-memory-budget 4GiB] [--results DIR] [--markdown FILE]
  *   [--data-dir DIR] [--keep-data] [--small10k-sequential]
- *   [--sides tributary,tributary-parts] (run only these sides; the others are kept from the previous
- *   results of the same sizes) [--continue-as-new-after N] [--render-only] (rewrite BENCHMARKS.md
+ *   [--sides tributary,tributary-parts] (run only these sides, e.g. --sides duckdb,duckdb-single-query;
+ *   the others are kept from the previous results of the same sizes; a scenario with none of them is
+ *   left as it was) [--continue-as-new-after N] [--render-only] (rewrite BENCHMARKS.md
  *   from the results already in --results; measure nothing) [--side-timeout 90] (minutes; a
- *   Tributary side still running then is terminated and recorded as failed)
+ *   Tributary side still running then is terminated and recorded as failed) [--duckdb-threads N]
+ *   (default: every core)
  * Sizes are DATASETSxSTORESxPRODUCTS[xDAYS].
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -41,10 +50,13 @@ import { parseBytes } from '../common/bytes';
 import type { RunReport } from '../common/report';
 import type { DatasetRef, DatasetSummary, ReferenceRef } from '../common/types';
 import { DATAGEN_DEFAULTS, datasetRefs, generateRetailWeek, referenceRefs } from '../datagen';
+import { OUTPUT_TABLES } from '../metrics';
 import { ensureTemporalCli, TEMPORAL_CLI_VERSION } from '../runtime/temporalCli';
 import { createWorker, WORKFLOWS_PATH } from '../workers/worker';
 import { progressQuery, type weeklyLoad } from '../workflows';
-import { runBaseline } from './baseline';
+import { baselineFiles, runBaseline } from './baseline';
+import { crossCheck, type CrossCheck, describeCheck } from './crossCheck';
+import { type DuckdbMode, type OutputFiles, runDuckdb } from './duckdbBaseline';
 import { round, SideMonitor, type SideMeasurements } from './monitor';
 import {
   bestBaseline,
@@ -76,6 +88,7 @@ interface Size {
 
 type SideDef =
   | { id: 'baseline-sequential' | 'baseline-pool'; kind: 'baseline'; label: string; width: number }
+  | { id: 'duckdb' | 'duckdb-single-query'; kind: 'duckdb'; label: string; mode: DuckdbMode; threads: number }
   | {
       id: 'tributary' | 'tributary-budget' | 'tributary-budget-roomy' | 'tributary-parts';
       kind: 'tributary';
@@ -150,6 +163,7 @@ function machine(): Machine {
     polars: packageVersion('nodejs-polars'),
     temporalSdk: packageVersion('@temporalio/worker'),
     temporalCli: TEMPORAL_CLI_VERSION,
+    duckdb: packageVersion('@duckdb/node-api'),
   };
 }
 
@@ -167,11 +181,19 @@ function stageSeconds(datasets: DatasetSummary[]): Record<string, number> {
   return Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, round(v, 1)]));
 }
 
-interface Context {
+/** The dev server and workflow bundle the Tributary sides run on. */
+interface Temporal {
   env: TestWorkflowEnvironment;
   bundle: WorkflowBundleWithSourceMap;
   /** The same bundle's code in a file, for worker processes. */
   bundlePath: string;
+}
+
+interface Context {
+  /** Started on first use: a run of DuckDB or baseline sides alone needs no server. */
+  temporal: () => Promise<Temporal>;
+  /** The pool width of the in-process baseline, also used for the cross-check's reference. */
+  pool: number;
   suiteStartedAt: string;
   dataDir: string;
   keepData: boolean;
@@ -219,9 +241,118 @@ async function timeBaseline(
   };
 }
 
+async function timeDuckdb(
+  side: Extract<SideDef, { kind: 'duckdb' }>,
+  datasets: DatasetRef[],
+  reference: ReferenceRef,
+  data: string,
+  out: string,
+) {
+  let last = performance.now();
+  const started = performance.now();
+  const result = await runDuckdb({
+    mode: side.mode,
+    datasets,
+    globs: {
+      transactions: path.join(data, 'sales', '*', 'transactions.parquet'),
+      stock: path.join(data, 'sales', '*', 'stock.parquet'),
+    },
+    reference,
+    week: WEEK,
+    metrics: METRICS,
+    outRoot: out,
+    threads: side.threads,
+    onDone: (done) => {
+      if (performance.now() - last < 30_000) return;
+      last = performance.now();
+      log(`  ${side.id}: ${done}/${datasets.length} datasets, ${((last - started) / 1000).toFixed(0)} s`);
+    },
+  });
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    seconds,
+    files: result.files,
+    version: result.version,
+    outcome: {
+      datasets: datasets.length,
+      succeeded: result.datasets,
+      failed: datasets.length - result.datasets,
+      tables: result.tables,
+      rowsOut: result.rowsOut,
+    },
+  };
+}
+
+/** At most `count` datasets spread evenly over the list (all of them when there are fewer). */
+function spread<T>(items: readonly T[], count: number): T[] {
+  if (items.length <= count) return [...items];
+  return Array.from({ length: count }, (_, i) => items[Math.floor((i * items.length) / count)]!);
+}
+
+const CROSS_CHECK_SAMPLE = 12;
+
+/**
+ * Tributary's outputs to compare the DuckDB sides with: the tributary side's published files when
+ * it ran now and every dataset succeeded; otherwise the compute stage's code run in-process
+ * (bench/baseline.ts, untimed) on up to CROSS_CHECK_SAMPLE datasets spread over the list.
+ */
+async function tributaryOutputs(
+  ctx: Context,
+  tributaryRun: { out: string; ok: boolean } | undefined,
+  datasets: DatasetRef[],
+  reference: ReferenceRef,
+  base: string,
+): Promise<{ files: OutputFiles; datasets: string[]; label: string }> {
+  if (tributaryRun?.ok)
+    return {
+      files: (dataset, table) => [path.join(tributaryRun.out, WEEK, dataset, `${table}.parquet`)],
+      datasets: datasets.map((d) => d.name),
+      label: "the tributary side's published outputs (this run)",
+    };
+  const sample = spread(datasets, CROSS_CHECK_SAMPLE);
+  const out = path.join(base, 'out-cross-check');
+  log(`  cross-check: computing Tributary's tables in-process for ${sample.length} datasets (untimed)`);
+  await runBaseline({ datasets: sample, reference, week: WEEK, metrics: METRICS, outRoot: out, width: ctx.pool });
+  return {
+    files: baselineFiles(out),
+    datasets: sample.map((d) => d.name),
+    label: `the compute stage's code run in-process (bench/baseline.ts) on ${sample.length} of ${datasets.length} datasets (the tributary side did not run)`,
+  };
+}
+
+/** Compares each DuckDB side's outputs with Tributary's. */
+async function crossCheckSides(
+  ctx: Context,
+  def: ScenarioDef,
+  tributaryRun: { out: string; ok: boolean } | undefined,
+  duckdbRuns: { side: string; files: OutputFiles }[],
+  datasets: DatasetRef[],
+  reference: ReferenceRef,
+  base: string,
+): Promise<Map<string, CrossCheck>> {
+  const checks = new Map<string, CrossCheck>();
+  const tributary = await tributaryOutputs(ctx, tributaryRun, datasets, reference, base);
+  const tables = [...OUTPUT_TABLES.values()].filter((t) => METRICS.includes(t.metric.name)).map((t) => t.name);
+  for (const run of duckdbRuns) {
+    const started = performance.now();
+    const check = await crossCheck({
+      datasets: tributary.datasets,
+      tables,
+      reference: tributary.files,
+      candidate: run.files,
+      referenceLabel: tributary.label,
+    });
+    checks.set(run.side, check);
+    log(
+      `${def.name}: ${run.side} against Tributary (${((performance.now() - started) / 1000).toFixed(1)} s): ${describeCheck(check)}`,
+    );
+  }
+  return checks;
+}
+
 /** Starts bench/workerProcess.ts on `taskQueue`; resolves once it polls. */
 async function startWorkerProcess(
-  ctx: Context,
+  ctx: Temporal,
   taskQueue: string,
   side: Extract<SideDef, { kind: 'tributary' }>,
 ): Promise<ChildProcess> {
@@ -262,6 +393,7 @@ async function timeTributary(
   out: string,
   monitor: (workerPid?: number) => SideMonitor,
 ) {
+  const temporal = await ctx.temporal();
   const taskQueue = `bench-${scenario}-${side.id}-${Date.now()}`;
   const spec = {
     name: `bench-${scenario}`,
@@ -279,7 +411,7 @@ async function timeTributary(
     const watch = monitor(workerPid);
     try {
       const started = performance.now();
-      const handle = await ctx.env.client.workflow.start<typeof weeklyLoad>('weeklyLoad', {
+      const handle = await temporal.env.client.workflow.start<typeof weeklyLoad>('weeklyLoad', {
         taskQueue,
         workflowId: taskQueue,
         args: [{ spec, week: WEEK }],
@@ -328,7 +460,7 @@ async function timeTributary(
   };
   let timed: Awaited<ReturnType<typeof run>>;
   if (side.separateProcess) {
-    const child = await startWorkerProcess(ctx, taskQueue, side);
+    const child = await startWorkerProcess(temporal, taskQueue, side);
     try {
       timed = await run(child.pid);
     } finally {
@@ -336,9 +468,9 @@ async function timeTributary(
     }
   } else {
     const worker = await createWorker({
-      connection: ctx.env.nativeConnection,
+      connection: temporal.env.nativeConnection,
       taskQueue,
-      workflowBundle: ctx.bundle,
+      workflowBundle: temporal.bundle,
       maxConcurrentActivities: side.activities,
       ...(side.memoryBudget !== undefined ? { memoryBudget: side.memoryBudget } : {}),
     });
@@ -364,7 +496,13 @@ async function timeTributary(
   };
 }
 
-async function runScenario(ctx: Context, def: ScenarioDef): Promise<ScenarioResult> {
+/** Measures the scenario's sides selected by --sides; undefined when none is (the scenario is left as it was). */
+async function runScenario(ctx: Context, def: ScenarioDef): Promise<ScenarioResult | undefined> {
+  const selected = def.sides.filter((d) => !ctx.onlySides || ctx.onlySides.has(d.id));
+  if (selected.length === 0) {
+    log(`${def.name}: none of its sides (${def.sides.map((d) => d.id).join(', ')}) is in --sides; left as it was`);
+    return undefined;
+  }
   await mkdir(ctx.dataDir, { recursive: true });
   const base = await mkdtemp(path.join(ctx.dataDir, `tributary-bench-${def.name}-`));
   const data = path.join(base, 'data');
@@ -413,7 +551,11 @@ async function runScenario(ctx: Context, def: ScenarioDef): Promise<ScenarioResu
     : undefined;
 
   const sides: SideResult[] = [];
-  for (const side of def.sides.filter((d) => !ctx.onlySides || ctx.onlySides.has(d.id))) {
+  // Outputs kept for the cross-check after the sides: Tributary's and DuckDB's.
+  const crossChecked = selected.some((d) => d.kind === 'duckdb');
+  let tributaryRun: { out: string; ok: boolean } | undefined;
+  const duckdbRuns: { side: string; files: OutputFiles }[] = [];
+  for (const side of selected) {
     await settle();
     const out = path.join(base, `out-${side.id}`);
     log(`${def.name}: ${side.label} ...`);
@@ -438,6 +580,18 @@ async function runScenario(ctx: Context, def: ScenarioDef): Promise<ScenarioResu
         const timed = await timeBaseline(side, datasets, reference, out);
         const measurements = monitor!.stop();
         result = { ...common, ...rates(timed.seconds, sizes), outcome: timed.outcome, measurements };
+      } else if (side.kind === 'duckdb') {
+        startMonitor();
+        const timed = await timeDuckdb(side, datasets, reference, data, out);
+        const measurements = monitor!.stop();
+        result = {
+          ...common,
+          settings: { ...common.settings, duckdb: timed.version },
+          ...rates(timed.seconds, sizes),
+          outcome: timed.outcome,
+          measurements,
+        };
+        duckdbRuns.push({ side: side.id, files: timed.files });
       } else {
         const timed = await timeTributary(ctx, def.name, side, data, out, startMonitor);
         result = {
@@ -475,8 +629,25 @@ async function runScenario(ctx: Context, def: ScenarioDef): Promise<ScenarioResu
       `${def.name}: ${side.label}: ${r.wallSeconds.toFixed(1)} s, ${r.msPerDataset.toFixed(1)} ms/dataset, peak RSS ${bytesOrNa(r.measurements?.peakRssBytes)}, others' CPU ${((r.measurements?.cpu.otherProcessesShare ?? 0) * 100).toFixed(0)}%`,
     );
     sides.push({ ...result, ratioToBestBaseline: 0 });
-    await rm(out, { recursive: true, force: true });
+    if (side.id === 'tributary') tributaryRun = { out, ok: !result.error && result.outcome.failed === 0 };
+    const kept = crossChecked && (side.id === 'tributary' || side.kind === 'duckdb');
+    if (!kept) await rm(out, { recursive: true, force: true });
   }
+  if (duckdbRuns.length > 0) {
+    // A comparison that cannot run leaves the sides' figures standing, marked "not compared".
+    const checked = await crossCheckSides(ctx, def, tributaryRun, duckdbRuns, datasets, reference, base).catch(
+      (err: unknown) => {
+        log(`${def.name}: cross-check FAILED: ${err instanceof Error ? err.message : String(err)}`);
+        return new Map<string, CrossCheck>();
+      },
+    );
+    for (const side of sides) {
+      const check = checked.get(side.side);
+      if (check) side.crossCheck = check;
+    }
+  }
+  for (const dir of ['out-tributary', 'out-cross-check', ...selected.map((d) => `out-${d.id}`)])
+    await rm(path.join(base, dir), { recursive: true, force: true });
   // Sides not run this time (--sides) are kept from the previous results of the same sizes.
   const previous = ctx.onlySides ? (await readResults(ctx.resultsDir)).find((r) => r.scenario === def.name) : undefined;
   if (previous && sameSizes(previous.sizes, sizes)) {
@@ -595,6 +766,7 @@ async function main(): Promise<void> {
       sides: { type: 'string' },
       'continue-as-new-after': { type: 'string' },
       'side-timeout': { type: 'string', default: '90' },
+      'duckdb-threads': { type: 'string' },
     },
   });
   const only = values.only
@@ -621,6 +793,21 @@ async function main(): Promise<void> {
     { id: 'baseline-sequential', kind: 'baseline', label: 'in-process, sequential', width: 1 },
     { id: 'baseline-pool', kind: 'baseline', label: `in-process, pool of ${pool}`, width: pool },
   ];
+  const duckdbThreads = whole('duckdb-threads', values['duckdb-threads'] ?? String(cpus().length));
+  const duckdb: SideDef = {
+    id: 'duckdb',
+    kind: 'duckdb',
+    label: `DuckDB SQL, one dataset after another, ${duckdbThreads} threads`,
+    mode: 'per-dataset',
+    threads: duckdbThreads,
+  };
+  const duckdbSingle: SideDef = {
+    id: 'duckdb-single-query',
+    kind: 'duckdb',
+    label: `DuckDB SQL, all datasets in one query, partitioned COPY, ${duckdbThreads} threads`,
+    mode: 'single-query',
+    threads: duckdbThreads,
+  };
   const tributary: SideDef = {
     id: 'tributary',
     kind: 'tributary',
@@ -671,13 +858,13 @@ async function main(): Promise<void> {
       name: 'default',
       title: 'default sample (the demo week)',
       size: parseSize(values.default, 'default'),
-      sides: [...baselines, tributary, budget],
+      sides: [...baselines, duckdb, duckdbSingle, tributary, budget],
     },
     {
       name: 'small1k',
       title: '1,000 small datasets',
       size: parseSize(values.small1k, 'small1k'),
-      sides: [...baselines, batched],
+      sides: [...baselines, duckdb, duckdbSingle, batched],
     },
     // The sequential baseline is left out at 10,000 unless asked for: a small dataset's compute is
     // main-thread bound (building the polars plan), so it takes as long as the pool (compare them
@@ -686,15 +873,20 @@ async function main(): Promise<void> {
       name: 'small10k',
       title: '10,000 small datasets',
       size: parseSize(values.small10k, 'small10k'),
-      sides: [...(values['small10k-sequential'] ? baselines : baselines.slice(1)), batched, ...parts],
+      sides: [...(values['small10k-sequential'] ? baselines : baselines.slice(1)), duckdbSingle, batched, ...parts],
     },
     {
       name: 'large',
       title: 'few large datasets',
       size: parseSize(values.large, 'large'),
-      sides: [...baselines, tributary, budget, roomy],
+      sides: [...baselines, duckdb, tributary, budget, roomy],
     },
   ];
+  const onlySides = values.sides ? new Set(values.sides.split(',').map((x) => x.trim())) : undefined;
+  const sideIds = new Set(defs.flatMap((d) => d.sides.map((x) => x.id as string)));
+  const unknownSides = [...(onlySides ?? [])].filter((x) => !sideIds.has(x));
+  if (unknownSides.length > 0)
+    throw new Error(`--sides: unknown side ${unknownSides.join(', ')}; choose from ${[...sideIds].join(', ')}`);
   const chosen = values['render-only'] ? [] : defs.filter((d) => selected.has(d.name));
   if (values['render-only']) selected.delete('incremental');
 
@@ -706,6 +898,7 @@ async function main(): Promise<void> {
     'The sides of a scenario run one after another in one Node process (`tsx bench/suite.ts`), in the order listed, each after a full GC and writing into its own fresh output folder (removed afterwards, untimed).',
     `In-process baselines (no Temporal): \`computeMetrics\` from activities/compute.ts, the compute stage's own code (lazy \`scanParquet\` filtered to the week, the two metrics' three tables, each streamed to parquet by an async \`sinkParquet\`, then its rows counted), called directly for each dataset under \`MockActivityEnvironment\` from @temporalio/testing, the reference data loaded once per side. "sequential": one dataset at a time; "pool of ${pool}": a promise pool of ${pool}. They skip what Tributary adds around compute: input checks, fingerprints, publish (rename), reports, orchestration.`,
     `Tributary: the \`weeklyLoad\` workflow on a Temporal dev server (\`TestWorkflowEnvironment.createLocal\` with the Temporal CLI from runtime/temporalCli.ts, one server for the whole run) and an in-process worker (\`createWorker\` from workers/worker.ts; workflow bundle built once, a fresh worker and task queue per side, created before the clock starts). Timed from \`workflow.start\` to its result: planning, the read stage (schema checks, null counts from the parquet footers, the week's rows counted from the \`date\` column), fingerprints, compute, publish and the run report. Default stage policies; \`parallelism.datasets\` ${parallelism} with ${parallelism} activity slots; the many-small scenarios with \`batching: { maxDatasets: ${batch} }\`. The worker's memory admission is at its default (half the RAM) except on the budget side.`,
+    `DuckDB sides (issue 14): the two metrics written again, independently, in DuckDB SQL from their definitions (bench/duckdbSql.ts), run in this process by @duckdb/node-api ${packageVersion('@duckdb/node-api')} with ${duckdbThreads} threads (\`--duckdb-threads\`, default: every core), an in-memory database per side, the reference tables read once per side; every table written to zstd parquet (polars' default codec). "One dataset after another" (\`duckdb\`): each dataset's week read straight from its two files, lost sales' daily table, baselines and detail made once as temp tables, each output table written by its own COPY to <week>/<dataset>/<table>.parquet, as Tributary publishes them. "All datasets in one query" (\`duckdb-single-query\`): every dataset's files read through one glob (the dataset named by its folder), the same statements over all datasets at once, each table written for every dataset by one \`COPY ... (PARTITION_BY (dataset))\`. CPU time is this process's, DuckDB's threads included. After the sides, each DuckDB side's tables are compared with Tributary's (bench/crossCheck.ts, untimed): with the \`tributary\` side's published outputs when that side ran in the same invocation, else with the compute stage's code run in-process on up to ${CROSS_CHECK_SAMPLE} datasets.`,
     `Memory-budget sides (default and large scenarios): \`parallelism.datasets\` ${budgetParallelism}, ${budgetParallelism} activity slots, \`memoryBudget: ${memoryBudget}\` (${bytesOrNa(memoryBudget)}) passed to createWorker (the large scenario also runs one with \`memoryBudget\` ${bytesOrNa(roomyBudget)}, \`--large-memory-budget\`: room for one large dataset, not two); that worker runs in a fresh process of its own (bench/workerProcess.ts, same bundle, same dev server), started before the clock, so its peak RSS is the worker's alone: polars frees memory through glibc malloc, which keeps much of it in its arenas, so the suite's own process still holds the earlier sides' peaks (see "RSS at start" in the JSON).`,
     'datasets/s = datasets / wall time; rows/s = input rows (transactions + stock) / wall time; ms per dataset = wall time / datasets; "vs best baseline" = wall time / the faster baseline\'s wall time in the same scenario. One run per side: no repetitions, so differences of a few percent are within noise.',
     'Peak RSS: see below the results table. polars uses its default thread pool (all cores; POLARS_MAX_THREADS unset).',
@@ -714,26 +907,30 @@ async function main(): Promise<void> {
   await mkdir(values.results, { recursive: true });
   const results: ScenarioResult[] = [];
   if (chosen.length > 0) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-    const env = await TestWorkflowEnvironment.createLocal({
-      server: { executable: { type: 'existing-path', path: await ensureTemporalCli() } },
-    });
-    const quiet = () => undefined;
-    const bundle = await bundleWorkflowCode({
-      workflowsPath: WORKFLOWS_PATH,
-      logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: console.error },
-    });
-    await mkdir(values['data-dir'], { recursive: true });
-    const bundleDir = await mkdtemp(path.join(values['data-dir'], 'tributary-bench-bundle-'));
-    const bundlePath = path.join(bundleDir, 'workflow-bundle.js');
-    await writeFile(bundlePath, bundle.code);
+    let temporal: Promise<Temporal> | undefined;
+    let bundleDir: string | undefined;
+    const startTemporal = async (): Promise<Temporal> => {
+      Runtime.install({ logger: new DefaultLogger('WARN') });
+      const env = await TestWorkflowEnvironment.createLocal({
+        server: { executable: { type: 'existing-path', path: await ensureTemporalCli() } },
+      });
+      const quiet = () => undefined;
+      const bundle = await bundleWorkflowCode({
+        workflowsPath: WORKFLOWS_PATH,
+        logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: console.error },
+      });
+      await mkdir(values['data-dir'], { recursive: true });
+      bundleDir = await mkdtemp(path.join(values['data-dir'], 'tributary-bench-bundle-'));
+      const bundlePath = path.join(bundleDir, 'workflow-bundle.js');
+      await writeFile(bundlePath, bundle.code);
+      return { env, bundle, bundlePath };
+    };
     const ctx: Context = {
-      env,
-      bundle,
-      bundlePath,
+      temporal: () => (temporal ??= startTemporal()),
+      pool,
       resultsDir: values.results,
       sideTimeoutSeconds: whole('side-timeout', values['side-timeout']) * 60,
-      ...(values.sides ? { onlySides: new Set(values.sides.split(',').map((x) => x.trim())) } : {}),
+      ...(onlySides ? { onlySides } : {}),
       suiteStartedAt,
       dataDir: values['data-dir'],
       keepData: values['keep-data'],
@@ -744,6 +941,7 @@ async function main(): Promise<void> {
     try {
       for (const def of chosen) {
         const result = await runScenario(ctx, def);
+        if (!result) continue;
         if (def.name === 'small10k') {
           const small1k =
             results.find((r) => r.scenario === 'small1k') ??
@@ -760,8 +958,8 @@ async function main(): Promise<void> {
         log(`${def.name}: written ${path.join(values.results, `${def.name}.json`)}`);
       }
     } finally {
-      await env.teardown();
-      await rm(bundleDir, { recursive: true, force: true });
+      if (temporal) await (await temporal.catch(() => undefined))?.env.teardown();
+      if (bundleDir) await rm(bundleDir, { recursive: true, force: true });
     }
   }
   let incrementalCode = 0;
