@@ -24,7 +24,7 @@ import { findUnchanged, recordOutputs } from './fingerprints';
 import { isOutputUnwritable } from './outputFaults';
 import { publishOutputs } from './publish';
 import { discardStaging } from './staging';
-import { readDataset, readReferenceFiles } from './read';
+import { type ReadFrames, readDatasetKeeping, readReferenceFiles } from './read';
 
 export interface BatchInput {
   datasets: DatasetRef[];
@@ -47,6 +47,8 @@ const CHECK_CONCURRENCY = 8;
 /** A dataset that passed its checks and is to be computed: its summary so far, key and staging folder. */
 interface Ready {
   dataset: DatasetRef;
+  /** Its files the checks read whole: computed from as they are. */
+  frames: ReadFrames;
   summary: DatasetSummary;
   key: OutputKey;
   stagingDir: string;
@@ -81,13 +83,20 @@ export async function processBatch(
     try {
       const ref = await reference;
       stage = 'read';
-      const data = await readDataset(dataset, input.week, input.quality);
+      const data = await readDatasetKeeping(dataset, input.week, input.quality);
       const warnings = [...ref.warnings, ...data.warnings];
       const summary = afterRead(newSummary(dataset.name), { rowsIn: data.rowsIn, warnings });
       const key = outputKey(input, dataset.name, { inputs: data.fingerprint, reference: ref.fingerprint });
       const previous = input.force ? undefined : await findUnchanged(key);
       if (previous?.unchanged) done.push(skipped(summary, previous));
-      else ready.push({ dataset, summary, key, stagingDir: stagingDir(input.output.root, dataset.name, runId) });
+      else
+        ready.push({
+          dataset,
+          frames: data.frames,
+          summary,
+          key,
+          stagingDir: stagingDir(input.output.root, dataset.name, runId),
+        });
     } catch (err) {
       if (!(err instanceof ApplicationFailure && err.nonRetryable)) throw err;
       done.push(failure(newSummary(dataset.name), stage, err));

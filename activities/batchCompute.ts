@@ -12,15 +12,19 @@ import path from 'node:path';
 import pl from 'nodejs-polars';
 import type { DatasetRef, ReferenceRef } from '../common/types';
 import { metricOf } from '../metrics';
-import { computeOrder, type DatasetInput, isDerived, type TablePlan } from '../metrics/metric';
+import { INPUT_SCHEMAS } from '../metrics/schemas';
+import { computeOrder, DATASET_INPUTS, type DatasetInput, isDerived, type TablePlan } from '../metrics/metric';
 import { metricInputs, renderOutputPath, type StagedTable } from './compute';
 import { makeOutputDir, writingOutput } from './outputFaults';
 import { inWeek } from './parquet';
+import type { ReadFrames } from './read';
+import { readSmallFile } from './smallFile';
 
 const INDEX = '__dataset';
 
 export interface BatchComputeInput {
-  datasets: { dataset: DatasetRef; stagingDir: string }[];
+  /** `frames`: the dataset's files its checks read whole (read.ts), computed from as they are. */
+  datasets: { dataset: DatasetRef; stagingDir: string; frames?: ReadFrames }[];
   reference: ReferenceRef;
   week: string;
   metrics: string[];
@@ -28,25 +32,65 @@ export interface BatchComputeInput {
   attempt: number;
 }
 
-/** One input of every dataset of the batch, this week's rows, each tagged with its dataset's index. */
-function tagged(files: string[], week: string): pl.LazyDataFrame {
-  // Expressions are immutable: built once, shared by every file's scan (building them is the cost).
-  const thisWeek = inWeek(week);
-  return pl.concat(
-    files.map((file, i) => pl.scanParquet(file).filter(thisWeek).withColumns(pl.lit(i).cast(pl.Int64).alias(INDEX))),
-    { how: 'vertical' },
-  );
+/**
+ * One input of every dataset of the batch, this week's rows, each tagged with its dataset's index.
+ * Batched datasets are small by definition (batching.maxBytes), so each file is in memory: as its
+ * checks read it, else read whole now. The files are stacked and tagged by one column built at
+ * once: every polars expression built costs about a millisecond of main-thread work, more than such
+ * a file's whole compute, so none is built per file. A file polars cannot read whole is scanned, so
+ * that the error is the scan's usual one. Only the declared columns are kept, so files that differ
+ * in other columns still stack.
+ */
+async function tagged(
+  input: DatasetInput,
+  datasets: BatchComputeInput['datasets'],
+  week: string,
+): Promise<pl.LazyDataFrame> {
+  const columns = Object.keys(INPUT_SCHEMAS[input]);
+  const inMemory: pl.DataFrame[] = [];
+  const index: number[] = [];
+  const scans: pl.LazyDataFrame[] = [];
+  for (const [i, { dataset, frames }] of datasets.entries()) {
+    const frame = frames?.[input] ?? (await readSmallFile(dataset.files[input], true));
+    if (frame) {
+      inMemory.push(frame);
+      const rows = frame.height; // a call into polars each time it is read
+      for (let row = 0; row < rows; row++) index.push(i);
+    } else
+      scans.push(
+        pl
+          .scanParquet(dataset.files[input])
+          .select(...columns)
+          .withColumns(pl.lit(i).cast(pl.Int64).alias(INDEX)),
+      );
+  }
+  const tag = pl.Series(INDEX, index, pl.Int64);
+  const stacked = inMemory.length ? [stack(inMemory, columns).withColumn(tag).lazy()] : [];
+  // Built once, for the whole stack.
+  return pl.concat([...stacked, ...scans], { how: 'vertical' }).filter(inWeek(week));
+}
+
+/** Frames one under another, with the declared columns: as they are when their columns agree (the usual case). */
+export function stack(frames: pl.DataFrame[], columns: string[]): pl.DataFrame {
+  try {
+    return pl.concat(frames, { how: 'vertical', rechunk: false }).select(...columns);
+  } catch {
+    return pl.concat(
+      frames.map((f) => f.select(...columns)),
+      { how: 'vertical', rechunk: false },
+    );
+  }
 }
 
 /** Each metric's table plans for the whole batch, with the batch index column still in them. */
 async function plans(input: BatchComputeInput, load: (file: string) => Promise<pl.DataFrame>) {
   const metrics = input.metrics.map(metricOf);
-  const scan = (name: DatasetInput) =>
-    tagged(
-      input.datasets.map((d) => d.dataset.files[name]),
-      input.week,
-    );
-  const inputs = await metricInputs(metrics, scan, input.reference, load);
+  const wanted = [...new Set(metrics.flatMap((m) => m.inputs))].filter(
+    (name) => DATASET_INPUTS[name],
+  ) as DatasetInput[];
+  const stacks = new Map<DatasetInput, pl.LazyDataFrame>();
+  for (const name of wanted) stacks.set(name, await tagged(name, input.datasets, input.week));
+  const inputs = await metricInputs(metrics, (name) => stacks.get(name)!, input.reference, load);
   return metrics.map((metric) => metric.compute(inputs, [INDEX]));
 }
 

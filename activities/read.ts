@@ -41,6 +41,18 @@ export async function fingerprint(files: string[]): Promise<string> {
 
 /** The read stage of one dataset; a file replaced meanwhile is InputChanged (retried), not blamed as unreadable. */
 export async function readDataset(dataset: DatasetRef, week: string, quality?: Partial<QualityRules>) {
+  const { frames: _read, ...checked } = await readDatasetKeeping(dataset, week, quality);
+  return checked;
+}
+
+/** The files of a dataset the checks read whole (small ones, activities/smallFile.ts), by input. */
+export type ReadFrames = Partial<Record<'transactions' | 'stock', pl.DataFrame>>;
+
+/**
+ * readDataset, also handing back the files it read whole: a batch computes from those very frames
+ * (what was checked is what is computed) instead of reading and planning each file again.
+ */
+export async function readDatasetKeeping(dataset: DatasetRef, week: string, quality?: Partial<QualityRules>) {
   const files = [dataset.files.transactions, dataset.files.stock];
   return readingUnchanged(`Dataset ${dataset.name}`, files, () => checkDataset(dataset, week, quality));
 }
@@ -55,10 +67,14 @@ async function checkDataset(dataset: DatasetRef, week: string, quality?: Partial
   const { transactions, stock } = dataset.files;
   const opened = await allInOrder([openInput(transactions, 'transactions', where), openInput(stock, 'stock', where)]);
   const [tx, st] = await allInOrder(opened.map((input) => inspectInput(input, where, week, rules)));
+  const frames: ReadFrames = {};
+  for (const { input, frame } of opened)
+    if (frame && (input === 'transactions' || input === 'stock')) frames[input] = frame;
   return {
     rowsIn: { transactions: tx?.weekRows ?? 0, stock: st?.weekRows ?? 0 },
     fingerprint: await fingerprint([transactions, stock]),
     warnings: [...(tx?.warnings ?? []), ...(st?.warnings ?? [])],
+    frames,
   };
 }
 
