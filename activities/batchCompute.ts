@@ -11,7 +11,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import pl from 'nodejs-polars';
 import type { DatasetRef, ReferenceRef } from '../common/types';
-import { metricOf } from '../metrics';
+import { metricOf, OUTPUT_TABLES } from '../metrics';
 import { INPUT_SCHEMAS } from '../metrics/schemas';
 import { computeOrder, DATASET_INPUTS, type DatasetInput, isDerived, type TablePlan } from '../metrics/metric';
 import { metricInputs, renderOutputPath, type StagedTable } from './compute';
@@ -108,6 +108,27 @@ async function collectTables(all: Record<string, TablePlan>[]): Promise<[string,
   return collected;
 }
 
+/**
+ * The report sums a table declares (metrics/: TableTotals), for every dataset of the batch in one
+ * query: read back from each dataset's file instead, they cost the report a file read per dataset
+ * and table. A dataset without rows sums to 0, as its file does. Undefined for a table without totals.
+ */
+async function sumsByDataset(table: string, all: pl.DataFrame) {
+  const totals = OUTPUT_TABLES.get(table)?.totals;
+  if (!totals) return undefined;
+  const names = Object.keys(totals.sums);
+  const rows = totals.where ? all.filter(pl.col(totals.where.column).eq(pl.lit(totals.where.equals))) : all;
+  const summed = await rows
+    .lazy()
+    .groupBy(INDEX)
+    .agg(...Object.entries(totals.sums).map(([name, column]) => pl.col(column).cast(pl.Float64).sum().alias(name)))
+    .collect();
+  const byIndex = new Map<number, Record<string, number>>();
+  for (const row of summed.toRecords())
+    byIndex.set(Number(row[INDEX]), Object.fromEntries(names.map((n) => [n, Number(row[n] ?? 0)])));
+  return (i: number) => byIndex.get(i) ?? Object.fromEntries(names.map((n) => [n, 0]));
+}
+
 /** Computes every table for the whole batch and stages one file per dataset and table. */
 export async function computeBatch(
   input: BatchComputeInput,
@@ -123,6 +144,7 @@ export async function computeBatch(
     }),
   );
   for (const [table, all] of await collectTables(tables)) {
+    const sums = await sumsByDataset(table, all);
     const empty = all.head(0).drop(INDEX);
     const parts = new Map<number, pl.DataFrame>();
     if (all.height > 0)
@@ -138,7 +160,7 @@ export async function computeBatch(
       // between parts so heartbeats still flow.
       await writingOutput(file, async () => part.writeParquet(file));
       await new Promise((resolve) => setImmediate(resolve));
-      staged[i]!.push({ table, staging: file, final, rows: part.height });
+      staged[i]!.push({ table, staging: file, final, rows: part.height, ...(sums && { sums: sums(i) }) });
     }
   }
   return staged;

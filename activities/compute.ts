@@ -39,6 +39,8 @@ export interface StagedTable {
   staging: string;
   final: string;
   rows: number;
+  /** Its report sums, when known as it was written (OutputFile.sums). */
+  sums?: Record<string, number>;
 }
 
 /** The final file of one output table; throws unless it is inside the output root (common/paths.ts). */

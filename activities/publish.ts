@@ -24,5 +24,7 @@ export async function publishOutputs(tables: StagedTable[], stagingDir: string):
   }
   // maxRetries: an attempt that timed out may still be removing its own folder in there.
   await rm(stagingDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
-  return { outputs: tables.map((t) => ({ table: t.table, path: t.final, rows: t.rows })) };
+  return {
+    outputs: tables.map((t) => ({ table: t.table, path: t.final, rows: t.rows, ...(t.sums && { sums: t.sums }) })),
+  };
 }

@@ -1,5 +1,6 @@
 /**
- * Week over week: each dataset's metric totals, read back from its published outputs, compared
+ * Week over week: each dataset's metric totals, read back from its published outputs (or summed as
+ * a batch wrote them), compared
  * with the previous week's report in the same output root. A change beyond CHANGE_FLAG is flagged:
  * a sudden jump is more often a data problem than a business one, and someone should look.
  */
@@ -75,9 +76,12 @@ function readTotals(output: OutputFile): MetricTotals {
 export async function metricTotals(outputs: OutputFile[]): Promise<MetricTotals> {
   const totals: MetricTotals = {};
   for (const output of outputs) {
-    if (!totalsOf(output.table)) continue;
-    const small = (await stat(output.path)).size <= SMALL_OUTPUT_BYTES;
-    Object.assign(totals, small ? readTotals(output) : await queryTotals(output));
+    const declared = totalsOf(output.table);
+    if (!declared) continue;
+    // Summed as it was written (a batch): nothing to read back.
+    if (output.sums) Object.assign(totals, withRatios(output.sums, declared));
+    else if ((await stat(output.path)).size <= SMALL_OUTPUT_BYTES) Object.assign(totals, readTotals(output));
+    else Object.assign(totals, await queryTotals(output));
   }
   return totals;
 }

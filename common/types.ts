@@ -40,6 +40,11 @@ export interface OutputFile {
   table: string;
   path: string;
   rows: number;
+  /**
+   * The table's declared report sums (metrics/: TableTotals), when they were summed as it was written
+   * (a batch sums all its datasets' tables in one query); absent, the report reads them back.
+   */
+  sums?: Record<string, number>;
 }
 
 /** late: its data did not arrive by the deadline; skipped: inputs unchanged since a successful run. */

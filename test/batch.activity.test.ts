@@ -9,6 +9,8 @@ import pl from 'nodejs-polars';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { processBatch, type BatchInput } from '../activities/batch';
 import { stack } from '../activities/batchCompute';
+import { queryTotals } from '../activities/weekOverWeek';
+import { OUTPUT_TABLES } from '../metrics';
 import { computeMetrics } from '../activities/compute';
 import type { DatasetRef, DatasetSummary, ReferenceRef } from '../common/types';
 import { datasetRefs, generateRetailWeek, type Manifest, referenceRefs } from '../datagen';
@@ -102,6 +104,16 @@ describe('processBatch', () => {
 
     expect(summaries.map((s) => s.status)).toEqual(manifest.regions.map(() => 'succeeded'));
     await expectEachAsAlone(summaries, manifest.regions.map(datasetOf), ref());
+    // The report sums each table declares come with it, equal to what its file sums to when read back.
+    const summed = summaries.flatMap((s) => s.outputs).filter((o) => OUTPUT_TABLES.get(o.table)!.totals);
+    expect(summed.length).toBe(2 * manifest.regions.length);
+    for (const output of summed) {
+      const { sums, ...file } = output;
+      expect(sums, output.path).toBeDefined();
+      const readBack = await queryTotals(file);
+      for (const [name, value] of Object.entries(sums!))
+        expect(value, `${output.path} ${name}`).toBeCloseTo(readBack[name]!, 6);
+    }
   });
 
   it('stacks files whose columns differ in order or in extra columns, each dataset still as alone', async () => {
