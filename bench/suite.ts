@@ -24,7 +24,7 @@
  * (bench/incremental.ts) in a child process (it installs its own Temporal runtime).
  *
  * Usage: npm run bench [-- --only small1k,default] [--default 12x150x1500] [--large 4x500x3000x7]
- *   [--small1k 1000x5x60x7] [--small10k 10000x5x60x7] [--pool 4] [--parallelism 4] [--batch 50]
+ *   [--small1k 1000x5x60x7] [--small10k 10000x5x60x7] [--pool 4] [--parallelism 4] [--batch 250]
  *   [--budget-parallelism 8] [--memory-budget 2GiB] [--large-memory-budget 4GiB] [--results DIR] [--markdown FILE]
  *   [--data-dir DIR] [--keep-data] [--small10k-sequential]
  *   [--sides tributary,tributary-parts] (run only these sides, e.g. --sides duckdb,duckdb-single-query;
@@ -753,7 +753,7 @@ async function main(): Promise<void> {
       small10k: { type: 'string', default: '10000x5x60x7' },
       pool: { type: 'string', default: '4' },
       parallelism: { type: 'string', default: '4' },
-      batch: { type: 'string', default: '50' },
+      batch: { type: 'string', default: '250' },
       'budget-parallelism': { type: 'string', default: '8' },
       'memory-budget': { type: 'string', default: '2GiB' },
       'large-memory-budget': { type: 'string', default: '4GiB' },
