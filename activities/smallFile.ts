@@ -32,7 +32,7 @@ export async function readSmallFile(file: string, anySize = false): Promise<pl.D
     const bytes = await readFile(file);
     // Synchronous on purpose: decoding a file this small takes well under a millisecond, less
     // than the round trip of an async read. At most one row too many is read to tell a big file.
-    const frame = pl.readParquet(bytes, anySize ? {} : { numRows: SMALL_FILE_ROWS + 1 });
+    const frame = pl.readParquet(bytes, anySize ? {} : { nRows: SMALL_FILE_ROWS + 1 });
     return anySize || frame.height <= SMALL_FILE_ROWS ? frame : undefined;
   } catch {
     return undefined;
