@@ -17,7 +17,7 @@ export const DEFAULT_REFERENCE_CACHE_BYTES = 512 * MiB;
 
 /** Bytes held by a frame's buffers, as polars estimates them. */
 export function frameBytes(df: pl.DataFrame): number {
-  // nodejs-polars 0.24 has no DataFrame.estimatedSize(), but its native frame does.
+  // nodejs-polars (0.24 to 0.26) has no DataFrame.estimatedSize(), but its native frame does.
   const native = df._df as { estimatedSize?: () => number } | undefined;
   if (typeof native?.estimatedSize === 'function') return native.estimatedSize();
   return df.height * df.width * 8;
