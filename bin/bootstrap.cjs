@@ -27,8 +27,9 @@ if (!installed()) {
   execSync(command, { cwd: root, stdio: 'inherit' });
   if (!installed()) {
     process.stderr.write(
-      'tributary: npm packages are still missing after install. nodejs-polars needs its platform package ' +
-        '(e.g. nodejs-polars-linux-x64-gnu) from optionalDependencies; check that npm did not skip it.\n',
+      'tributary: npm packages are still missing after install. nodejs-polars needs the native package for ' +
+        `this platform (${process.platform}-${process.arch}; nodejs-polars-linux-x64-gnu on Linux x64): ` +
+        'nodejs-polars 0.26.1 has them for linux-x64 and darwin-x64 only (see docs/development.md, platforms).\n',
     );
     process.exit(1);
   }
