@@ -1,6 +1,7 @@
 # A Tributary worker image (also the `tributary` command): the TypeScript sources run through tsx,
-# no build step. The nodejs-polars native package for linux-x64-gnu comes from optionalDependencies.
-FROM node:20-bookworm-slim
+# no build step. Node 24 (the current LTS; nodejs-polars 0.26's native packages declare Node >= 22). The
+# nodejs-polars native package for linux-x64-gnu is a plain dependency in package.json.
+FROM node:24-bookworm-slim
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
