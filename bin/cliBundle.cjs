@@ -40,10 +40,13 @@ function sources(dir) {
   });
 }
 
-/** A hash of the sources under `root` and its lockfile: the bundle's name. */
+/**
+ * A hash of the sources under `root`, its lockfile and where it is (the bundle holds each module's
+ * folder: another checkout sharing node_modules must not load it): the bundle's name.
+ */
 function sourceKey(root = ROOT) {
   const files = [...SOURCE_FOLDERS.flatMap((f) => sources(path.join(root, f))), path.join(root, 'package-lock.json')];
-  const hash = createHash('sha256');
+  const hash = createHash('sha256').update(root);
   for (const file of files.sort()) {
     if (!existsSync(file)) continue;
     hash.update(`\0${path.relative(root, file)}\0`).update(readFileSync(file));
