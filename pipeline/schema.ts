@@ -8,6 +8,7 @@ import { POLICY_STAGES, type PolicyStage } from '../common/stages';
 import { weekProblem } from '../common/week';
 import { METRIC_NAMES } from '../metrics';
 import { parseDuration } from './duration';
+import { templateProblems } from './outputTemplate';
 import { DEFAULT_POLICIES, type StagePolicy } from './policy';
 import { scheduleSchema } from './schedule';
 import type { PipelineSpec, QualityRules } from './types';
@@ -43,10 +44,13 @@ const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   return ms ?? 0;
 });
 
+/** A path that climbs out of the folder it is relative to. */
+const climbs = (p: string) => p.split(/[\\/]/).includes('..');
+
 const relativePath = z
   .string()
   .min(1)
-  .refine((p) => !p.split(/[\\/]/).includes('..'), 'must not contain ".."');
+  .refine((p) => !climbs(p), 'must not contain ".."');
 
 const retry = z.strictObject({
   maximumAttempts: z.number().int().min(1).optional(),
@@ -91,9 +95,11 @@ const specSchema = z.strictObject({
     root: z.string().min(1),
     path: z
       .string()
-      .refine((p) => p.includes('{dataset}') && p.includes('{table}'), 'must contain {dataset} and {table}')
+      .superRefine((p, ctx) => {
+        for (const message of templateProblems(p)) ctx.addIssue({ code: 'custom', message });
+      })
       .refine((p) => p.endsWith('.parquet'), 'must end with .parquet')
-      .refine((p) => !p.split(/[\\/]/).includes('..'), 'must not contain ".."')
+      .refine((p) => !climbs(p), 'must not contain ".."')
       .refine((p) => !/^[\\/]/.test(p), 'must be relative to output.root')
       .optional(),
   }),
@@ -166,9 +172,9 @@ function impossibleTimeouts(stage: PolicyStage, p: StagePolicy): string[] {
 export function parseSpec(input: unknown): PipelineSpec {
   const parsed = specSchema.safeParse(input);
   if (!parsed.success) {
-    throw new InvalidSpecError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(spec)'}: ${issue.message}`),
-    );
+    throw new InvalidSpecError([
+      ...parsed.error.issues.map((issue) => `${issue.path.join('.') || '(spec)'}: ${issue.message}`),
+    ]);
   }
   const s = parsed.data;
   const stages = Object.fromEntries(
