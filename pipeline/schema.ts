@@ -8,6 +8,7 @@ import { POLICY_STAGES, type PolicyStage } from '../common/stages';
 import { weekProblem } from '../common/week';
 import { METRIC_NAMES } from '../metrics';
 import { parseDuration } from './duration';
+import { placementProblems } from './outputPlacement';
 import { templateProblems } from './outputTemplate';
 import { DEFAULT_POLICIES, type StagePolicy } from './policy';
 import { scheduleSchema } from './schedule';
@@ -171,16 +172,19 @@ function impossibleTimeouts(stage: PolicyStage, p: StagePolicy): string[] {
 /** Validates a spec and fills its defaults; throws InvalidSpecError listing every problem by path. */
 export function parseSpec(input: unknown): PipelineSpec {
   const parsed = specSchema.safeParse(input);
+  // Where output.root lies needs only three fields: said along with any other problem.
+  const placement = placementProblems(input);
   if (!parsed.success) {
     throw new InvalidSpecError([
       ...parsed.error.issues.map((issue) => `${issue.path.join('.') || '(spec)'}: ${issue.message}`),
+      ...placement,
     ]);
   }
   const s = parsed.data;
   const stages = Object.fromEntries(
     POLICY_STAGES.map((stage) => [stage, mergePolicy(stage, s.stages?.[stage])]),
   ) as Record<PolicyStage, StagePolicy>;
-  const problems = POLICY_STAGES.flatMap((stage) => impossibleTimeouts(stage, stages[stage]));
+  const problems = [...POLICY_STAGES.flatMap((stage) => impossibleTimeouts(stage, stages[stage])), ...placement];
   if (s.batching && s.availability)
     problems.push('batching: cannot be combined with availability (a batch does not wait for data)');
   if (problems.length > 0) throw new InvalidSpecError(problems);

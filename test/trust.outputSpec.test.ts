@@ -1,9 +1,18 @@
 /**
  * Issue 15, where outputs go: an `output.path` template under which two different (week, dataset,
- * table) could write the same file is refused by the spec, before anything starts.
+ * table) could write the same file is refused, and so is an output root the dataset glob can reach
+ * (the next run would read outputs as datasets) or one holding the data root. Refused by the spec,
+ * before anything starts, and again at planning for runs started by any client.
  */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
+import { globFolders } from '../activities/glob';
+import { prepareRun } from '../activities/plan';
+import { loadSpecFile } from '../cli/run';
 import { InvalidSpecError, parseSpec } from '../pipeline/schema';
+import { tempDir } from './helpers/parquet';
 import { specFor } from './helpers/weekly';
 
 /** The problems the spec is refused with; [] when it is accepted. */
@@ -80,5 +89,110 @@ describe('output.path: every (week, dataset, table) writes a file of its own', (
     ]);
     expect(problemsOf(withPath('{week}/../{dataset}/{table}.parquet'))).toEqual(['output.path: must not contain ".."']);
     expect(problemsOf(withPath('{week}/{dataset}/{table}.csv'))).toEqual(['output.path: must end with .parquet']);
+  });
+});
+
+describe('output.root and dataRoot: no run reads what a run wrote', () => {
+  it('refuses an output root the dataset glob matches, naming both paths and the glob', () => {
+    expect(problemsOf(specFor('/data', '/data/sales/out'))).toEqual([
+      'output.root: "/data/sales/out" is inside dataRoot "/data" where datasets.glob "sales/*" can match it or ' +
+        'folders under it: later runs would read outputs as datasets; move output.root out of dataRoot, or ' +
+        'into a folder whose name starts with "." (the glob skips those)',
+    ]);
+  });
+
+  it('refuses an output root that is the data root', () => {
+    expect(problemsOf(specFor('/data', '/data'))).toEqual([
+      'output.root: "/data" is dataRoot itself: outputs and reports would be written among the datasets; ' +
+        'use a folder outside dataRoot',
+    ]);
+  });
+
+  it('refuses a data root inside the output root', () => {
+    expect(problemsOf(specFor('/lake/2026-11-16', '/lake'))).toEqual([
+      'dataRoot: "/lake/2026-11-16" is inside output.root "/lake": outputs, reports and work folders written ' +
+        'under output.root could land among its datasets; keep dataRoot outside output.root',
+    ]);
+    expect(problemsOf(specFor('/out/raw', '/out'))).toEqual([
+      expect.stringMatching(/^dataRoot: "\/out\/raw" is inside output\.root "\/out": /),
+    ]);
+  });
+
+  it('refuses a listed dataset folder inside the output root', () => {
+    const spec = specFor('/data', '/data/out', { datasets: { list: ['sales/north', 'out/2026-11-16/north'] } });
+    expect(problemsOf(spec)).toEqual([
+      'datasets.list.1: "out/2026-11-16/north" (/data/out/2026-11-16/north) is inside output.root "/data/out": ' +
+        'a run would read outputs as its data; list folders outside output.root',
+    ]);
+    expect(problemsOf(specFor('/data', '/data/out', { datasets: { list: ['sales/north'] } }))).toEqual([]);
+  });
+
+  it('lists these problems along with the rest of the spec', () => {
+    const spec = specFor('/data', '/data', { metrics: ['nope'], output: { root: '/data', path: '{table}.parquet' } });
+    expect(problemsOf(spec)).toEqual([
+      expect.stringMatching(/^metrics\.0: /),
+      expect.stringMatching(/^output\.path: "\{table\}\.parquet" lacks \{week\}/),
+      expect.stringMatching(/^output\.path: "\{table\}\.parquet" lacks \{dataset\}/),
+      expect.stringMatching(/^output\.root: "\/data" is dataRoot itself/),
+    ]);
+  });
+
+  /** Output folders as a run of the default template writes them, and what the real glob walk finds. */
+  async function globReaches(glob: string, outputUnderData: string): Promise<boolean> {
+    const data = await tempDir('tributary-output-reach-');
+    await mkdir(path.join(data, 'sales', 'north'), { recursive: true });
+    await mkdir(path.join(data, outputUnderData, '2026-11-16', 'north'), { recursive: true });
+    const { folders } = await globFolders(data, glob);
+    const out = outputUnderData.split('/').join(path.sep);
+    return folders.some((f) => f === out || f.startsWith(`${out}${path.sep}`));
+  }
+
+  it.each([
+    ['sales/*', 'sales/out', true],
+    ['s?les/*', 'sales/out', true],
+    ['*/*', 'out', true],
+    ['*/*/*', 'out', true],
+    ['**', 'any/where/out', true],
+    ['**/north', 'out', true],
+    ['sales/**', 'sales/x/out', true],
+    ['sales/*', 'out', false],
+    ['sales/n*', 'sales/out', false],
+    ['sales/*', 'sales/north/out', false],
+    ['*', '.out', false],
+    ['**', 'sales/.out', false],
+  ])(
+    'glob %j, output root <data>/%s: refused exactly when the real glob walk reaches its outputs (%s)',
+    async (glob, under, reached) => {
+      expect(await globReaches(glob, under)).toBe(reached);
+      const problems = problemsOf(specFor('/data', `/data/${under}`, { datasets: { glob } }));
+      expect(problems.length > 0).toBe(reached);
+    },
+  );
+
+  it('accepts the shipped examples as the command line loads them', async () => {
+    for (const file of ['retail-weekly.json', 'retail-weekly.docker.json']) {
+      const spec = await loadSpecFile(path.join(__dirname, '..', 'examples', file));
+      expect(problemsOf(spec), file).toEqual([]);
+    }
+  });
+});
+
+describe('planning refuses the same specs, for runs started by any client', () => {
+  it.each([
+    [
+      'a template without {week}',
+      specFor('/nowhere', '/out', { output: { root: '/out', path: '{dataset}/{table}.parquet' } }),
+      'output.path: "{dataset}/{table}.parquet" lacks {week}: two weeks would write the same files',
+    ],
+    [
+      'an output root the glob reaches',
+      specFor('/nowhere', '/nowhere/sales/out'),
+      'output.root: "/nowhere/sales/out" is inside dataRoot "/nowhere" where datasets.glob "sales/*" can match it',
+    ],
+  ])('%s: InvalidSpec, non-retryable, before any folder is read', async (_, spec, says) => {
+    const failure = await prepareRun({ spec, week: '2026-11-16', defaultWeek: '2026-11-09' }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({ type: 'InvalidSpec', nonRetryable: true });
+    expect((failure as ApplicationFailure).message).toContain(says);
   });
 });
