@@ -4,16 +4,9 @@
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { globSegments, isHidden, segmentRegex } from '../common/globPattern';
 import type { RefusedFolder } from '../common/types';
 import { resolveLink } from './links';
-
-function segmentRegex(segment: string): RegExp {
-  const body = segment
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '[^/]*')
-    .replace(/\?/g, '[^/]');
-  return new RegExp(`^${body}$`);
-}
 
 /** Folders a glob matched (relative to the root, sorted) and the links it reached but refused. */
 export interface GlobResult {
@@ -26,7 +19,7 @@ export interface GlobResult {
  * root's real path (links must resolve below it). Hidden folders (`.staging`, …) are skipped.
  */
 export async function globFolders(root: string, pattern: string, realRoot: string = root): Promise<GlobResult> {
-  const segments = pattern.split('/').filter((s) => s !== '' && s !== '.');
+  const segments = globSegments(pattern);
   const found = new Set<string>();
   const refused = new Map<string, RefusedFolder>();
   /** `above`: real paths of the folders walked to reach `relative`, the last being its own. */
@@ -38,7 +31,7 @@ export async function globFolders(root: string, pattern: string, realRoot: strin
     }
     const here = above[above.length - 1] ?? realRoot;
     const entries = await readdir(path.join(root, relative), { withFileTypes: true }).catch(() => []);
-    const visible = entries.filter((e) => (e.isDirectory() || e.isSymbolicLink()) && !e.name.startsWith('.'));
+    const visible = entries.filter((e) => (e.isDirectory() || e.isSymbolicLink()) && !isHidden(e.name));
     if (head === '**') await walk(relative, tail, above);
     const re = head === '**' ? undefined : segmentRegex(head);
     const next = head === '**' ? rest : tail;

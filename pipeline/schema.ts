@@ -8,6 +8,8 @@ import { POLICY_STAGES, type PolicyStage } from '../common/stages';
 import { weekProblem } from '../common/week';
 import { METRIC_NAMES } from '../metrics';
 import { parseDuration } from './duration';
+import { placementProblems } from './outputPlacement';
+import { templateProblems } from './outputTemplate';
 import { DEFAULT_POLICIES, type StagePolicy } from './policy';
 import { scheduleSchema } from './schedule';
 import type { PipelineSpec, QualityRules } from './types';
@@ -43,10 +45,13 @@ const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
   return ms ?? 0;
 });
 
+/** A path that climbs out of the folder it is relative to. */
+const climbs = (p: string) => p.split(/[\\/]/).includes('..');
+
 const relativePath = z
   .string()
   .min(1)
-  .refine((p) => !p.split(/[\\/]/).includes('..'), 'must not contain ".."');
+  .refine((p) => !climbs(p), 'must not contain ".."');
 
 const retry = z.strictObject({
   maximumAttempts: z.number().int().min(1).optional(),
@@ -91,9 +96,11 @@ const specSchema = z.strictObject({
     root: z.string().min(1),
     path: z
       .string()
-      .refine((p) => p.includes('{dataset}') && p.includes('{table}'), 'must contain {dataset} and {table}')
+      .superRefine((p, ctx) => {
+        for (const message of templateProblems(p)) ctx.addIssue({ code: 'custom', message });
+      })
       .refine((p) => p.endsWith('.parquet'), 'must end with .parquet')
-      .refine((p) => !p.split(/[\\/]/).includes('..'), 'must not contain ".."')
+      .refine((p) => !climbs(p), 'must not contain ".."')
       .refine((p) => !/^[\\/]/.test(p), 'must be relative to output.root')
       .optional(),
   }),
@@ -165,16 +172,19 @@ function impossibleTimeouts(stage: PolicyStage, p: StagePolicy): string[] {
 /** Validates a spec and fills its defaults; throws InvalidSpecError listing every problem by path. */
 export function parseSpec(input: unknown): PipelineSpec {
   const parsed = specSchema.safeParse(input);
+  // Where output.root lies needs only three fields: said along with any other problem.
+  const placement = placementProblems(input);
   if (!parsed.success) {
-    throw new InvalidSpecError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(spec)'}: ${issue.message}`),
-    );
+    throw new InvalidSpecError([
+      ...parsed.error.issues.map((issue) => `${issue.path.join('.') || '(spec)'}: ${issue.message}`),
+      ...placement,
+    ]);
   }
   const s = parsed.data;
   const stages = Object.fromEntries(
     POLICY_STAGES.map((stage) => [stage, mergePolicy(stage, s.stages?.[stage])]),
   ) as Record<PolicyStage, StagePolicy>;
-  const problems = POLICY_STAGES.flatMap((stage) => impossibleTimeouts(stage, stages[stage]));
+  const problems = [...POLICY_STAGES.flatMap((stage) => impossibleTimeouts(stage, stages[stage])), ...placement];
   if (s.batching && s.availability)
     problems.push('batching: cannot be combined with availability (a batch does not wait for data)');
   if (problems.length > 0) throw new InvalidSpecError(problems);

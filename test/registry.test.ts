@@ -52,7 +52,7 @@ describe('the metric registry', () => {
       datasets: { glob: 'sales/*' },
       reference: { products: 'p.parquet', substitutes: 's.parquet' },
       metrics: ['shelfAvailability'],
-      output: { root: data },
+      output: { root: `${data}-out` },
     });
     expect(spec.metrics).toEqual(['shelfAvailability']);
   });

@@ -74,11 +74,12 @@ describe('parseSpec', () => {
         expect.stringMatching(/^\(spec\): .*colour/),
         expect.stringMatching(/^metrics\.1: /),
         expect.stringMatching(/^parallelism\.datasets: /),
-        expect.stringMatching(/^output\.path: must contain \{dataset\} and \{table\}/),
+        'output.path: "{week}/all.parquet" lacks {dataset}: two datasets would write the same files',
+        'output.path: "{week}/all.parquet" lacks {table}: two tables of a dataset would write the same file',
         expect.stringMatching(/^stages\.compute\.startToCloseTimeout: "soon" is not a duration/),
       ]),
     );
-    expect(problems).toHaveLength(6);
+    expect(problems).toHaveLength(7);
   });
 
   it('rejects timeouts that cannot hold together', () => {
