@@ -212,7 +212,7 @@ describe('weeklyLoad orchestration, stub stages', () => {
     });
     let landedAfter = Infinity;
 
-    const { report, seconds } = await runStubbed('late data', stubs, spec, async (h) => {
+    const { report, handle, seconds } = await runStubbed('late data', stubs, spec, async (h) => {
       await waitFor('a to succeed', async () => (await h.query(progressQuery)).succeeded === 1, 30_000);
       stubs.arrive('b');
       const landed = Date.now();
@@ -224,6 +224,11 @@ describe('weeklyLoad orchestration, stub stages', () => {
     expect(statuses(report!)).toEqual({ a: 'succeeded', b: 'succeeded', c: 'late' });
     expect(report?.datasets.find((d) => d.dataset === 'c')?.note).toContain('missing stub marker of c');
     expect(landedAfter).toBeLessThan(4_000); // woken by the signal, not by the hourly check
+    // Nor by the deadline: b's wait's one timer (to the deadline) was cancelled, never fired.
+    const waited = (await env.client.workflow.getHandle(`${handle.workflowId}/b`).fetchHistory()).events ?? [];
+    expect(waited.filter((e) => e.timerStartedEventAttributes)).toHaveLength(1);
+    expect(waited.filter((e) => e.timerCanceledEventAttributes)).toHaveLength(1);
+    expect(waited.filter((e) => e.timerFiredEventAttributes)).toHaveLength(0);
     expect(seconds).toBeGreaterThanOrEqual(4); // c was given until the deadline
     expect(stubs.of('checkAvailability').filter((c) => c.dataset === 'c').length).toBeLessThanOrEqual(2); // no polling in between
   });
