@@ -3,31 +3,35 @@
  * longest files must start first, not be handed out late and run on alone. Vitest orders by the
  * durations it kept from an earlier run; a fresh clone has none, and vitest then starts the largest
  * files first, which are not the slowest. SLOWEST lists the files that took longest (seconds in a
- * suite run on a 2-core machine, CI): a fresh clone starts them first, the others by vitest's order.
+ * suite run on a busy 2-core machine): a fresh clone starts them first, the others by vitest's order.
  * An outdated list only makes the order worse, never a result different.
  */
 import path from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 export const SLOWEST = [
-  'trust.runs', // 50
-  'durability.workflow', // 45
-  'schedule', // 30
-  'largeRun.workflow', // 30
-  'weeklyLoad.workflow', // 29
-  'trust.failures.workflow', // 19
+  'durability.workflow', // 85
+  'largeRun.workflow', // 68
+  'trust.runs', // 48
+  'schedule', // 46
+  'weeklyLoad.workflow', // 41
+  'rerun', // 18
+  'trust.failures.workflow', // 17
+  'faults.workflow', // 17
   'trust.devServer', // 17
-  'eventLoop.activity', // 15
-  'rerun', // 14
+  'doctor', // 15
+  'eventLoop.activity', // 14
   'connection', // 14
-  'htmlReport', // 14
-  'faults.workflow', // 13
-  'doctor', // 12
-  'cli.run', // 12
-  'trust.failures.cli', // 11
+  'trust.crashes.workflow', // 14
+  'htmlReport', // 13
+  'trust.failures.cli', // 13
   'arrival.workflow', // 11
-  'trust.crashes.workflow', // 10
-  'orchestration.workflow', // 10
+  'reportOnce.workflow', // 11
+  'badInputs.workflow', // 11
+  'trust.quality.workflow', // 11
+  'trust.paths.cli', // 11
+  'trust.links', // 9
+  'orchestration.workflow', // 9
 ].map((name) => `test/${name}.test.ts`);
 
 export default class SlowestFirst extends BaseSequencer {
