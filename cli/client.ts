@@ -76,7 +76,8 @@ async function pickedUp(handle: WorkflowHandle, withinMs: number): Promise<boole
 /**
  * Runs `until` with a worker in this process if no worker serves the task queue (the embedded
  * default); otherwise lets the existing workers do the work. If the workers seen do not pick the
- * run up within 5 s (they may just have stopped), runs one here after all, rather than wait forever.
+ * run up within 5 s (`settings.workerWait`; they may just have stopped), runs one here after all,
+ * rather than wait forever.
  */
 export async function withWorker<T>(
   client: Client,
@@ -86,8 +87,11 @@ export async function withWorker<T>(
   until: () => Promise<T>,
 ): Promise<T> {
   if (await hasPollers(client, settings)) {
-    if (await pickedUp(handle, 5_000)) return until();
-    log(`No worker picked up the run within 5 s on task queue "${settings.taskQueue}": running one in this process.`);
+    const { pickUpMs } = settings.workerWait;
+    if (await pickedUp(handle, pickUpMs)) return until();
+    log(
+      `No worker picked up the run within ${pickUpMs / 1000} s on task queue "${settings.taskQueue}": running one in this process.`,
+    );
   } else {
     log(`No worker polls task queue "${settings.taskQueue}": running one in this process.`);
   }
@@ -100,13 +104,14 @@ export async function hostWorker<T>(settings: Settings, taskQueue: string, until
   const tracing = tracingPlugin();
   try {
     // The settings an in-process worker has always taken from the environment; its slots and grace stay the defaults.
-    const { memoryBudget, referenceCacheBytes, ledgerFile } = loadWorkerSettings();
+    const { memoryBudget, referenceCacheBytes, ledgerFile, stickyTimeout } = loadWorkerSettings();
     const worker: Worker = await createWorker({
       connection,
       namespace: settings.namespace,
       taskQueue,
       memoryBudget,
       referenceCacheBytes,
+      stickyTimeout,
       ...(ledgerFile !== undefined && { ledgerFile }),
       dataConverter: dataConverterFor(settings),
       ...(tracing ? { plugins: [tracing] } : {}),

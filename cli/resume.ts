@@ -10,9 +10,6 @@ import type { Settings } from '../runtime/settings';
 import type { weeklyLoad } from '../workflows';
 import { hasPollers } from './client';
 
-/** How long a worker that polls gets to answer a query of the run before it is taken for gone. */
-const ANSWER_MS = 10_000;
-
 export interface RunningRun {
   handle: WorkflowHandle<typeof weeklyLoad>;
   taskQueue: string;
@@ -24,11 +21,15 @@ export interface RunningRun {
 
 /**
  * A listed poller may be a worker killed within the last minute (the server lists pollers for a
- * while): a query, answered only by a live worker, tells them apart.
+ * while): a query, answered only by a live worker within `withinMs`, tells them apart.
  */
-async function workerAnswers(client: Client, handle: WorkflowHandle<typeof weeklyLoad>): Promise<boolean> {
+async function workerAnswers(
+  client: Client,
+  handle: WorkflowHandle<typeof weeklyLoad>,
+  withinMs: number,
+): Promise<boolean> {
   return client
-    .withDeadline(Date.now() + ANSWER_MS, () => handle.query('progress'))
+    .withDeadline(Date.now() + withinMs, () => handle.query('progress'))
     .then(
       () => true,
       () => false,
@@ -56,7 +57,9 @@ export async function runningRun(client: Client, settings: Settings, workflowId:
   const handle = client.workflow.getHandle<typeof weeklyLoad>(workflowId);
   const description = await handle.describe();
   const taskQueue = description.taskQueue;
-  const served = (await hasPollers(client, settings, Date.now(), taskQueue)) && (await workerAnswers(client, handle));
+  const served =
+    (await hasPollers(client, settings, Date.now(), taskQueue)) &&
+    (await workerAnswers(client, handle, settings.workerWait.answerMs));
   const cancelRequested = await pendingCancel(client, settings, workflowId, description.runId).catch(() => false);
   return { handle, taskQueue, served, cancelRequested };
 }

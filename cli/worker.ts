@@ -14,6 +14,7 @@ export async function worker(settings: Settings, argv: string[], log: (l: string
       // Sizes such as 2GiB, 512MiB, 8g or bytes.
       'memory-budget': { type: 'string' },
       'reference-cache': { type: 'string' },
+      'sticky-timeout': { type: 'string' },
     },
   });
   let own: WorkerSettings;

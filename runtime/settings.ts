@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { DEFAULT_TASK_QUEUE } from '../common/taskQueues';
+import { parseDuration } from '../pipeline/duration';
 import { encryptionFromEnv, type EncryptionKey } from './codec';
 import { loadConnectionSettings, type ConnectionSettings } from './connectionSettings';
 
@@ -30,6 +31,22 @@ export interface Settings {
   connection?: ConnectionSettings;
   /** Key that payloads are encrypted with (TRIBUTARY_ENCRYPTION_KEY). Absent: payloads are stored as plain JSON. */
   encryption?: EncryptionKey;
+  /**
+   * How long workers listed as polling get to show they are alive before `run` and `cancel` take them
+   * for gone and host a worker themselves, ms: to pick up a new run, to answer a query of a running
+   * one. TRIBUTARY_WORKER_WAIT sets both; tests that kill workers shorten it.
+   */
+  workerWait: { pickUpMs: number; answerMs: number };
+}
+
+/** A server lists a killed worker as polling for minutes: this long for the workers it lists to prove alive. */
+export const WORKER_WAIT_DEFAULTS = { pickUpMs: 5_000, answerMs: 10_000 } as const;
+
+function workerWait(text: string | undefined): Settings['workerWait'] {
+  if (!text) return { ...WORKER_WAIT_DEFAULTS };
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new Error(`TRIBUTARY_WORKER_WAIT must be a duration such as 10s, got "${text}"`);
+  return { pickUpMs: ms, answerMs: ms };
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Settings {
@@ -59,6 +76,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env, cwd: string =
     home: path.resolve(cwd, env.TRIBUTARY_HOME || '.tributary'),
     connection: profile.connection,
     ...(encryption && { encryption }),
+    workerWait: workerWait(env.TRIBUTARY_WORKER_WAIT),
   };
 }
 

@@ -72,6 +72,8 @@ async function startRun(title: string, address: string) {
     TRIBUTARY_TASK_QUEUE: taskQueue,
     TRIBUTARY_LEDGER: ledgerFile,
     TRIBUTARY_WORKER_ACTIVITIES: '2',
+    // A killed worker's runs wait for it this long (default 10 s) before a live worker may take them.
+    TRIBUTARY_STICKY_TIMEOUT: '1s',
   };
   const startWorker = async () => {
     const worker = await WorkerProcess.start(env);

@@ -73,9 +73,11 @@ const statuses = (report: RunReport) => Object.fromEntries(report.datasets.map((
 const readReport = async (out: string) =>
   JSON.parse(await readFile(path.join(out, WEEK, '_report.json'), 'utf8')) as RunReport;
 
-describe('weeklyLoad orchestration, stub stages', () => {
+// Each test has its own stubs, task queue and worker, and mostly waits on the server: side by side.
+describe('weeklyLoad orchestration, stub stages', { concurrent: true }, () => {
   it('keeps no more datasets in flight than the spec’s parallelism, and fills that window', async () => {
-    const stubs = stubActivities({ computeMs: 300 });
+    // Computes long enough to overlap however slowly the two children get going beside the other tests.
+    const stubs = stubActivities({ computeMs: 1_000 });
     const out = await tempDir('tributary-orch-');
 
     const { report, handle, progress } = await runStubbed(
@@ -206,13 +208,14 @@ describe('weeklyLoad orchestration, stub stages', () => {
   it('waits for data: a signal brings a dataset in at once, one that never lands is late at the deadline', async () => {
     const stubs = stubActivities({ missing: ['b', 'c'] });
     const out = await tempDir('tributary-orch-');
-    // Checks are an hour apart: only the signal can bring b in before the deadline.
+    // Checks are an hour apart: only the signal can bring b in before the deadline, which leaves a
+    // (done in half a second alone) room beside the other tests of this file.
     const spec = stubSpec(['a', 'b', 'c'], out, {
-      availability: { marker: '_SUCCESS', checkEvery: '1 hour', deadline: '4s' },
+      availability: { marker: '_SUCCESS', checkEvery: '1 hour', deadline: '6s' },
     });
     let landedAfter = Infinity;
 
-    const { report, seconds } = await runStubbed('late data', stubs, spec, async (h) => {
+    const { report, handle, seconds } = await runStubbed('late data', stubs, spec, async (h) => {
       await waitFor('a to succeed', async () => (await h.query(progressQuery)).succeeded === 1, 30_000);
       stubs.arrive('b');
       const landed = Date.now();
@@ -224,7 +227,12 @@ describe('weeklyLoad orchestration, stub stages', () => {
     expect(statuses(report!)).toEqual({ a: 'succeeded', b: 'succeeded', c: 'late' });
     expect(report?.datasets.find((d) => d.dataset === 'c')?.note).toContain('missing stub marker of c');
     expect(landedAfter).toBeLessThan(4_000); // woken by the signal, not by the hourly check
-    expect(seconds).toBeGreaterThanOrEqual(4); // c was given until the deadline
+    // Nor by the deadline: b's wait's one timer (to the deadline) was cancelled, never fired.
+    const waited = (await env.client.workflow.getHandle(`${handle.workflowId}/b`).fetchHistory()).events ?? [];
+    expect(waited.filter((e) => e.timerStartedEventAttributes)).toHaveLength(1);
+    expect(waited.filter((e) => e.timerCanceledEventAttributes)).toHaveLength(1);
+    expect(waited.filter((e) => e.timerFiredEventAttributes)).toHaveLength(0);
+    expect(seconds).toBeGreaterThanOrEqual(6); // c was given until the deadline
     expect(stubs.of('checkAvailability').filter((c) => c.dataset === 'c').length).toBeLessThanOrEqual(2); // no polling in between
   });
 

@@ -5,6 +5,7 @@ import { formatBytes, GiB, MiB, parseBytes } from '../common/bytes';
 import { DATASET_STAGES, POLICY_STAGES, policyOf, STAGES } from '../common/stages';
 import { lastWeek } from '../common/week';
 import { parseSpec } from '../pipeline/schema';
+import { loadSettings } from '../runtime/settings';
 import { loadWorkerSettings, WorkerSettingsError } from '../workers/settings';
 
 describe('sizes', () => {
@@ -57,6 +58,8 @@ describe('worker settings', () => {
     });
     expect(loadWorkerSettings({}, env).maxConcurrentActivities).toBe(2);
     expect(loadWorkerSettings({}, {}).ledgerFile).toBeUndefined();
+    expect(loadWorkerSettings({}, {}).stickyTimeout).toBe(10_000); // Temporal's own default
+    expect(loadWorkerSettings({}, { TRIBUTARY_STICKY_TIMEOUT: '1s' }).stickyTimeout).toBe(1_000);
   });
 
   it('names the flag or the variable a bad value came from', () => {
@@ -71,6 +74,17 @@ describe('worker settings', () => {
     );
     expect(() => loadWorkerSettings({}, { TRIBUTARY_MEMORY_BUDGET: '0' })).toThrow(WorkerSettingsError);
     expect(loadWorkerSettings({ 'reference-cache': '0' }, {}).referenceCacheBytes).toBe(0);
+    expect(() => loadWorkerSettings({ 'sticky-timeout': '0s' }, {})).toThrow(
+      '--sticky-timeout must be a duration such as 10s, got "0s"',
+    );
+  });
+
+  it('gives listed workers 5 s to pick up a run and 10 s to answer a query, unless TRIBUTARY_WORKER_WAIT says', () => {
+    expect(loadSettings({}).workerWait).toEqual({ pickUpMs: 5_000, answerMs: 10_000 });
+    expect(loadSettings({ TRIBUTARY_WORKER_WAIT: '1s' }).workerWait).toEqual({ pickUpMs: 1_000, answerMs: 1_000 });
+    expect(() => loadSettings({ TRIBUTARY_WORKER_WAIT: 'soon' })).toThrow(
+      'TRIBUTARY_WORKER_WAIT must be a duration such as 10s, got "soon"',
+    );
   });
 });
 

@@ -6,7 +6,6 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../common/report';
@@ -41,6 +40,14 @@ const FAST_RECOVERY = Object.fromEntries(
     },
   ]),
 );
+
+/**
+ * The waits a killed process leaves behind, shortened: the server lists a killed worker as polling
+ * for a while, so a command gives listed workers TRIBUTARY_WORKER_WAIT (default 5-10 s) to show they
+ * are alive; and a killed worker's runs wait for it the sticky timeout (default 10 s) before another
+ * worker may take them. The commands still have to find out, and hand over, the same way.
+ */
+const QUICK_TAKEOVER = { TRIBUTARY_WORKER_WAIT: '1s', TRIBUTARY_STICKY_TIMEOUT: '1s' };
 
 let home: string;
 let client: Client;
@@ -83,6 +90,7 @@ async function scenario(title: string, address?: string) {
     TRIBUTARY_TASK_QUEUE: taskQueue,
     TRIBUTARY_HOME: home,
     TRIBUTARY_LEDGER: ledgerFile,
+    ...QUICK_TAKEOVER,
   };
   const command = (args: string[]) => {
     const started = spawnTributary(args, env);
@@ -103,7 +111,9 @@ async function scenario(title: string, address?: string) {
   return { taskQueue, out, env, start, command, computing, report, expectOutputs, workflowId: `${name}-${WEEK}` };
 }
 
-describe('orphaned runs', { timeout: 300_000 }, () => {
+// The scenarios share nothing but the server, and mostly wait (on processes starting, heartbeats
+// timing out, a server away): they run side by side.
+describe('orphaned runs', { timeout: 300_000, concurrent: true }, () => {
   it('resumes a run whose `tributary run` was SIGKILLed: the same run completes, outputs exactly once', async () => {
     const s = await scenario('run killed');
     const first = s.start();
@@ -180,8 +190,9 @@ describe('orphaned runs', { timeout: 300_000 }, () => {
     await s.computing();
 
     await server.stop('SIGKILL');
-    // Longer than the SDK's own retries of one call: the client's calls and the worker's polls fail meanwhile.
-    await sleep(35_000);
+    // Away for longer than the SDK's own retries of one call (about 20 s): until `run` has seen a call
+    // fail. The client's other calls and the worker's polls fail meanwhile.
+    await waitFor('`run` to lose the server', () => command.output.includes('Lost the Temporal server'), 120_000);
     await server.start();
     const code = await command.exit;
 

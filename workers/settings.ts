@@ -19,6 +19,12 @@ export interface WorkerSettings {
   referenceCacheBytes: number;
   /** Where a line per stage start and finish is appended (TRIBUTARY_LEDGER). Default: no ledger. */
   ledgerFile?: string;
+  /**
+   * How long a run's next workflow task waits for this worker, which holds the run in its cache, before
+   * any worker may take it, ms (`--sticky-timeout`, TRIBUTARY_STICKY_TIMEOUT). Default 10 s, Temporal's.
+   * After a crash this is the pause before a run moves on elsewhere; tests that kill workers shorten it.
+   */
+  stickyTimeout: number;
 }
 
 /** The flags of `tributary worker` as given, and the variable each one stands for. */
@@ -27,6 +33,7 @@ const VARIABLES = {
   'shutdown-grace': 'TRIBUTARY_SHUTDOWN_GRACE',
   'memory-budget': 'TRIBUTARY_MEMORY_BUDGET',
   'reference-cache': 'TRIBUTARY_REFERENCE_CACHE_BYTES',
+  'sticky-timeout': 'TRIBUTARY_STICKY_TIMEOUT',
 } as const;
 export type WorkerFlags = Partial<Record<keyof typeof VARIABLES, string>>;
 
@@ -35,8 +42,12 @@ export class WorkerSettingsError extends Error {
   override name = 'WorkerSettingsError';
 }
 
-/** Slots and grace when nothing sets them; memory and cache defaults live with what they bound (activities/). */
-export const WORKER_DEFAULTS = { maxConcurrentActivities: 4, shutdownGraceTime: 30_000 } as const;
+/** Slots, grace and sticky timeout when nothing sets them; memory and cache defaults live with what they bound (activities/). */
+export const WORKER_DEFAULTS = {
+  maxConcurrentActivities: 4,
+  shutdownGraceTime: 30_000,
+  stickyTimeout: 10_000,
+} as const;
 
 const wholeNumber = (text: string) => (Number.isInteger(Number(text)) && Number(text) >= 1 ? Number(text) : undefined);
 const positive = (n: number | undefined) => (n !== undefined && n > 0 ? n : undefined);
@@ -51,7 +62,7 @@ export function loadWorkerSettings(flags: WorkerFlags = {}, env: NodeJS.ProcessE
     return value;
   };
   const ledgerFile = env.TRIBUTARY_LEDGER;
-  const { maxConcurrentActivities: slots, shutdownGraceTime: grace } = WORKER_DEFAULTS;
+  const { maxConcurrentActivities: slots, shutdownGraceTime: grace, stickyTimeout: sticky } = WORKER_DEFAULTS;
   const cacheDefault = () => DEFAULT_REFERENCE_CACHE_BYTES;
   return {
     maxConcurrentActivities: read('activities', wholeNumber, () => slots, 'a whole number >= 1'),
@@ -59,6 +70,7 @@ export function loadWorkerSettings(flags: WorkerFlags = {}, env: NodeJS.ProcessE
     memoryBudget: read('memory-budget', (t) => positive(parseBytes(t)), defaultMemoryBudget, 'a size such as 2GiB'),
     // 0 keeps no reference data between activities (concurrent readers still share one load).
     referenceCacheBytes: read('reference-cache', parseBytes, cacheDefault, 'a size such as 512MiB'),
+    stickyTimeout: read('sticky-timeout', parseDuration, () => sticky, 'a duration such as 10s'),
     ...(ledgerFile ? { ledgerFile } : {}),
   };
 }

@@ -37,6 +37,8 @@ export interface TributaryWorkerOptions {
   maxConcurrentActivities?: number;
   /** How long in-flight activities may run after a shutdown signal. Default 30 s. */
   shutdownGraceTime?: string | number;
+  /** How long a run's next workflow task waits for this worker (it holds the run cached) before any worker may take it. Default 10 s. */
+  stickyTimeout?: string | number;
   /** Bytes of memory compute attempts may hold at once. Default: half the RAM or container limit. */
   memoryBudget?: number;
   /** Bytes of reference data kept in memory. Default 512 MiB. */
@@ -83,6 +85,7 @@ export async function createWorker(options: TributaryWorkerOptions): Promise<Wor
     },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? WORKER_DEFAULTS.maxConcurrentActivities,
     shutdownGraceTime: options.shutdownGraceTime ?? WORKER_DEFAULTS.shutdownGraceTime,
+    stickyQueueScheduleToStartTimeout: options.stickyTimeout ?? WORKER_DEFAULTS.stickyTimeout,
   });
 }
 
