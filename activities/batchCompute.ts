@@ -147,9 +147,19 @@ export async function computeBatch(
     const sums = await sumsByDataset(table, all);
     const empty = all.head(0).drop(INDEX);
     const parts = new Map<number, pl.DataFrame>();
-    if (all.height > 0)
-      for (const part of all.partitionBy(INDEX, true, true))
-        parts.set(Number(part.getColumn(INDEX).get(0)), part.drop(INDEX));
+    if (all.height > 0) {
+      // Parts come in the order their index first appears; the index column is read once, not per
+      // part (a Series per part cost a millisecond each).
+      const order: number[] = [];
+      const seen = new Set<number>();
+      for (const value of all.getColumn(INDEX).toArray()) {
+        const index = Number(value);
+        if (seen.has(index)) continue;
+        seen.add(index);
+        order.push(index);
+      }
+      for (const [n, part] of all.partitionBy(INDEX, true, false).entries()) parts.set(order[n]!, part);
+    }
     for (const [i, { dataset }] of input.datasets.entries()) {
       const part = parts.get(i) ?? empty;
       const file = path.join(dirs[i]!, `${table}.parquet`);
