@@ -20,6 +20,7 @@ import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { generateRetailWeek, TINY_DATASETS } from '../datagen';
+import { SINGLE_PARTITION_ARGS } from '../runtime/devServer';
 import { ensureTemporalCli } from '../runtime/temporalCli';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -48,8 +49,12 @@ async function main(): Promise<void> {
     output: { root: path.join(home, 'out') },
   };
   await writeFile(specFile, JSON.stringify(spec));
+  // Started as Tributary starts its embedded dev server (one partition per task queue).
   const env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: await ensureTemporalCli() } },
+    server: {
+      executable: { type: 'existing-path', path: await ensureTemporalCli() },
+      extraArgs: SINGLE_PARTITION_ARGS,
+    },
   });
   const address = env.connection.options.address;
   const tributaryHome = path.join(home, 'tributary');

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { serverAnswers } from '../../runtime/devServer';
+import { serverAnswers, SINGLE_PARTITION_ARGS } from '../../runtime/devServer';
 import { findTemporalCli } from '../../runtime/temporalCli';
 
 export async function temporalCliPath(): Promise<string> {
@@ -85,6 +85,7 @@ export class DevServer {
       '--headless',
       '--log-level',
       'error',
+      ...SINGLE_PARTITION_ARGS,
     ];
     if (this.db) args.push('--db-filename', this.db);
     this.child = spawn(cli, args, { stdio: 'ignore' });
