@@ -24,6 +24,7 @@ import { changedInput, inputSnapshot } from './inputChange';
 import { makeOutputDir, outputUnwritable, writingOutput } from './outputFaults';
 import { countRows, inWeek, unreadable } from './parquet';
 import { discardEarlierStaging } from './staging';
+import { shardedPlans, storeShardsFor } from './storeShards';
 
 export interface ComputeInput {
   dataset: DatasetRef;
@@ -163,8 +164,9 @@ async function computeAdmitted(
     await makeOutputDir(attemptDir);
     tables.push(...(await resumeStaged(ctx.info.heartbeatDetails, attemptDir, before)));
     if (tables.length > 0) staged(); // a further retry resumes them too
+    const shards = await storeShardsFor(dataset.files.stock);
     for (const metric of metrics) {
-      const plans = metric.compute(inputs);
+      const plans = shardedPlans(metric, inputs, shards);
       for (const table of computeOrder(plans)) {
         if (tables.some((t) => t.table === table)) continue; // resumed from a previous attempt
         stopIfCancelled();
