@@ -166,7 +166,7 @@ async function computeAdmitted(
     if (tables.length > 0) staged(); // a further retry resumes them too
     const shards = await storeShardsFor(dataset.files.stock);
     for (const metric of metrics) {
-      const plans = shardedPlans(metric, inputs, shards);
+      const plans = await shardedPlans(metric, inputs, shards);
       for (const table of computeOrder(plans)) {
         if (tables.some((t) => t.table === table)) continue; // resumed from a previous attempt
         stopIfCancelled();

@@ -44,8 +44,16 @@ function shardOf(inputs: MetricInputs, k: number, n: number): MetricInputs {
   ) as MetricInputs;
 }
 
-/** A metric's table plans over `n` store shards (n = 1: its plans as they are). */
-export function shardedPlans(metric: Metric, inputs: MetricInputs, n: number): Record<string, TablePlan> {
+/**
+ * A metric's table plans over `n` store shards (n = 1: its plans as they are). Building a plan is
+ * main-thread work (tens of milliseconds per shard): the event loop gets a turn between shards, so
+ * heartbeats still go out.
+ */
+export async function shardedPlans(
+  metric: Metric,
+  inputs: MetricInputs,
+  n: number,
+): Promise<Record<string, TablePlan>> {
   const whole = metric.compute(inputs);
   if (n <= 1) return whole;
   const disjoint = Object.keys(whole).filter((t) => {
@@ -53,7 +61,11 @@ export function shardedPlans(metric: Metric, inputs: MetricInputs, n: number): R
     return !isDerived(plan) && metric.tables[t]?.merge.rows === 'disjoint';
   });
   if (disjoint.length === 0) return whole;
-  const shards = Array.from({ length: n }, (_, k) => metric.compute(shardOf(inputs, k, n)));
+  const shards: Record<string, TablePlan>[] = [];
+  for (let k = 0; k < n; k++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    shards.push(metric.compute(shardOf(inputs, k, n)));
+  }
   const stacked: Record<string, TablePlan> = {};
   for (const t of disjoint) {
     const parts = shards.map((s) => s[t] as pl.LazyDataFrame);

@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateRetailWeek } from '../datagen';
 import type { weeklyLoad } from '../workflows';
+import { waitFor } from './helpers/devServer';
 import { tempDir } from './helpers/parquet';
 import { freePort, WorkerProcess } from './helpers/processes';
 import { sharedServerAddress, taskQueueFor } from './helpers/temporal';
@@ -87,10 +88,20 @@ describe('a worker process', () => {
     );
     expect(computeCount.reduce((n, s) => n + s.value, 0)).toBe(manifest.regions.length);
 
-    const lines = worker.output.split('\n').filter((l) => l.startsWith('{'));
-    const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    const finished = entries.filter((e) => e.message === 'stage finished');
-    expect(finished.length).toBeGreaterThanOrEqual(manifest.regions.length * 4);
+    // The run's result can arrive before the worker's last log lines have come through its pipe.
+    const entries = () =>
+      worker!.output
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const stagesFinished = () => entries().filter((e) => e.message === 'stage finished');
+    const expected = manifest.regions.length * 4;
+    const finished = await waitFor(
+      `${expected} "stage finished" log lines`,
+      () => stagesFinished().length >= expected && stagesFinished(),
+      10_000,
+    ).catch(() => stagesFinished());
+    expect(finished.length).toBeGreaterThanOrEqual(expected);
     for (const region of manifest.regions) {
       const compute = finished.find((e) => e.dataset === region && e.stage === 'compute');
       expect(compute, region).toMatchObject({ workflowId: `${taskQueue}/${region}`, attempt: 1, level: 'INFO' });

@@ -44,7 +44,7 @@ describe('store shards', () => {
   it.each(METRIC_NAMES)('%s: its tables over 3 store shards are the tables computed whole', async (name) => {
     const metric = metricOf(name);
     const whole = lazyTables(metric.compute(inputs));
-    const sharded = shardedPlans(metric, inputs, 3);
+    const sharded = await shardedPlans(metric, inputs, 3);
     const stacked = lazyTables(sharded);
     expect(Object.keys(stacked)).toEqual(Object.keys(whole));
     for (const table of Object.keys(whole)) {
