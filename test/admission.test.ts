@@ -13,7 +13,7 @@ import { createActivities } from '../activities';
 import type { ComputeInput } from '../activities/compute';
 import { estimateFootprint, JOIN_FACTOR, MemoryAdmission } from '../activities/admission';
 import { parseBytes } from '../common/bytes';
-import { generateRetailWeek } from '../datagen';
+import { datasetRefs, generateRetailWeek, referenceRefs } from '../datagen';
 import { tempDir } from './helpers/parquet';
 
 const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 5));
@@ -164,7 +164,7 @@ describe('compute admission in the activity', { timeout: 30_000 }, () => {
   let input: ComputeInput;
   beforeAll(async () => {
     const data = await tempDir('tributary-admission-data-');
-    await generateRetailWeek({
+    const manifest = await generateRetailWeek({
       out: data,
       regions: 1,
       stores: 2,
@@ -175,18 +175,10 @@ describe('compute admission in the activity', { timeout: 30_000 }, () => {
       substitutionShare: 0.6,
       stockoutRate: 0.2,
     });
-    const dir = path.join(data, 'sales', 'north');
     const out = await tempDir('tributary-admission-out-');
     input = {
-      dataset: {
-        name: 'north',
-        dir,
-        files: { transactions: path.join(dir, 'transactions.parquet'), stock: path.join(dir, 'stock.parquet') },
-      },
-      reference: {
-        products: path.join(data, 'reference/products.parquet'),
-        substitutes: path.join(data, 'reference/substitutes.parquet'),
-      },
+      dataset: datasetRefs(data, manifest)[0]!,
+      reference: referenceRefs(data, manifest),
       week: '2026-11-16',
       metrics: ['hierarchySales'],
       output: { root: out, path: '{week}/{dataset}/{table}.parquet' },

@@ -20,18 +20,8 @@ const WEEK = '2026-11-16';
 let data: string;
 let manifest: Manifest;
 const load = (file: string) => pl.scanParquet(file).collect();
-const ref = () => ({
-  products: path.join(data, 'reference/products.parquet'),
-  substitutes: path.join(data, 'reference/substitutes.parquet'),
-});
-const datasetOf = (name: string) => {
-  const dir = path.join(data, 'sales', name);
-  return {
-    name,
-    dir,
-    files: { transactions: path.join(dir, 'transactions.parquet'), stock: path.join(dir, 'stock.parquet') },
-  };
-};
+const ref = () => referenceRefs(data, manifest);
+const datasetOf = (name: string) => datasetRefs(data, manifest).find((d) => d.name === name)!;
 const METRICS = ['hierarchySales', 'lostSalesToSubstitutes'];
 
 beforeAll(async () => {

@@ -8,7 +8,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import pl from 'nodejs-polars';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { computeMetrics, type ComputeInput, type ComputeProgress } from '../activities/compute';
-import { generateRetailWeek } from '../datagen';
+import { datasetRefs, generateRetailWeek, referenceRefs } from '../datagen';
 import { lostSalesMetric } from '../metrics/lostSales';
 import { lazyTables } from '../metrics/metric';
 import { tempDir } from './helpers/parquet';
@@ -24,7 +24,7 @@ function attempt(n: number, heartbeatDetails: unknown, run: () => Promise<Comput
 
 beforeAll(async () => {
   const data = await tempDir('tributary-compute-');
-  await generateRetailWeek({
+  const manifest = await generateRetailWeek({
     out: data,
     regions: 1,
     stores: 5,
@@ -36,17 +36,9 @@ beforeAll(async () => {
     stockoutRate: 0.2,
   });
   const out = await tempDir('tributary-compute-out-');
-  const dir = path.join(data, 'sales', 'north');
   input = {
-    dataset: {
-      name: 'north',
-      dir,
-      files: { transactions: path.join(dir, 'transactions.parquet'), stock: path.join(dir, 'stock.parquet') },
-    },
-    reference: {
-      products: path.join(data, 'reference/products.parquet'),
-      substitutes: path.join(data, 'reference/substitutes.parquet'),
-    },
+    dataset: datasetRefs(data, manifest)[0]!,
+    reference: referenceRefs(data, manifest),
     week: WEEK,
     metrics: ['hierarchySales', 'lostSalesToSubstitutes'],
     output: { root: out, path: '{week}/{dataset}/{table}.parquet' },

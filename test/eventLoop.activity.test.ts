@@ -11,7 +11,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../activities';
 import type { ComputeInput } from '../activities/compute';
-import { generateRetailWeek } from '../datagen';
+import { datasetRefs, generateRetailWeek, referenceRefs } from '../datagen';
 import { tempDir } from './helpers/parquet';
 
 const WEEK = '2026-11-16';
@@ -29,7 +29,7 @@ beforeAll(async () => {
   // 1,000 stores x 1,500 products x 7 days: 10.5 M stock rows, ~10 M transactions: a compute of
   // several seconds (3 M rows took under 2 s once the compute ran each plan once), so heartbeats
   // every second and a loop delay under 1 s mean something.
-  await generateRetailWeek({
+  const manifest = await generateRetailWeek({
     out: data,
     regions: 1,
     stores: 1000,
@@ -40,18 +40,10 @@ beforeAll(async () => {
     substitutionShare: 0.6,
     stockoutRate: 0.15,
   });
-  const dir = path.join(data, 'sales', 'north');
   const out = await tempDir('tributary-eventloop-out-');
   input = {
-    dataset: {
-      name: 'north',
-      dir,
-      files: { transactions: path.join(dir, 'transactions.parquet'), stock: path.join(dir, 'stock.parquet') },
-    },
-    reference: {
-      products: path.join(data, 'reference/products.parquet'),
-      substitutes: path.join(data, 'reference/substitutes.parquet'),
-    },
+    dataset: datasetRefs(data, manifest)[0]!,
+    reference: referenceRefs(data, manifest),
     week: WEEK,
     metrics: ['hierarchySales', 'lostSalesToSubstitutes'],
     output: { root: out, path: '{week}/{dataset}/{table}.parquet' },

@@ -10,7 +10,7 @@ import pl from 'nodejs-polars';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { processBatch } from '../activities/batch';
 import { computeMetrics } from '../activities/compute';
-import { generateRetailWeek, type Manifest } from '../datagen';
+import { datasetRefs, generateRetailWeek, type Manifest, referenceRefs } from '../datagen';
 import { METRIC_NAMES, metricOf, OUTPUT_TABLES, type MetricInputs } from '../metrics';
 import { lazyTables } from '../metrics/metric';
 import { parseSpec } from '../pipeline/schema';
@@ -20,15 +20,8 @@ const WEEK = '2026-11-16';
 let data: string;
 let manifest: Manifest;
 const load = (file: string) => pl.scanParquet(file).collect();
-const ref = () => ({
-  products: path.join(data, 'reference/products.parquet'),
-  substitutes: path.join(data, 'reference/substitutes.parquet'),
-});
-const datasetOf = (name: string) => {
-  const dir = path.join(data, 'sales', name);
-  const files = { transactions: path.join(dir, 'transactions.parquet'), stock: path.join(dir, 'stock.parquet') };
-  return { name, dir, files };
-};
+const ref = () => referenceRefs(data, manifest);
+const datasetOf = (name: string) => datasetRefs(data, manifest).find((d) => d.name === name)!;
 const OUTPUT = (root: string) => ({ root, path: '{week}/{dataset}/{table}.parquet' });
 /** Rows as plain records, floats rounded to 1e-9: sums in another order differ in the last bits. */
 const rounded = (v: unknown) => (typeof v === 'number' ? Math.round(v * 1e9) / 1e9 : v);
