@@ -6,9 +6,9 @@
 // bundled), so the bundle lives under node_modules/.cache, where `require` finds them. Each module
 // keeps its own __dirname. TRIBUTARY_NO_CLI_BUNDLE=1, or any failure to bundle, runs the sources
 // through tsx as before. Plain Node.
-const { createHash } = require('node:crypto');
-const { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } = require('node:fs');
+const { existsSync, mkdirSync, readFileSync, renameSync } = require('node:fs');
 const path = require('node:path');
+const { contentKey, keepNewest } = require('./contentCache.cjs');
 
 const ROOT = path.resolve(__dirname, '..');
 /** Every folder of sources the command can load: cli/ and all below it. */
@@ -26,32 +26,18 @@ const SOURCE_FOLDERS = [
 const CACHE = path.join(ROOT, 'node_modules', '.cache', 'tributary');
 const KEEP = 3;
 
-function sources(dir) {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  return entries.flatMap((e) => {
-    const at = path.join(dir, e.name);
-    if (e.isDirectory()) return sources(at);
-    return e.isFile() && /\.(ts|json)$/.test(e.name) ? [at] : [];
-  });
-}
-
 /**
  * A hash of the sources under `root`, its lockfile and where it is (the bundle holds each module's
  * folder: another checkout sharing node_modules must not load it): the bundle's name.
  */
 function sourceKey(root = ROOT) {
-  const files = [...SOURCE_FOLDERS.flatMap((f) => sources(path.join(root, f))), path.join(root, 'package-lock.json')];
-  const hash = createHash('sha256').update(root);
-  for (const file of files.sort()) {
-    if (!existsSync(file)) continue;
-    hash.update(`\0${path.relative(root, file)}\0`).update(readFileSync(file));
-  }
-  return hash.digest('hex').slice(0, 16);
+  return contentKey({
+    root,
+    folders: SOURCE_FOLDERS,
+    pattern: /\.(ts|json)$/,
+    extra: ['package-lock.json'],
+    salt: root,
+  });
 }
 
 /** Gives each source module its own __dirname and __filename, as it has when run from source. */
@@ -86,16 +72,7 @@ async function build(outfile) {
     logLevel: 'silent',
   });
   renameSync(partial, outfile);
-  prune();
-}
-
-/** Removes all but the newest bundles. */
-function prune() {
-  const bundles = readdirSync(CACHE)
-    .filter((n) => /^cli-[0-9a-f]+\.cjs$/.test(n))
-    .map((n) => ({ n, at: statSync(path.join(CACHE, n)).mtimeMs }))
-    .sort((a, b) => b.at - a.at);
-  for (const { n } of bundles.slice(KEEP)) rmSync(path.join(CACHE, n), { force: true });
+  keepNewest(CACHE, /^cli-[0-9a-f]+\.cjs$/, KEEP);
 }
 
 /** The CLI's main module: from its cached bundle (built now if needed), else from source through tsx. */

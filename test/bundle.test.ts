@@ -26,21 +26,21 @@ describe('bundleKey', () => {
     const root = await project();
     const entry = path.join(root, 'workflows', 'index.ts');
     const key = () => bundleKey(entry, root);
-    const first = await key();
+    const first = key();
     expect(first).toMatch(/^[0-9a-f]{16}$/);
-    expect(await key()).toBe(first);
+    expect(key()).toBe(first);
 
     await writeFile(path.join(root, 'node_modules', 'dep', 'index.ts'), 'export const y = 2;\n');
     await writeFile(path.join(root, 'notes.md'), 'not code\n');
     await writeFile(path.join(root, 'cli', 'main.ts'), 'export const z = 3;\n'); // above the workflows
-    expect(await key()).toBe(first);
+    expect(key()).toBe(first);
 
     await writeFile(path.join(root, 'common', 'x.ts'), 'export const x = 2;\n');
-    const edited = await key();
+    const edited = key();
     expect(edited).not.toBe(first);
 
     await writeFile(path.join(root, 'package-lock.json'), '{"lockfileVersion":3,"packages":{}}\n');
-    expect(await key()).not.toBe(edited);
+    expect(key()).not.toBe(edited);
   });
 });
 
@@ -48,7 +48,7 @@ describe('cachedBundle', () => {
   it('bundles the workflows once, then hands the same file to every worker', async () => {
     const cache = await tempDir('tributary-bundle-cache-');
     const first = await cachedBundle(WORKFLOWS_PATH, cache);
-    expect(path.basename(first.codePath)).toBe(`workflows-${await bundleKey(WORKFLOWS_PATH)}.js`);
+    expect(path.basename(first.codePath)).toBe(`workflows-${bundleKey(WORKFLOWS_PATH)}.js`);
     expect(await readFile(first.codePath, 'utf8')).toContain('weeklyLoad');
     const built = (await stat(first.codePath)).mtimeMs;
 
