@@ -207,13 +207,22 @@ interface Context {
   resultsDir: string;
 }
 
+/** A side's progress callback: a line at most every 30 s with the datasets done and the time so far. */
+function progress(id: string, total: number, started: number): (done: number) => void {
+  let last = started;
+  return (done) => {
+    if (performance.now() - last < 30_000) return;
+    last = performance.now();
+    log(`  ${id}: ${done}/${total} datasets, ${((last - started) / 1000).toFixed(0)} s`);
+  };
+}
+
 async function timeBaseline(
   side: Extract<SideDef, { kind: 'baseline' }>,
   datasets: DatasetRef[],
   reference: ReferenceRef,
   out: string,
 ) {
-  let last = performance.now();
   const started = performance.now();
   const result = await runBaseline({
     datasets,
@@ -222,11 +231,7 @@ async function timeBaseline(
     metrics: METRICS,
     outRoot: out,
     width: side.width,
-    onDone: (done) => {
-      if (performance.now() - last < 30_000) return;
-      last = performance.now();
-      log(`  ${side.id}: ${done}/${datasets.length} datasets, ${((last - started) / 1000).toFixed(0)} s`);
-    },
+    onDone: progress(side.id, datasets.length, started),
   });
   const seconds = (performance.now() - started) / 1000;
   return {
@@ -248,7 +253,6 @@ async function timeDuckdb(
   data: string,
   out: string,
 ) {
-  let last = performance.now();
   const started = performance.now();
   const result = await runDuckdb({
     mode: side.mode,
@@ -262,11 +266,7 @@ async function timeDuckdb(
     metrics: METRICS,
     outRoot: out,
     threads: side.threads,
-    onDone: (done) => {
-      if (performance.now() - last < 30_000) return;
-      last = performance.now();
-      log(`  ${side.id}: ${done}/${datasets.length} datasets, ${((last - started) / 1000).toFixed(0)} s`);
-    },
+    onDone: progress(side.id, datasets.length, started),
   });
   const seconds = (performance.now() - started) / 1000;
   return {
