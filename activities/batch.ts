@@ -6,7 +6,7 @@
  *      that dataset only, unchanged ones are skipped;
  *   2. the rest are computed together in one plan (batchCompute.ts) and split back per dataset;
  *      should that fail, each is computed alone so the culprit is named and the others succeed;
- *   3. each dataset's outputs are published and recorded.
+ *   3. each dataset's outputs are published into the run's folders (the run's commit makes them current).
  * A transient error fails the batch attempt; the retry resumes after the datasets already done
  * (they travel in the heartbeat details), so none is computed twice.
  */
@@ -20,7 +20,8 @@ import type { QualityRules } from '../pipeline/types';
 import type { MemoryAdmission } from './admission';
 import { computeBatch } from './batchCompute';
 import { computeMetrics, type StagedTable } from './compute';
-import { findUnchanged, recordOutputs } from './fingerprints';
+import { findUnchanged, keyOf } from './fingerprints';
+import type { StepHook } from './commit';
 import { isOutputUnwritable } from './outputFaults';
 import { publishOutputs } from './publish';
 import { discardStaging } from './staging';
@@ -62,10 +63,12 @@ export async function processBatch(
   load: (file: string) => Promise<pl.DataFrame>,
   progress: (update: Record<string, unknown>) => void,
   admission?: MemoryAdmission,
+  step?: StepHook,
 ): Promise<{ summaries: DatasetSummary[] }> {
   const ctx = Context.current();
   const started = Date.now();
   const runId = ctx.info.workflowExecution?.runId ?? 'standalone';
+  const workflowId = ctx.info.workflowExecution?.workflowId ?? 'standalone';
   const done = [...((ctx.info.heartbeatDetails as Partial<BatchProgress> | undefined)?.done ?? [])];
   const report = () => progress({ done: [...done] } satisfies BatchProgress);
   const stopIfCancelled = () => {
@@ -117,6 +120,7 @@ export async function processBatch(
         metrics: input.metrics,
         output: input.output,
         attempt: ctx.info.attempt,
+        runId,
       },
       load,
     );
@@ -152,9 +156,17 @@ export async function processBatch(
       done.push(failure(r.summary, 'compute', tables));
       continue;
     }
-    const published = await publishOutputs(tables, r.stagingDir);
-    await recordOutputs(r.key, published.outputs, ctx.info.workflowExecution?.workflowId ?? '');
-    done.push({ ...r.summary, outputs: published.outputs, stages: { compute: attempts } });
+    const key = keyOf(r.key);
+    const publisher = {
+      outputRoot: input.output.root,
+      week: input.week,
+      dataset: r.dataset.name,
+      workflowId,
+      runId,
+      key,
+    };
+    const published = await publishOutputs(tables, r.stagingDir, publisher, step);
+    done.push({ ...r.summary, outputs: published.outputs, stages: { compute: attempts }, outputKey: key });
   }
   report();
   return { summaries: ordered(input.datasets, done) };

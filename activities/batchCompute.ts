@@ -30,6 +30,8 @@ export interface BatchComputeInput {
   metrics: string[];
   output: { root: string; path: string };
   attempt: number;
+  /** The run id the outputs are written under (`…/run-<run id>/…`): the batch's workflow run. */
+  runId: string;
 }
 
 /**
@@ -164,7 +166,7 @@ export async function computeBatch(
       const part = parts.get(i) ?? empty;
       const file = path.join(dirs[i]!, `${table}.parquet`);
       // Proved inside the output root before anything is written.
-      const final = renderOutputPath(input.output, { week: input.week, dataset: dataset.name, table });
+      const final = renderOutputPath(input.output, { week: input.week, dataset: dataset.name, table }, input.runId);
       // A synchronous write, on purpose: batched datasets are small by definition (batching.maxBytes),
       // so each part takes about a millisecond, against ~10 ms of overhead for an async sink. Yield
       // between parts so heartbeats still flow.

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import pl from 'nodejs-polars';
 import { formatBytes } from '../common/bytes';
-import { checkWorkDir, outputFile } from '../common/paths';
+import { checkWorkDir, versionedOutputFile } from '../common/paths';
 import type { DatasetRef, ReferenceRef } from '../common/types';
 import { metricOf, type Metric, type MetricInputs } from '../metrics';
 import {
@@ -44,12 +44,16 @@ export interface StagedTable {
   sums?: Record<string, number>;
 }
 
-/** The final file of one output table; throws unless it is inside the output root (common/paths.ts). */
+/**
+ * The file one run publishes an output table to, in the run's own folder under the template's
+ * (common/paths.ts versionedOutputFile); throws unless it is inside the output root.
+ */
 export function renderOutputPath(
   output: ComputeInput['output'],
   vars: { week: string; dataset: string; table: string },
+  runId: string,
 ): string {
-  return outputFile(output, vars);
+  return versionedOutputFile(output, vars, runId);
 }
 
 /**
@@ -147,6 +151,7 @@ async function computeAdmitted(
   // anything is removed in it.
   const stagingDir = checkWorkDir(input.stagingDir, '.staging', input.output.root);
   const attemptDir = path.join(stagingDir, `attempt-${ctx.info.attempt}`);
+  const runId = ctx.info.workflowExecution?.runId ?? 'standalone';
   const stopIfCancelled = () => {
     if (ctx.cancellationSignal.aborted)
       throw new CancelledFailure(
@@ -178,7 +183,7 @@ async function computeAdmitted(
           : plan;
         const staging = path.join(attemptDir, `${table}.parquet`);
         // Proved inside the output root before anything is written.
-        const final = renderOutputPath(input.output, { week, dataset: dataset.name, table });
+        const final = renderOutputPath(input.output, { week, dataset: dataset.name, table }, runId);
         try {
           await frame.sinkParquet(staging).collect();
         } catch (err) {

@@ -1,24 +1,20 @@
 /**
- * Incremental runs: each published dataset records the key of what produced it (input and reference
- * fingerprints, metrics, output template, metric code version, week) in a small file next to the
- * outputs, `<output root>/.fingerprints/<week>/<dataset>.json`. A later run with the same key and
- * outputs still in place skips the dataset. Kept out of workflow history on purpose: it must outlive runs.
+ * Incremental runs: each dataset's entry in the week's manifest (common/manifest.ts) carries the key
+ * of what produced its outputs (input and reference fingerprints, metrics, output template, metric
+ * code version, week). A later run with the same key, whose committed files are still in place
+ * with their sizes, skips the dataset and commits the same files again; so does one that finds
+ * them in a complete pending record (published by a run that never committed). Kept out of workflow
+ * history on purpose: it must outlive runs.
  */
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import { fingerprintFile } from '../common/paths';
+import { stat } from 'node:fs/promises';
 import type { OutputKey } from '../common/journey';
 import type { OutputFile } from '../common/types';
 import { METRICS_VERSION } from '../metrics/version';
-import { writeAtomically } from './storage';
+import type { ManifestTable } from '../common/manifest';
+import { committedPath, currentManifest, pendingRecords } from './commit';
 
 export type { OutputKey };
-
-interface FingerprintRecord {
-  key: string;
-  workflowId: string;
-  outputs: (OutputFile & { bytes: number })[];
-}
 
 export function keyOf(k: OutputKey): string {
   const parts = {
@@ -32,35 +28,45 @@ export function keyOf(k: OutputKey): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
-const recordFile = (k: OutputKey) => fingerprintFile(k.outputRoot, k.week, k.dataset);
+export type Unchanged =
+  { unchanged: false } | { unchanged: true; outputs: OutputFile[]; workflowId: string; key: string };
 
-/** The outputs of an earlier run with the same key, if all of them are still there unchanged in size. */
-export async function findUnchanged(
-  k: OutputKey,
-): Promise<{ unchanged: false } | { unchanged: true; outputs: OutputFile[]; workflowId: string }> {
-  let record: FingerprintRecord;
-  try {
-    record = JSON.parse(await readFile(recordFile(k), 'utf8')) as FingerprintRecord;
-  } catch {
-    return { unchanged: false };
-  }
-  if (record.key !== keyOf(k)) return { unchanged: false };
-  for (const output of record.outputs) {
-    const size = await stat(output.path).then(
+/** The files of `tables` with absolute paths, if every one is still there with its size. */
+async function inPlace(outputRoot: string, tables: ManifestTable[]): Promise<OutputFile[] | undefined> {
+  const outputs: OutputFile[] = [];
+  for (const t of tables) {
+    const file = committedPath(outputRoot, t.path);
+    const size = await stat(file).then(
       (s) => s.size,
       () => -1,
     );
-    if (size !== output.bytes) return { unchanged: false };
+    if (size !== t.bytes) return undefined;
+    outputs.push({ table: t.table, path: file, rows: t.rows, bytes: t.bytes, sha256: t.sha256 });
   }
-  return {
-    unchanged: true,
-    outputs: record.outputs.map(({ table, path: p, rows }) => ({ table, path: p, rows })),
-    workflowId: record.workflowId,
-  };
+  return outputs;
 }
 
-export async function recordOutputs(k: OutputKey, outputs: OutputFile[], workflowId: string): Promise<void> {
-  const withBytes = await Promise.all(outputs.map(async (o) => ({ ...o, bytes: (await stat(o.path)).size })));
-  const record: FingerprintRecord = { key: keyOf(k), workflowId, outputs: withBytes };
-  await writeAtomically(recordFile(k), `${JSON.stringify(record, null, 2)}\n`);
+/**
+ * Outputs of the dataset with the same key, all still there unchanged in size: those of the week's
+ * committed snapshot, else those a run published and recorded in full but never committed (its
+ * report failed, it was terminated): that work is not done again.
+ */
+export async function findUnchanged(k: OutputKey): Promise<Unchanged> {
+  const key = keyOf(k);
+  const { manifest } = await currentManifest(k.outputRoot, k.week).catch(() => ({ manifest: undefined }));
+  const entry = manifest?.datasets.find((d) => d.dataset === k.dataset);
+  if (entry?.key === key) {
+    const outputs = await inPlace(k.outputRoot, entry.tables);
+    if (outputs) return { unchanged: true, outputs, workflowId: entry.workflowId, key };
+  }
+  const published = await pendingRecords(k.outputRoot, k.week, k.dataset).catch(() => []);
+  for (const { record } of published.sort((a, b) => (a.record.writtenAt < b.record.writtenAt ? 1 : -1))) {
+    if (record.key !== key || !record.outputs || record.dataset !== k.dataset) continue;
+    const outputs = await inPlace(k.outputRoot, record.outputs);
+    // The run's id: a dataset's own workflow is `<run>/<dataset>`.
+    const suffix = `/${k.dataset}`;
+    const run = record.workflowId.endsWith(suffix) ? record.workflowId.slice(0, -suffix.length) : record.workflowId;
+    if (outputs) return { unchanged: true, outputs, workflowId: run, key };
+  }
+  return { unchanged: false };
 }

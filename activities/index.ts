@@ -9,7 +9,9 @@ import type { DatasetRef, DatasetSummary, ReferenceRef } from '../common/types';
 import type { AvailabilityRule, QualityRules } from '../pipeline/types';
 import { checkAvailability } from './availability';
 import { processBatch, type BatchInput } from './batch';
-import { findUnchanged, recordOutputs, type OutputKey } from './fingerprints';
+import { findUnchanged, keyOf, type OutputKey } from './fingerprints';
+import type { StepHook } from './commit';
+import type { CommitMode } from '../common/manifest';
 import { computeMetrics, type ComputeInput, type StagedTable } from './compute';
 import { unreadable } from './parquet';
 import { prepareRun } from './plan';
@@ -31,6 +33,8 @@ export interface ActivityDeps {
   faults?: FaultHook;
   /** Where to append a line per stage start and finish (default: none). */
   ledgerFile?: string;
+  /** Tests only: called at each step of publish and commit (workers/testHooks.ts kills the worker there). */
+  steps?: StepHook;
 }
 
 export function createActivities(deps: ActivityDeps = {}) {
@@ -61,14 +65,21 @@ export function createActivities(deps: ActivityDeps = {}) {
       runStage('compute', input.dataset.name, hooks, (progress) =>
         computeMetrics(input, loadReference, progress, admission),
       ),
-    /** Moves staged outputs into place. */
+    /** Moves staged outputs into the run's folders, hashed; the run's commit makes them current. */
     publishOutputs: (input: { dataset: string; tables: StagedTable[]; stagingDir: string; key?: OutputKey }) =>
       runStage('write', input.dataset, hooks, async () => {
-        const published = await publishOutputs(input.tables, input.stagingDir);
-        // Recorded after the outputs are in place: a crash in between only costs a recompute.
-        if (input.key)
-          await recordOutputs(input.key, published.outputs, Context.current().info.workflowExecution?.workflowId ?? '');
-        return published;
+        const execution = Context.current().info.workflowExecution;
+        // Runs recorded before incremental keys have no key, and no week here: no pending record then.
+        const publisher = input.key && {
+          outputRoot: input.key.outputRoot,
+          week: input.key.week,
+          dataset: input.dataset,
+          workflowId: execution?.workflowId ?? 'standalone',
+          runId: execution?.runId ?? 'standalone',
+          key: keyOf(input.key),
+        };
+        const published = await publishOutputs(input.tables, input.stagingDir, publisher, deps.steps);
+        return { ...published, ...(publisher && { key: publisher.key }) };
       }),
     /** The outputs of an earlier run with the same inputs, code and parameters, if still in place. */
     findUnchanged: (key: OutputKey) => findUnchanged(key),
@@ -81,15 +92,24 @@ export function createActivities(deps: ActivityDeps = {}) {
         'compute',
         `batch of ${input.datasets.length} from ${input.datasets[0]?.name ?? '-'}`,
         hooks,
-        (progress) => processBatch(input, loadReference, progress, admission),
+        (progress) => processBatch(input, loadReference, progress, admission, deps.steps),
       ),
     /** Keeps the summaries of one part of a long run on disk, out of workflow history. */
     saveSummaries: (runDir: string, part: number, summaries: DatasetSummary[]) =>
       saveSummaries(runDir, part, summaries),
     /** Removes a dataset's staging folder. */
     discardStaging: (stagingDir: string) => discardStaging(stagingDir),
-    /** Builds the run report (with the parts a long run saved), writes it next to the outputs, returns it. */
-    writeReport: (run: RunFacts, outputRoot: string, saved?: SavedParts) => writeReport(run, outputRoot, saved),
+    /**
+     * Builds the run report (with the parts a long run saved), commits the week's snapshot (`mode`;
+     * runs recorded before the commit protocol send none: replace), writes the report next to the
+     * outputs, returns it.
+     */
+    writeReport: (run: RunFacts, outputRoot: string, saved?: SavedParts, mode?: CommitMode) =>
+      writeReport(run, outputRoot, saved, {
+        mode: mode ?? 'replace',
+        runId: Context.current().info.workflowExecution?.runId,
+        step: deps.steps,
+      }),
   };
 }
 

@@ -7,6 +7,8 @@ import path from 'node:path';
 import { checkWorkDir, reportDir } from '../common/paths';
 import { buildReport, renderMarkdown, type RunReport } from '../common/report';
 import type { DatasetSummary } from '../common/types';
+import type { CommitMode, WeekManifest } from '../common/manifest';
+import { commitWeek, type StepHook } from './commit';
 import { makeOutputDir } from './outputFaults';
 import { writeAtomically } from './storage';
 import { compareWeeks, metricTotalsOf, previousTotals, previousWeek } from './weekOverWeek';
@@ -22,6 +24,17 @@ async function withWeekOverWeek(report: RunReport, outputRoot: string): Promise<
     ...(previous
       ? { weekOverWeek: { previousWeek: previousWeek(report.week), changes: compareWeeks(totals, previous) } }
       : {}),
+  };
+}
+
+/** What the report says of the snapshot its run committed. */
+function snapshotOf({ manifest, file }: { manifest: WeekManifest; file: string }): NonNullable<RunReport['snapshot']> {
+  return {
+    manifest: file,
+    generation: manifest.generation,
+    committedAt: manifest.committedAt,
+    datasets: manifest.datasets.length,
+    notCommitted: manifest.notCommitted.length,
   };
 }
 
@@ -73,12 +86,32 @@ export function returnedReport(report: RunReport & { files: NonNullable<RunRepor
  * totals, each dataset's metric totals, week over week), writes it as JSON and Markdown, and returns
  * it: the run returns it as is. The one place a report is built.
  */
-export async function writeReport(run: RunFacts, outputRoot: string, saved?: SavedParts): Promise<RunReport> {
+export async function writeReport(
+  run: RunFacts,
+  outputRoot: string,
+  saved?: SavedParts,
+  commit: { mode?: CommitMode; runId?: string; step?: StepHook } = {},
+): Promise<RunReport> {
   // The run's folder is removed below: it must be <output root>/.runs/<run>, never the root or above.
   if (saved) checkWorkDir(saved.runDir, '.runs', outputRoot);
   const earlier = saved ? await savedSummaries(saved) : [];
   const { status: _status, totals: _totals, ...facts } = run;
-  const report = await withWeekOverWeek(buildReport({ ...facts, datasets: [...earlier, ...run.datasets] }), outputRoot);
+  const built = await withWeekOverWeek(buildReport({ ...facts, datasets: [...earlier, ...run.datasets] }), outputRoot);
+  // The week's snapshot is committed before the report that tells of it is written.
+  const committed = await commitWeek(
+    outputRoot,
+    {
+      pipeline: run.pipeline,
+      week: run.week,
+      workflowId: run.workflowId,
+      runId: commit.runId ?? 'standalone',
+      mode: commit.mode ?? 'replace',
+      datasets: built.datasets,
+      metricTotals: built.metricTotals ?? {},
+    },
+    commit.step,
+  );
+  const report: RunReport = { ...built, snapshot: snapshotOf(committed) };
   const dir = reportDir(outputRoot, run.week);
   await makeOutputDir(dir);
   const files = { json: path.join(dir, '_report.json'), markdown: path.join(dir, '_report.md') };

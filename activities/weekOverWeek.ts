@@ -1,13 +1,14 @@
 /**
  * Week over week: each dataset's metric totals, read back from its published outputs (or summed as
  * a batch wrote them), compared
- * with the previous week's report in the same output root. A change beyond CHANGE_FLAG is flagged:
+ * with the previous week's committed snapshot in the same output root. A change beyond CHANGE_FLAG is flagged:
  * a sudden jump is more often a data problem than a business one, and someone should look.
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import pl from 'nodejs-polars';
 import { reportDir } from '../common/paths';
+import { currentManifest } from './commit';
 import { previousWeekOf } from '../common/week';
 import type { MetricTotals, RunReport, WeekChange } from '../common/report';
 import type { OutputFile } from '../common/types';
@@ -125,12 +126,18 @@ export function compareWeeks(
   return changes;
 }
 
-/** The previous week's totals from its report, if there is one. */
+/**
+ * The previous week's totals: those its committed snapshot keeps for each of its datasets; for a
+ * week committed before snapshots existed, those of its report, if there is one.
+ */
 export async function previousTotals(
   report: RunReport,
   outputRoot: string,
 ): Promise<Record<string, MetricTotals> | undefined> {
-  const file = path.join(reportDir(outputRoot, previousWeek(report.week)), '_report.json');
+  const week = previousWeek(report.week);
+  const { manifest } = await currentManifest(outputRoot, week).catch(() => ({ manifest: undefined }));
+  if (manifest) return Object.fromEntries(manifest.datasets.map((d) => [d.dataset, d.metricTotals ?? {}]));
+  const file = path.join(reportDir(outputRoot, week), '_report.json');
   try {
     return (JSON.parse(await readFile(file, 'utf8')) as RunReport).metricTotals;
   } catch {

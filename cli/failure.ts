@@ -192,7 +192,10 @@ export function explainFailure(err: unknown): string {
   if (cause.dataset) lines.push(`  Dataset: ${cause.dataset}`);
   if (cause.stage) lines.push(`  Stage: ${cause.stage}${cause.attempts ? `, attempt ${cause.attempts}` : ''}`);
   if (cause.stage === 'report') {
-    lines.push('  The run report could not be written, so this run has none; its datasets are in its history.');
+    lines.push(
+      "  The week's snapshot and the run report could not be written: the previous snapshot stays current, " +
+        'and this run has no report; its datasets are in its history.',
+    );
   }
   const advice = ADVICE[cause.type] ?? "The full failure chain is in the run's history.";
   lines.push(`What to do: ${advice.replaceAll('{id}', id)}`);

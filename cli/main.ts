@@ -8,6 +8,8 @@ import { datagen } from './datagen';
 import { demo } from './demo';
 import { doctor } from './doctor';
 import { explainFailure } from './failure';
+import { gc } from './gc';
+import { outputs } from './outputs';
 import { report } from './report';
 import { rerun } from './rerun';
 import { run } from './run';
@@ -31,6 +33,10 @@ Commands:
                   and week, new run <id>-rerun-<n> (--include-cancelled, --detach, --workflow-id)
   cancel <workflow-id>
                   Cancel a run and see it through: with no worker polling, runs one here until it has closed
+  outputs <week>  The week's committed snapshot: datasets, tables, files, rows, the run, when
+                  (--spec FILE or --root DIR: the output root, default the demo's; --json; --verify)
+  gc              Remove what runs left under the output root that no snapshot lists: superseded
+                  files, files of runs that never committed (--spec/--root, --week, --dry-run)
   report <workflow-id>
                   Write a run's page: a timeline of every dataset's stages, attempts and failures,
                   and the totals, as one self-contained HTML file (--out FILE; default
@@ -72,6 +78,8 @@ const COMMANDS: Record<string, Command> = {
   rerun,
   cancel,
   report,
+  outputs,
+  gc,
   doctor,
   datagen: (_settings, args, out) => datagen(args, out),
   server: async (settings, args, out) => {

@@ -63,7 +63,8 @@ export async function rerun(settings: Settings, argv: string[], log: Log): Promi
     return await runSpec(
       settings,
       plan.spec,
-      { week: plan.week, workflowId: plan.workflowId, detach: values.detach },
+      // The week's snapshot keeps the datasets this rerun does not run again.
+      { week: plan.week, workflowId: plan.workflowId, detach: values.detach, keepOtherDatasets: true },
       log,
     );
   } catch (err) {

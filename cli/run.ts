@@ -46,6 +46,8 @@ export interface RunOptions {
   workflowId?: string;
   /** Recompute datasets whose inputs did not change. */
   force?: boolean;
+  /** The week's snapshot keeps the datasets this run does not produce (a rerun). */
+  keepOtherDatasets?: boolean;
 }
 
 /** A flag refused before anything starts; the message names the flag and what to do. */
@@ -83,7 +85,14 @@ export async function runSpec(
       handle = await client.workflow.start<typeof weeklyLoad>('weeklyLoad', {
         taskQueue: settings.taskQueue,
         workflowId,
-        args: [{ spec, week, ...(options.force ? { force: true } : {}) }],
+        args: [
+          {
+            spec,
+            week,
+            ...(options.force ? { force: true } : {}),
+            ...(options.keepOtherDatasets ? { keepOtherDatasets: true } : {}),
+          },
+        ],
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

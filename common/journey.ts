@@ -99,10 +99,11 @@ export function afterRead(
 /** Skipped: the outputs of an earlier run with the same key are still in place. */
 export function skipped(
   summary: DatasetSummary,
-  previous: { outputs: OutputFile[]; workflowId: string },
+  previous: { outputs: OutputFile[]; workflowId: string; key?: string },
 ): DatasetSummary {
   const note = `unchanged: inputs, reference data and metric code as in ${previous.workflowId}`;
-  return { ...summary, status: 'skipped', outputs: previous.outputs, note };
+  const kept = previous.key === undefined ? {} : { outputKey: previous.key, computedBy: previous.workflowId };
+  return { ...summary, status: 'skipped', outputs: previous.outputs, note, ...kept };
 }
 
 /** Failed at `stage`, with the error's type and message. */

@@ -81,15 +81,33 @@ export function outputFile(output: { root: string; path: string }, vars: OutputV
   return inside(output.root, relative, 'output root', origin);
 }
 
+/**
+ * The file one run writes for one output table: the template's file, in a folder of that run's own,
+ * `<template's folder>/run-<run id>/<template's file name>`. A run never writes over a file another
+ * run (or the week's committed snapshot) may be reading; the week's manifest says which is current.
+ */
+export function versionedOutputFile(output: { root: string; path: string }, vars: OutputVars, runId: string): string {
+  const file = outputFile(output, vars);
+  const origin = { what: 'Run folder', setting: `run id ${quoted(runId)}` };
+  const version = checkName(`run-${runId}`, origin, 'this is a bug');
+  return path.join(path.dirname(file), version, path.basename(file));
+}
+
+/** `<output root>/<week>/_manifests`: the week's committed snapshots, one file per generation. */
+export function manifestDir(outputRoot: string, week: string): string {
+  const relative = path.join(checkWeekInput(week), '_manifests');
+  return inside(outputRoot, relative, 'output root', { what: 'Manifest folder', setting: 'week' });
+}
+
+/** `<output root>/.pending/<week>`: what published files await a commit (activities/commit.ts). */
+export function pendingDir(outputRoot: string, week: string): string {
+  const relative = path.join('.pending', checkWeekInput(week));
+  return inside(outputRoot, relative, 'output root', { what: 'Pending folder', setting: 'week' });
+}
+
 /** `<output root>/<week>`: where a week's report files go. */
 export function reportDir(outputRoot: string, week: string): string {
   return inside(outputRoot, checkWeekInput(week), 'output root', { what: 'Report folder', setting: 'week' });
-}
-
-/** `<output root>/.fingerprints/<week>/<dataset>.json`: what produced a dataset's outputs. */
-export function fingerprintFile(outputRoot: string, week: string, dataset: string): string {
-  const relative = path.join('.fingerprints', checkWeekInput(week), `${datasetName(dataset)}.json`);
-  return inside(outputRoot, relative, 'output root', { what: 'Fingerprint file', setting: 'week and dataset' });
 }
 
 /** The folder a run's work areas use for its workflow id, as workflows/weeklyLoad.ts writes it. */

@@ -29,6 +29,8 @@ export interface RunReport {
   metricTotals?: Record<string, MetricTotals>;
   /** Changes against the previous week's report in the same output root, when there is one. */
   weekOverWeek?: { previousWeek: string; changes: WeekChange[] };
+  /** The week's snapshot this run committed (common/manifest.ts): its manifest file and what it holds. */
+  snapshot?: { manifest: string; generation: number; committedAt: string; datasets: number; notCommitted: number };
 }
 
 export type MetricTotals = Record<string, number>;

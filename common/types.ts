@@ -45,6 +45,9 @@ export interface OutputFile {
    * (a batch sums all its datasets' tables in one query); absent, the report reads them back.
    */
   sums?: Record<string, number>;
+  /** Its size and SHA-256 once published: the week's manifest lists them (common/manifest.ts). */
+  bytes?: number;
+  sha256?: string;
 }
 
 /** late: its data did not arrive by the deadline; skipped: inputs unchanged since a successful run. */
@@ -63,6 +66,10 @@ export interface DatasetSummary {
   note?: string;
   /** Data-quality rules it broke whose outcome is `warn` (spec `quality`): it succeeded, but look. */
   warnings?: DatasetWarning[];
+  /** The key of what produced its outputs (activities/fingerprints.ts keyOf), once published or skipped. */
+  outputKey?: string;
+  /** Skipped: the run whose outputs it keeps (absent: this run computed them). */
+  computedBy?: string;
 }
 
 /** A broken data-quality rule that did not fail the dataset: the rule's name and what was found. */

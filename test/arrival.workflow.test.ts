@@ -13,6 +13,7 @@ import { tempDir } from './helpers/parquet';
 import { waitFor } from './helpers/processes';
 import { testEnvironment, taskQueueFor, startWorker } from './helpers/temporal';
 import { filesUnder, specFor } from './helpers/weekly';
+import { committedTable } from './helpers/snapshot';
 
 const WEEK = '2026-11-16';
 let env: TestWorkflowEnvironment;
@@ -87,6 +88,6 @@ describe('waiting for data', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(10_000); // the late one was given until the deadline
     const written = await filesUnder(out);
     expect(written.filter((f) => f.includes(never))).toEqual([]);
-    expect(written).toContain(path.join(WEEK, lands, 'lost_sales_by_category.parquet'));
+    expect(written).toContain(path.relative(out, await committedTable(out, WEEK, lands, 'lost_sales_by_category')));
   });
 });

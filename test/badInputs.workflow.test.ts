@@ -16,6 +16,7 @@ import { fileSchema } from '../activities/parquet';
 import { generateRetailWeek, regionName, type Manifest } from '../datagen';
 import { tempDir } from './helpers/parquet';
 import { testEnvironment } from './helpers/temporal';
+import { committedTable, expectConsistentSnapshot, readSnapshot } from './helpers/snapshot';
 import { filesUnder, runWeekly, specFor } from './helpers/weekly';
 
 const SIZE = {
@@ -240,7 +241,7 @@ describe('bad datasets, one folder per case beside healthy ones, in one run', ()
     expect(summary).toMatchObject({ status: 'succeeded', rowsIn: { transactions: 0, stock: 0 } });
     expect(summary?.outputs.map((o) => o.table).sort()).toEqual(EXPECTED_TABLES);
     for (const output of summary?.outputs ?? []) {
-      expect(output.path).toBe(path.join(out, SIZE.week, 'empty-inputs', `${output.table}.parquet`));
+      expect(output.path).toBe(await committedTable(out, SIZE.week, 'empty-inputs', output.table));
       expect(pl.readParquet(output.path).height).toBe(0);
       expect(output.rows).toBe(0);
     }
@@ -252,8 +253,12 @@ describe('bad datasets, one folder per case beside healthy ones, in one run', ()
       expect(summary?.status).toBe('succeeded');
       expect(summary?.rowsIn).toEqual(manifest.rows[region]);
       for (const table of EXPECTED_TABLES)
-        expect(existsSync(path.join(out, SIZE.week, region, `${table}.parquet`))).toBe(true);
+        expect(existsSync(await committedTable(out, SIZE.week, region, table))).toBe(true);
     }
+    // The failing datasets are not in the week's snapshot, and it says why.
+    const snapshot = await expectConsistentSnapshot(out, SIZE.week);
+    expect(snapshot.datasets.map((d) => d.dataset).sort()).toEqual([...manifest.regions, 'empty-inputs'].sort());
+    expect(snapshot.notCommitted.map((n) => n.dataset).sort()).toEqual(failing.map((c) => c.name).sort());
     expect(report.status).toBe('partial');
     expect(report.totals).toMatchObject({ succeeded: manifest.regions.length + 1, failed: failing.length });
   });
@@ -428,6 +433,14 @@ describe('bad reference data fails every dataset at readReference, without retri
       expect(summary.stages.readReference?.attempts).toBe(1);
       expect(log.seen[`readReference/${summary.dataset}`]).toEqual([1]);
     }
-    expect(await filesUnder(out)).toEqual([path.join(SIZE.week, '_report.json'), path.join(SIZE.week, '_report.md')]);
+    expect(await filesUnder(out)).toEqual([
+      path.join(SIZE.week, '_manifests', '0000000001.json'),
+      path.join(SIZE.week, '_report.json'),
+      path.join(SIZE.week, '_report.md'),
+    ]);
+    // The snapshot committed says nothing is current, and why.
+    const snapshot = await readSnapshot(out, SIZE.week);
+    expect(snapshot.datasets).toEqual([]);
+    expect(snapshot.notCommitted.map((n) => n.dataset)).toEqual([...manifest.regions].sort());
   });
 });

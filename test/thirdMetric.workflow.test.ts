@@ -15,6 +15,7 @@ import { generateRetailWeek, type Manifest } from '../datagen';
 import { tempDir } from './helpers/parquet';
 import { startTestServer } from './helpers/temporal';
 import { runWeekly, specFor } from './helpers/weekly';
+import { committedTable } from './helpers/snapshot';
 
 const WEEK = '2026-11-16';
 const NEXT = '2026-11-23';
@@ -67,7 +68,7 @@ describe('a third metric (on-shelf availability)', () => {
       expect(totalsOne[region]!.availability).toBeCloseTo(inStock / days, 9);
       expect(totalsOne[region]!.lost_sales_days).toBeGreaterThan(0);
       expect(totalsOne[region]!.lost_sales_days).toBeLessThanOrEqual(days - inStock);
-      const byStore = pl.readParquet(path.join(out, WEEK, region, 'shelf_availability_by_store.parquet'));
+      const byStore = pl.readParquet(await committedTable(out, WEEK, region, 'shelf_availability_by_store'));
       expect(Number(byStore.getColumn('shelf_days').sum())).toBe(days);
     }
 
@@ -94,8 +95,8 @@ describe('a third metric (on-shelf availability)', () => {
     await runWeekly(env, 'osa child two', { spec: specFor(weekTwo, apart, { metrics: METRICS }), week: NEXT });
     for (const region of manifest.regions) {
       for (const table of SHELF_TABLES) {
-        const batched = pl.readParquet(path.join(out, NEXT, region, `${table}.parquet`));
-        const alone = pl.readParquet(path.join(apart, NEXT, region, `${table}.parquet`));
+        const batched = pl.readParquet(await committedTable(out, NEXT, region, table));
+        const alone = pl.readParquet(await committedTable(apart, NEXT, region, table));
         expect(batched.toRecords(), `${region} ${table}`).toEqual(alone.toRecords());
       }
     }

@@ -16,6 +16,7 @@ import { tempDir } from './helpers/parquet';
 import { inFlight, readLedger, waitFor, WorkerProcess } from './helpers/processes';
 import { sharedServerAddress, taskQueueFor } from './helpers/temporal';
 import { specFor } from './helpers/weekly';
+import { committedTable } from './helpers/snapshot';
 
 const WEEK = '2026-11-16';
 // One region big enough that its compute takes a second or more, so each kill (within 100 ms of its
@@ -105,7 +106,7 @@ it(`survives ${KILLS} SIGKILLs of the worker during the same dataset's compute, 
   const region = manifest.regions[0]!;
   expect(report.datasets[0]?.stages.compute?.attempts).toBe(KILLS + 1);
   // The figures are those of the data: units per category add up to the week's units sold.
-  const hierarchy = pl.readParquet(path.join(out, WEEK, region, 'hierarchy_sales.parquet'));
+  const hierarchy = pl.readParquet(await committedTable(out, WEEK, region, 'hierarchy_sales'));
   const transactions = pl.readParquet(path.join(data, 'sales', region, 'transactions.parquet'));
   const byCategory = hierarchy.filter(pl.col('level').eq(pl.lit('category')));
   expect(Number(byCategory.getColumn('units').sum())).toBe(Number(transactions.getColumn('units').sum()));

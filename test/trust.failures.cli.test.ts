@@ -93,10 +93,10 @@ it('prints the root cause when a separate worker process ran the run: a read-onl
   expect(result.code).toBe(1);
   expect(result.stderr, 'the worker process ran it').not.toContain('running one in this process');
   expect(result.stderr).toContain(
-    `tributary: The run read-only-${WEEK} failed: OutputUnwritable: Cannot write output ${out}/${WEEK}: read-only file system (EROFS).`,
+    `tributary: The run read-only-${WEEK} failed: OutputUnwritable: Cannot write output ${out}/${WEEK}/_manifests: read-only file system (EROFS).`,
   );
   expect(result.stderr).toContain('  Stage: report');
-  expect(result.stderr).toContain('The run report could not be written');
+  expect(result.stderr).toContain("The week's snapshot and the run report could not be written");
   expect(result.stderr).toContain('What to do: Make the output root writable');
   expect(result.stderr).toContain(`Web UI: `);
 });

@@ -22,6 +22,7 @@ import { fillUp, readOnly, tmpfs, type Mount } from './helpers/mounts';
 import { tempDir } from './helpers/parquet';
 import { testEnvironment, taskQueueFor, startWorker } from './helpers/temporal';
 import { filesUnder, specFor } from './helpers/weekly';
+import { committedTable } from './helpers/snapshot';
 
 const WEEK = '2026-11-16';
 const SIZE = {
@@ -135,10 +136,10 @@ describe('output faults are OutputUnwritable, retried, and leave nothing behind'
     expect(await filesUnder(out), 'no staging folder, no .tmp file').toEqual([path.basename(filler)]);
     const explained = explainFailure(error);
     expect(explained).toContain(
-      `OutputUnwritable: Cannot write output ${out}/${WEEK}/_report.json: no space left on device (ENOSPC)`,
+      `OutputUnwritable: Cannot write output ${out}/${WEEK}/_manifests/0000000001.json: no space left on device (ENOSPC)`,
     );
     expect(explained).toContain('Stage: report');
-    expect(explained).toContain('The run report could not be written');
+    expect(explained).toContain("The week's snapshot and the run report could not be written");
     expect(explained).toMatch(/What to do: Make the output root writable \(free space/);
   });
 
@@ -179,7 +180,9 @@ describe('output faults are OutputUnwritable, retried, and leave nothing behind'
       expect(summary.error?.message).toContain('read-only file system (EROFS)');
     }
     const explained = explainFailure(error);
-    expect(explained).toContain(`OutputUnwritable: Cannot write output ${out}/${WEEK}: read-only file system (EROFS)`);
+    expect(explained).toContain(
+      `OutputUnwritable: Cannot write output ${out}/${WEEK}/_manifests: read-only file system (EROFS)`,
+    );
     expect(explained).toContain('Stage: report');
   });
 });
@@ -227,7 +230,7 @@ describe('an input replaced while it is read', () => {
     const attempt1 = await failureBeforeLastAttempt(`${taskQueue}/${region}`, 'readDataset');
     expect(attempt1.type).toBe('InputChanged');
     expect(attempt1.message).toContain(`Dataset ${region}: input ${file} (`);
-    const hierarchy = pl.readParquet(path.join(out, WEEK, region, 'hierarchy_sales.parquet'));
+    const hierarchy = pl.readParquet(await committedTable(out, WEEK, region, 'hierarchy_sales'));
     const units = Number(
       hierarchy
         .filter(pl.col('level').eq(pl.lit('category')))

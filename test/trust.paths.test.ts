@@ -12,7 +12,8 @@ import {
   checkInsideDir,
   checkRunId,
   checkWorkDir,
-  fingerprintFile,
+  manifestDir,
+  pendingDir,
   inside,
   outputFile,
   reportDir,
@@ -94,9 +95,13 @@ describe('the path helper', () => {
     expect(outputFile(output, { week: '2026-11-16', dataset: 'north', table: 'hierarchy_sales' })).toBe(
       path.join(root, '2026-11-16/north/hierarchy_sales.parquet'),
     );
-    expect(renderOutputPath(output, { week: '2026-11-16', dataset: 'north', table: 't' })).toBe(
-      path.join(root, '2026-11-16/north/t.parquet'),
+    expect(renderOutputPath(output, { week: '2026-11-16', dataset: 'north', table: 't' }, 'r1')).toBe(
+      path.join(root, '2026-11-16/north/run-r1/t.parquet'),
     );
+    const badRun = failureOf(() =>
+      renderOutputPath(output, { week: '2026-11-16', dataset: 'n', table: 't' }, 'a/../b'),
+    );
+    expect(badRun?.type).toBe('InvalidName');
 
     const badWeek = failureOf(() => outputFile(output, { week: '../../x', dataset: 'north', table: 't' }));
     expect(badWeek).toMatchObject({
@@ -122,11 +127,13 @@ describe('the path helper', () => {
     });
   });
 
-  it('builds report folders, fingerprint files and staging folders under the output root only', () => {
+  it('builds report, manifest, pending and staging folders under the output root only', () => {
     expect(reportDir(root, '2026-11-16')).toBe(path.join(root, '2026-11-16'));
     expect(failureOf(() => reportDir(root, '..'))?.type).toBe('InvalidSpec');
-    expect(fingerprintFile(root, '2026-11-16', 'north')).toBe(path.join(root, '.fingerprints/2026-11-16/north.json'));
-    expect(failureOf(() => fingerprintFile(root, '2026-11-16', '../../x'))?.type).toBe('InvalidName');
+    expect(manifestDir(root, '2026-11-16')).toBe(path.join(root, '2026-11-16/_manifests'));
+    expect(failureOf(() => manifestDir(root, '../../x'))?.type).toBe('InvalidSpec');
+    expect(pendingDir(root, '2026-11-16')).toBe(path.join(root, '.pending/2026-11-16'));
+    expect(failureOf(() => pendingDir(root, '..'))?.type).toBe('InvalidSpec');
     expect(stagingDir(root, 'north', 'run-1')).toBe(path.join(root, '.staging/north-run-1'));
     expect(failureOf(() => stagingDir(root, 'north', '../../x'))?.type).toBe('InvalidName');
   });

@@ -20,6 +20,7 @@ import { parseSpec } from '../pipeline/schema';
 import { tempDir } from './helpers/parquet';
 import { testEnvironment } from './helpers/temporal';
 import { filesUnder, runWeekly, specFor } from './helpers/weekly';
+import { committedTable } from './helpers/snapshot';
 
 const SIZE = {
   regions: 2,
@@ -160,13 +161,13 @@ describe.each([
     expect(markdown).toContain(`- empty-transactions: emptyInput: ${message}`);
   });
 
-  it('the healthy regions succeed with their planted figures', () => {
+  it('the healthy regions succeed with their planted figures', async () => {
     for (const region of manifest.regions) {
       const summary = summaryOf(report, region);
       expect(summary.status).toBe('succeeded');
       expect(summary.warnings ?? []).toEqual([]);
       expect(summary.rowsIn).toEqual(manifest.rows[region]);
-      const byCategory = path.join(out, SIZE.week, region, 'lost_sales_by_category.parquet');
+      const byCategory = await committedTable(out, SIZE.week, region, 'lost_sales_by_category');
       expect(sumOf(byCategory, 'stockout_days')).toBe(manifest.planted.regions[region]!.stockoutDays);
     }
     expect(report.totals).toMatchObject({ succeeded: manifest.regions.length + 1, failed: 4 });
@@ -233,7 +234,12 @@ describe('a duplicated (product_id, substitute_id) pair in the reference data', 
           'each key must appear once, or the metrics count its row more than once',
       );
     }
-    expect(await filesUnder(out)).toEqual([path.join(SIZE.week, '_report.json'), path.join(SIZE.week, '_report.md')]);
+    // Only the report and a snapshot that says nothing is current.
+    expect(await filesUnder(out)).toEqual([
+      path.join(SIZE.week, '_manifests', '0000000001.json'),
+      path.join(SIZE.week, '_report.json'),
+      path.join(SIZE.week, '_report.md'),
+    ]);
   });
 });
 

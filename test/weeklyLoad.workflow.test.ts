@@ -5,6 +5,7 @@
  * orchestration.workflow.test.ts.
  */
 import { cp, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import pl from 'nodejs-polars';
@@ -13,6 +14,7 @@ import type { RunReport } from '../common/report';
 import { generateRetailWeek, type Manifest } from '../datagen';
 import { tempDir } from './helpers/parquet';
 import { testEnvironment } from './helpers/temporal';
+import { committedTable, expectConsistentSnapshot, snapshotContent } from './helpers/snapshot';
 import { filesUnder, runWeekly, specFor } from './helpers/weekly';
 
 const SIZE = {
@@ -65,7 +67,7 @@ describe('weeklyLoad', () => {
 
     for (const region of manifest.regions) {
       const planted = manifest.planted.regions[region]!;
-      const byCategory = pl.readParquet(path.join(out, SIZE.week, region, 'lost_sales_by_category.parquet'));
+      const byCategory = pl.readParquet(await committedTable(out, SIZE.week, region, 'lost_sales_by_category'));
       const sum = (column: string) => Number(byCategory.getColumn(column).sum());
       // Tolerance: the metric estimates demand from each product's clean in-stock days (±10% daily noise).
       expect(sum('expected_units')).toBeGreaterThan(planted.expectedUnits * 0.9);
@@ -77,7 +79,7 @@ describe('weeklyLoad', () => {
       expect(Math.abs(sum('substituted_units') / sum('expected_units') - plantedShare)).toBeLessThan(0.05);
 
       const raw = pl.readParquet(path.join(data, 'sales', region, 'transactions.parquet'));
-      const hierarchy = pl.readParquet(path.join(out, SIZE.week, region, 'hierarchy_sales.parquet'));
+      const hierarchy = pl.readParquet(await committedTable(out, SIZE.week, region, 'hierarchy_sales'));
       for (const level of ['category', 'subcategory', 'brand']) {
         const rows = hierarchy.filter(pl.col('level').eq(pl.lit(level)));
         expect(Number(rows.getColumn('units').sum())).toBe(Number(raw.getColumn('units').sum()));
@@ -114,8 +116,10 @@ describe('weeklyLoad', () => {
     const written = await filesUnder(out);
     expect(written.filter((f) => f.includes(corrupt) || f.includes(missingColumn))).toEqual([]);
     expect(written.filter((f) => f.includes('.staging') || f.includes('.tmp'))).toEqual([]);
-    expect(written).toEqual(
-      expect.arrayContaining(healthy.map((r) => path.join(SIZE.week, r, 'lost_sales_by_category.parquet'))),
+    const snapshot = await expectConsistentSnapshot(out, SIZE.week);
+    expect(snapshot.datasets.map((d) => d.dataset)).toEqual([...healthy].sort());
+    expect(snapshot.notCommitted.map((n) => [n.dataset, n.status])).toEqual(
+      [corrupt, missingColumn].sort().map((d) => [d, 'failed']),
     );
   });
 
@@ -165,12 +169,13 @@ describe('weeklyLoad', () => {
     const out = await tempDir('tributary-out-');
     const spec = specFor(own, out);
     await runWeekly(env, 'incremental first', { spec, week: SIZE.week });
+    const first = await expectConsistentSnapshot(out, SIZE.week);
     const outputs = (await filesUnder(out)).filter((f) => f.endsWith('.parquet'));
-    const stampsOf = async () =>
+    const stampsOf = async (files: string[]) =>
       Object.fromEntries(
-        await Promise.all(outputs.map(async (f) => [f, (await stat(path.join(out, f))).mtimeMs] as const)),
+        await Promise.all(files.map(async (f) => [f, (await stat(path.join(out, f))).mtimeMs] as const)),
       );
-    const before = await stampsOf();
+    const before = await stampsOf(outputs);
 
     const unchanged = await runWeekly(env, 'incremental unchanged', { spec, week: SIZE.week });
 
@@ -185,7 +190,12 @@ describe('weeklyLoad', () => {
         'lost_sales_detail',
       ]);
     }
-    expect(await stampsOf()).toEqual(before);
+    // The new snapshot lists the same files, untouched, still credited to the run that computed them.
+    const second = await expectConsistentSnapshot(out, SIZE.week);
+    expect(second.generation).toBe(first.generation + 1);
+    expect(second.datasets).toEqual(first.datasets);
+    expect((await filesUnder(out)).filter((f) => f.endsWith('.parquet'))).toEqual(outputs);
+    expect(await stampsOf(outputs)).toEqual(before);
 
     const touched = manifest.regions[2]!;
     const file = path.join(own, 'sales', touched, 'stock.parquet');
@@ -195,10 +205,17 @@ describe('weeklyLoad', () => {
 
     expect(after.report.datasets.filter((d) => d.status === 'succeeded').map((d) => d.dataset)).toEqual([touched]);
     expect(after.report.totals).toMatchObject({ succeeded: 1, skipped: manifest.regions.length - 1 });
-    const now = await stampsOf();
-    for (const f of outputs) {
-      if (f.includes(`/${touched}/`)) expect(now[f], f).toBeGreaterThan(before[f]!);
-      else expect(now[f], f).toBe(before[f]);
+    const third = await expectConsistentSnapshot(out, SIZE.week);
+    const pathsOf = (m: typeof first, region: string) =>
+      m.datasets.find((d) => d.dataset === region)!.tables.map((t) => t.path);
+    const kept = outputs.filter((f) => !f.includes(`/${touched}/`));
+    expect(await stampsOf(kept)).toEqual(Object.fromEntries(kept.map((f) => [f, before[f]])));
+    for (const region of manifest.regions) {
+      if (region === touched) {
+        // New files in the new run's folder; the superseded ones are gone.
+        expect(pathsOf(third, region).some((f) => pathsOf(first, region).includes(f))).toBe(false);
+        for (const f of pathsOf(first, region)) expect(existsSync(path.join(out, f)), f).toBe(false);
+      } else expect(pathsOf(third, region)).toEqual(pathsOf(first, region));
     }
   });
 
@@ -228,23 +245,34 @@ describe('weeklyLoad', () => {
     expect(markdown).toMatch(/\| lost_units \| .* \| \+\d+\.\d% ⚠ \|/);
   });
 
-  it('re-running a week replaces every output in place: same files, newer, nothing left from the first run', async () => {
+  it('re-running a week commits a new snapshot of new files; nothing is left from the first run', async () => {
     const out = await tempDir('tributary-out-');
     const spec = specFor(data, out);
     const first = await runWeekly(env, 're-run one', { spec, week: SIZE.week });
-    const before = await filesUnder(out);
-    const stamps = new Map(
-      await Promise.all(before.map(async (f) => [f, (await stat(path.join(out, f))).mtimeMs] as const)),
-    );
+    const one = await expectConsistentSnapshot(out, SIZE.week);
 
     const second = await runWeekly(env, 're-run two', { spec, week: SIZE.week, force: true });
 
     expect(second.report.status).toBe('succeeded');
-    expect(await filesUnder(out)).toEqual(before);
-    for (const file of before)
-      expect((await stat(path.join(out, file))).mtimeMs, file).toBeGreaterThan(stamps.get(file)!);
+    const two = await expectConsistentSnapshot(out, SIZE.week);
+    expect(two.generation).toBe(one.generation + 1);
+    expect(two.run.workflowId).toBe(second.handle.workflowId);
+    // Same tables and row counts (not bytes: group-by order may differ), in the second run's folders.
+    const tableRows = (m: typeof one) =>
+      Object.values(snapshotContent(m)).map((t) => Object.keys(t).map((k) => `${k}:${t[k]![0]}`));
+    expect(tableRows(two)).toEqual(tableRows(one));
+    const files = (m: typeof one) => m.datasets.flatMap((d) => d.tables.map((t) => t.path));
+    expect(files(two).filter((f) => files(one).includes(f))).toEqual([]);
+    expect(await filesUnder(out)).toEqual(
+      [
+        ...files(two),
+        path.join(SIZE.week, '_manifests', '0000000002.json'),
+        path.join(SIZE.week, '_report.json'),
+        path.join(SIZE.week, '_report.md'),
+      ].sort(),
+    );
     const rows = (r: typeof first.report) =>
-      r.datasets.flatMap((d) => d.outputs.map((o) => `${o.path}:${o.rows}`)).sort();
+      r.datasets.flatMap((d) => d.outputs.map((o) => `${d.dataset}/${o.table}:${o.rows}`)).sort();
     expect(rows(second.report)).toEqual(rows(first.report));
     const report = JSON.parse(await readFile(path.join(out, SIZE.week, '_report.json'), 'utf8')) as {
       workflowId: string;

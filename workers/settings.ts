@@ -25,6 +25,8 @@ export interface WorkerSettings {
    * After a crash this is the pause before a run moves on elsewhere; tests that kill workers shorten it.
    */
   stickyTimeout: number;
+  /** Tests only (TRIBUTARY_TEST_KILL_AT, TRIBUTARY_TEST_KILL_MARKER): die at a step of publish or commit. */
+  killAt?: { step: string; marker?: string };
 }
 
 /** The flags of `tributary worker` as given, and the variable each one stands for. */
@@ -62,6 +64,7 @@ export function loadWorkerSettings(flags: WorkerFlags = {}, env: NodeJS.ProcessE
     return value;
   };
   const ledgerFile = env.TRIBUTARY_LEDGER;
+  const killAt = env.TRIBUTARY_TEST_KILL_AT;
   const { maxConcurrentActivities: slots, shutdownGraceTime: grace, stickyTimeout: sticky } = WORKER_DEFAULTS;
   const cacheDefault = () => DEFAULT_REFERENCE_CACHE_BYTES;
   return {
@@ -72,5 +75,6 @@ export function loadWorkerSettings(flags: WorkerFlags = {}, env: NodeJS.ProcessE
     referenceCacheBytes: read('reference-cache', parseBytes, cacheDefault, 'a size such as 512MiB'),
     stickyTimeout: read('sticky-timeout', parseDuration, () => sticky, 'a duration such as 10s'),
     ...(ledgerFile ? { ledgerFile } : {}),
+    ...(killAt ? { killAt: { step: killAt, marker: env.TRIBUTARY_TEST_KILL_MARKER } } : {}),
   };
 }

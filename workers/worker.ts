@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerPlugin, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { killAtStep } from './testHooks';
 import { MemoryAdmission } from '../activities/admission';
 import { ReferenceCache } from '../activities/referenceCache';
 import { connectNative, dataConverterFor } from '../runtime/connection';
@@ -45,6 +46,8 @@ export interface TributaryWorkerOptions {
   referenceCacheBytes?: number;
   /** Where a line per stage start and finish is appended. Default: no ledger. */
   ledgerFile?: string;
+  /** Tests only: SIGKILL this worker at a step of publish or commit (workers/testHooks.ts). */
+  killAt?: { step: string; marker?: string };
   activityDeps?: ActivityDeps;
   /** Registered over Tributary's activities, by name: test-only activities, or stubs in orchestration tests. */
   activities?: Record<string, (...args: never[]) => Promise<unknown>>;
@@ -79,6 +82,7 @@ export async function createWorker(options: TributaryWorkerOptions): Promise<Wor
           referenceCache: new ReferenceCache(options.referenceCacheBytes),
         }),
         ...(options.ledgerFile !== undefined && { ledgerFile: options.ledgerFile }),
+        ...(options.killAt && { steps: killAtStep(options.killAt.step, options.killAt.marker) }),
         ...options.activityDeps,
       }),
       ...options.activities,

@@ -1,6 +1,7 @@
 /**
  * One dataset's journey: read the dataset and the reference data at the same time (fork/join),
- * compute the metrics into a staging folder, publish the outputs atomically, return a summary.
+ * compute the metrics into a staging folder, publish the outputs into the run's folders (the run's
+ * commit of the week's manifest makes them current), return a summary.
  * On failure the staging folder is removed, and the failure carries the summary so far.
  */
 import {
@@ -109,6 +110,8 @@ export async function datasetPipeline(input: DatasetPipelineInput): Promise<Data
       await write.publishOutputs({ dataset: name, tables: computed.tables, stagingDir, key }),
     );
     summary.outputs = published.outputs;
+    // The key the week's manifest keeps for the next run to compare (absent in recorded results).
+    if (published.key !== undefined) summary.outputKey = published.key;
     return summary;
   } catch (err) {
     await CancellationScope.nonCancellable(() => write.discardStaging(stagingDir));

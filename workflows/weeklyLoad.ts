@@ -48,6 +48,11 @@ export interface WeeklyLoadInput {
   week?: string;
   /** Recompute every dataset, even those whose inputs did not change since a successful run. */
   force?: boolean;
+  /**
+   * The week's committed snapshot keeps the datasets this run does not produce (a rerun of some of
+   * them, `tributary rerun`); by default a run's commit replaces the snapshot with its own datasets.
+   */
+  keepOtherDatasets?: boolean;
   /** Set by the run itself when it continues as new: where it got to. Not for callers. */
   resume?: ResumeState;
 }
@@ -136,7 +141,10 @@ export async function weeklyLoad(input: WeeklyLoadInput): Promise<RunReport> {
   const finishedAt = new Date().toISOString();
   const facts = { pipeline: spec.name, workflowId: parentId, week, startedAt, finishedAt, datasets: summaries };
   const saved = parts > 0 ? { runDir, parts } : undefined;
-  const written = await CancellationScope.nonCancellable(() => writeReport(facts, spec.output.root, saved));
+  // A rerun of some datasets commits on top of the week's snapshot; a run of the whole week replaces
+  // it (its datasets that have no new outputs keep their earlier ones: common/manifest.ts).
+  const mode = input.keepOtherDatasets ? 'merge' : 'replace';
+  const written = await CancellationScope.nonCancellable(() => writeReport(facts, spec.output.root, saved, mode));
   return outcome.close(reportOf(written, facts), summaries);
 }
 

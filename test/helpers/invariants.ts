@@ -7,11 +7,15 @@ import pl from 'nodejs-polars';
 import { expect } from 'vitest';
 import type { LedgerEntry } from '../../activities/ledger';
 import type { RunReport } from '../../common/report';
+import { expectConsistentSnapshot } from './snapshot';
 import { filesUnder } from './weekly';
 
 const TABLES = ['hierarchy_sales', 'lost_sales_by_category', 'lost_sales_detail'];
 
-/** Every dataset succeeded and the output root holds exactly its tables and the report, all readable. */
+/**
+ * Every dataset succeeded; the output root holds exactly the committed snapshot (its manifest and
+ * the files it lists, each whole), the report and nothing else; every output is readable.
+ */
 export async function expectExactlyOnceOutputs(
   report: RunReport,
   outputRoot: string,
@@ -19,12 +23,20 @@ export async function expectExactlyOnceOutputs(
 ): Promise<void> {
   expect(report.status).toBe('succeeded');
   expect(report.datasets.map((d) => d.dataset).sort()).toEqual([...regions].sort());
+  const snapshot = await expectConsistentSnapshot(outputRoot, report.week);
+  expect(snapshot.datasets.map((d) => d.dataset)).toEqual([...regions].sort());
+  expect(report.snapshot?.generation).toBe(snapshot.generation);
   const expected = [
-    ...regions.flatMap((r) => TABLES.map((t) => path.join(report.week, r, `${t}.parquet`))),
+    ...snapshot.datasets.flatMap((d) => d.tables.map((t) => t.path)),
     path.join(report.week, '_report.json'),
     path.join(report.week, '_report.md'),
-    ...regions.map((r) => path.join('.fingerprints', report.week, `${r}.json`)),
+    path.relative(outputRoot, report.snapshot!.manifest),
   ].sort();
+  for (const d of snapshot.datasets) {
+    expect(d.tables.map((t) => t.path).sort()).toEqual(
+      TABLES.map((t) => expect.stringMatching(new RegExp(`^${report.week}/${d.dataset}/run-[^/]+/${t}\\.parquet$`))),
+    );
+  }
   expect(await filesUnder(outputRoot)).toEqual(expected); // nothing extra: no staging, no temporary, no duplicate
   for (const summary of report.datasets) {
     expect(summary.outputs.map((o) => o.table).sort()).toEqual(TABLES);

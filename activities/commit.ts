@@ -1,0 +1,338 @@
+/**
+ * The commit protocol of a week's outputs (docs/outputs.md, "Committed snapshots"):
+ *   1. publish (per dataset, activities/publish.ts): a pending record naming the files is written,
+ *      then the files land in the run's own folders (`…/run-<run id>/<table>.parquet`); nothing
+ *      current changes;
+ *   2. commit (once per run, when it reports): the next manifest generation is created only if it
+ *      does not exist yet, in one write (here a hard link of a finished file, on object storage a
+ *      conditional put): from that instant the new snapshot is current, all of it;
+ *   3. clean up: files only older generations list are removed, then those generations; the run's
+ *      pending records go (with the files of any that were not committed).
+ * A crash between any two steps leaves the previous snapshot or the new one current, never a mix;
+ * what it leaves behind is named by an older manifest or a pending record, and removed by the
+ * next commit of the week or by `tributary gc`, never guessed from names.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { link, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/activity';
+import {
+  generationOf,
+  manifestName,
+  manifestProblems,
+  nextManifest,
+  supersededFiles,
+  filesOf,
+  type CommitFacts,
+  type ManifestTable,
+  type WeekManifest,
+} from '../common/manifest';
+import { inside, manifestDir, pendingDir } from '../common/paths';
+import { makeOutputDir, writingOutput } from './outputFaults';
+import { writeAtomically } from './storage';
+
+/** Called at each step of publish and commit: tests kill the worker there (workers/testHooks.ts). */
+export type StepHook = (step: string) => void | Promise<void>;
+const noStep: StepHook = () => undefined;
+
+/** SHA-256 of a file, streamed (outputs can be large; the event loop keeps turning). */
+export async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** A file's path relative to the output root, '/'-separated (the manifest's form, the same on object storage). */
+export function relativeToRoot(outputRoot: string, file: string): string {
+  const where = inside(outputRoot, file, 'output root', { what: 'Output file', setting: 'the manifest' });
+  return path.relative(path.resolve(outputRoot), where).split(path.sep).join('/');
+}
+const absolute = (outputRoot: string, relative: string): string =>
+  inside(outputRoot, relative, 'output root', { what: 'Manifest file', setting: 'the manifest' });
+
+// ---------------------------------------------------------------------------------------------
+// Pending records: the files a publish put in place before any manifest lists them.
+
+export interface PendingRecord {
+  week: string;
+  dataset: string;
+  /** The workflow that published them (a dataset's child, or the run for a batch). */
+  workflowId: string;
+  runId: string;
+  /** Relative to the output root. */
+  files: string[];
+  writtenAt: string;
+  /**
+   * Once every file is in place and hashed: the outputs and their key. A later run of the week with
+   * the same key may then take them as they are (activities/fingerprints.ts), even if this run
+   * never committed (its report failed, it was terminated).
+   */
+  key?: string;
+  outputs?: ManifestTable[];
+}
+
+const pendingFile = (outputRoot: string, week: string, dataset: string, runId: string) =>
+  path.join(pendingDir(outputRoot, week), `${encodeURIComponent(dataset)}@${runId}.json`);
+
+/** Written before the first file is moved into place: whatever a crash leaves is named here. */
+export async function writePending(outputRoot: string, record: PendingRecord): Promise<void> {
+  await writeAtomically(
+    pendingFile(outputRoot, record.week, record.dataset, record.runId),
+    `${JSON.stringify(record, null, 2)}\n`,
+  );
+}
+
+/** The week's pending records (of one dataset, when given). */
+export async function pendingRecords(
+  outputRoot: string,
+  week: string,
+  dataset?: string,
+): Promise<{ file: string; record: PendingRecord }[]> {
+  const dir = pendingDir(outputRoot, week);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const records: { file: string; record: PendingRecord }[] = [];
+  const prefix = dataset === undefined ? '' : `${encodeURIComponent(dataset)}@`;
+  for (const name of names.filter((n) => n.endsWith('.json') && n.startsWith(prefix))) {
+    const file = path.join(dir, name);
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined) continue; // removed meanwhile
+    try {
+      records.push({ file, record: JSON.parse(text) as PendingRecord });
+    } catch {
+      // Written atomically, so never half a record: a broken one is someone else's file. Left alone.
+    }
+  }
+  return records;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the current snapshot.
+
+export interface CurrentManifest {
+  manifest?: WeekManifest;
+  /** Its file. */
+  file?: string;
+  /** Older generations still on disk (a crash before their cleanup). */
+  older: number[];
+}
+
+/** The week's current snapshot: the highest generation in `<output root>/<week>/_manifests`. */
+export async function currentManifest(outputRoot: string, week: string): Promise<CurrentManifest> {
+  const dir = manifestDir(outputRoot, week);
+  const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [] as string[];
+    throw err;
+  });
+  const generations = names
+    .map(generationOf)
+    .filter((g): g is number => g !== undefined)
+    .sort((a, b) => a - b);
+  const newest = generations.pop();
+  if (newest === undefined) return { older: [] };
+  const file = path.join(dir, manifestName(newest));
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return currentManifest(outputRoot, week); // cleaned meanwhile
+    throw ApplicationFailure.nonRetryable(
+      `Manifest ${file} is not readable JSON (${(err as Error).message}): it is the week's current snapshot, so ` +
+        'nothing is committed over it; restore it from a backup or remove it to fall back to the generation before',
+      'ManifestUnreadable',
+    );
+  }
+  const problems = manifestProblems(parsed);
+  if (problems.length > 0) {
+    throw ApplicationFailure.nonRetryable(
+      `Manifest ${file} is not a Tributary manifest: ${problems.join('; ')}`,
+      'ManifestUnreadable',
+    );
+  }
+  return { manifest: parsed as WeekManifest, file, older: generations };
+}
+
+/** A dataset's committed entry with absolute paths: what `findUnchanged` and readers use. */
+export const committedPath = absolute;
+
+// ---------------------------------------------------------------------------------------------
+// Commit.
+
+/** Every file the snapshot is about to list must be there, whole: a commit never points at a missing file. */
+async function checkFilesInPlace(outputRoot: string, manifest: WeekManifest): Promise<void> {
+  for (const d of manifest.datasets) {
+    for (const t of d.tables) {
+      const file = absolute(outputRoot, t.path);
+      const size = await stat(file).then(
+        (s) => s.size,
+        () => -1,
+      );
+      if (size !== t.bytes) {
+        const found = size < 0 ? 'is missing' : `has ${size} bytes, not ${t.bytes}`;
+        throw ApplicationFailure.nonRetryable(
+          `Cannot commit week ${manifest.week}: dataset ${d.dataset}, table ${t.table}: ${file} ${found}. ` +
+            'The previous snapshot stays current; run the week again.',
+          'CommitFileMissing',
+        );
+      }
+    }
+  }
+}
+
+/**
+ * Creates `file` with `text` only if it does not exist; false if it does. Readers never see half of
+ * it. The temporary file is named for the committing run (`owner`): a retry of the same commit
+ * writes over the one a killed attempt left, and removes it.
+ */
+async function createExclusive(file: string, text: string, owner: string, step: StepHook): Promise<boolean> {
+  const tmp = `${file}.tmp-${owner}`;
+  try {
+    await writingOutput(file, () => writeFile(tmp, text));
+    await step('commit:manifest-written');
+    await writingOutput(file, () => link(tmp, file));
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await rm(tmp, { force: true }).catch(() => undefined);
+  }
+}
+
+export type CommitInput = Omit<CommitFacts, 'relative' | 'committedAt'>;
+
+/**
+ * Commits the run's snapshot of the week, then cleans up. Idempotent: a retry after the commit
+ * (the worker died before reporting it) finds its own manifest current and only cleans up.
+ * Another run committing the same week meanwhile is not overwritten: the generation is taken
+ * again and the snapshot rebuilt on top of the newer one.
+ */
+export async function commitWeek(
+  outputRoot: string,
+  input: CommitInput,
+  step: StepHook = noStep,
+): Promise<{ manifest: WeekManifest; file: string }> {
+  const dir = manifestDir(outputRoot, input.week);
+  for (let tries = 0; ; tries++) {
+    const current = await currentManifest(outputRoot, input.week);
+    const own = current.manifest?.run;
+    if (own && own.workflowId === input.workflowId && own.runId === input.runId) {
+      await cleanupWeek(outputRoot, input.week, input.workflowId, step);
+      return { manifest: current.manifest!, file: current.file! };
+    }
+    const facts: CommitFacts = {
+      ...input,
+      committedAt: new Date().toISOString(),
+      relative: (f) => relativeToRoot(outputRoot, f),
+    };
+    const next = nextManifest(current.manifest, facts);
+    await checkFilesInPlace(outputRoot, next);
+    await makeOutputDir(dir);
+    await step('commit:before-manifest');
+    const file = path.join(dir, manifestName(next.generation));
+    if (await createExclusive(file, `${JSON.stringify(next, null, 2)}\n`, input.runId, step)) {
+      await step('commit:manifest-committed');
+      await cleanupWeek(outputRoot, input.week, input.workflowId, step);
+      return { manifest: next, file };
+    }
+    if (tries >= 20) {
+      throw ApplicationFailure.retryable(
+        `Could not commit week ${input.week}: other runs kept committing it (generation ${next.generation} taken)`,
+        'CommitContended',
+      );
+    }
+  }
+}
+
+/** Removes a file and then its folders up to (not including) the output root, while they are empty. */
+async function removeWithEmptyFolders(outputRoot: string, file: string): Promise<void> {
+  await rm(file, { force: true });
+  const root = path.resolve(outputRoot);
+  for (let dir = path.dirname(file); dir.startsWith(root + path.sep); dir = path.dirname(dir)) {
+    if (
+      !(await rmdir(dir).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
+  }
+}
+
+/** A temporary file older than this is a write that died, not one under way. */
+const STALE_TMP_MS = 60 * 60 * 1000;
+
+/** What a cleanup removed or would remove (gc --dry-run prints it). */
+export interface Cleanup {
+  files: string[];
+  manifests: string[];
+  pending: string[];
+  /** Pending records kept: their run may still commit them. */
+  kept: { record: string; workflowId: string }[];
+}
+
+/**
+ * After a commit: the files that only older generations list, then those generations; the
+ * pending records whose files are all current; and the pending records of this run (`own`: the
+ * run's workflow id; its datasets' children are `<own>/<dataset>`) or of runs `closed` says are
+ * over, with their uncommitted files. Other pending records are left: their run may still commit.
+ */
+export async function cleanupWeek(
+  outputRoot: string,
+  week: string,
+  own: string | undefined,
+  step: StepHook = noStep,
+  options: { dryRun?: boolean; closed?: (workflowId: string) => Promise<boolean> } = {},
+): Promise<Cleanup> {
+  const done: Cleanup = { files: [], manifests: [], pending: [], kept: [] };
+  const current = await currentManifest(outputRoot, week);
+  const dir = manifestDir(outputRoot, week);
+  const remove = async (file: string) => {
+    if (!options.dryRun) await removeWithEmptyFolders(outputRoot, file);
+    done.files.push(file);
+    await step('cleanup:file-removed');
+  };
+  for (const generation of current.manifest ? current.older : []) {
+    const file = path.join(dir, manifestName(generation));
+    const older = JSON.parse(await readFile(file, 'utf8').catch(() => 'null')) as WeekManifest | null;
+    if (older && manifestProblems(older).length === 0) {
+      for (const f of supersededFiles(older, current.manifest!)) await remove(absolute(outputRoot, f));
+    }
+    if (!options.dryRun) await rm(file, { force: true });
+    done.manifests.push(file);
+    await step('cleanup:manifest-removed');
+  }
+  const currentFiles = filesOf(current.manifest);
+  for (const { file, record } of await pendingRecords(outputRoot, week)) {
+    const uncommitted = record.files.filter((f) => !currentFiles.has(f));
+    const ours = own !== undefined && (record.workflowId === own || record.workflowId.startsWith(`${own}/`));
+    if (uncommitted.length > 0 && !ours && !(await options.closed?.(record.workflowId))) {
+      done.kept.push({ record: file, workflowId: record.workflowId });
+      continue;
+    }
+    for (const f of uncommitted) await remove(absolute(outputRoot, f));
+    if (!options.dryRun) await rm(file, { force: true });
+    done.pending.push(file);
+    await step('cleanup:pending-removed');
+  }
+  // Temporary files of writes a crash cut short (never read: only whole names count) and that no
+  // retry has come back for in STALE_TMP_MS.
+  for (const folder of [dir, pendingDir(outputRoot, week)]) {
+    for (const name of (await readdir(folder).catch(() => [] as string[])).filter((n) => n.includes('.tmp-'))) {
+      const file = path.join(folder, name);
+      const age = await stat(file).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
+      if (age < STALE_TMP_MS) continue;
+      if (!options.dryRun) await rm(file, { force: true });
+      done.files.push(file);
+    }
+  }
+  if (!options.dryRun) {
+    // Only when empty: another week's records may be there.
+    await rmdir(pendingDir(outputRoot, week)).catch(() => undefined);
+    await rmdir(path.dirname(pendingDir(outputRoot, week))).catch(() => undefined);
+  }
+  return done;
+}

@@ -1,0 +1,60 @@
+/**
+ * Reading a week's outputs as a downstream reader must: through the committed manifest. Every check
+ * here reads the files the manifest lists and proves them whole (size and SHA-256).
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { expect } from 'vitest';
+import { currentManifest } from '../../activities/commit';
+import type { WeekManifest } from '../../common/manifest';
+
+/** The week's current manifest; fails the test when there is none. */
+export async function readSnapshot(outputRoot: string, week: string): Promise<WeekManifest> {
+  const { manifest } = await currentManifest(outputRoot, week);
+  if (!manifest) throw new Error(`No committed snapshot for week ${week} under ${outputRoot}`);
+  return manifest;
+}
+
+/** The committed file of one dataset's table (absolute), per the current manifest. */
+export async function committedTable(
+  outputRoot: string,
+  week: string,
+  dataset: string,
+  table: string,
+): Promise<string> {
+  const manifest = await readSnapshot(outputRoot, week);
+  const entry = manifest.datasets.find((d) => d.dataset === dataset);
+  const file = entry?.tables.find((t) => t.table === table)?.path;
+  if (!file)
+    throw new Error(
+      `Week ${week} has no committed ${dataset}/${table} (datasets: ${manifest.datasets.map((d) => d.dataset).join(', ')})`,
+    );
+  return path.join(outputRoot, file);
+}
+
+/**
+ * The snapshot a reader gets: every listed file is there with the listed size and hash, and each
+ * dataset's tables come from one run's folder (never a mix of attempts or runs). Returns it.
+ */
+export async function expectConsistentSnapshot(outputRoot: string, week: string): Promise<WeekManifest> {
+  const manifest = await readSnapshot(outputRoot, week);
+  expect(manifest.week).toBe(week);
+  for (const d of manifest.datasets) {
+    const folders = new Set(d.tables.map((t) => path.posix.basename(path.posix.dirname(t.path))));
+    expect(folders.size, `${d.dataset}: tables from one run's folder`).toBe(1);
+    expect([...folders][0]).toMatch(/^run-/);
+    for (const t of d.tables) {
+      const bytes = await readFile(path.join(outputRoot, t.path));
+      expect(bytes.length, `${d.dataset}/${t.table} size`).toBe(t.bytes);
+      expect(createHash('sha256').update(bytes).digest('hex'), `${d.dataset}/${t.table} hash`).toBe(t.sha256);
+    }
+  }
+  return manifest;
+}
+
+/** What the snapshot holds, for comparing two of them: dataset → table → [rows, sha256]. */
+export const snapshotContent = (m: WeekManifest): Record<string, Record<string, [number, string]>> =>
+  Object.fromEntries(
+    m.datasets.map((d) => [d.dataset, Object.fromEntries(d.tables.map((t) => [t.table, [t.rows, t.sha256]]))]),
+  );
