@@ -15,7 +15,7 @@ import { generateRetailWeek, type Manifest } from '../datagen';
 import type { weeklyLoad } from '../workflows';
 import type { WeeklyLoadInput } from '../workflows/weeklyLoad';
 import { tempDir } from './helpers/parquet';
-import { expectConsistentSnapshot, readSnapshot } from './helpers/snapshot';
+import { expectConsistentSnapshot, type readSnapshot } from './helpers/snapshot';
 import { startWorker, taskQueueFor, testEnvironment } from './helpers/temporal';
 import { filesUnder, specFor } from './helpers/weekly';
 
