@@ -57,7 +57,7 @@ const absolute = (outputRoot: string, relative: string): string =>
 export interface PendingRecord {
   week: string;
   dataset: string;
-  /** The workflow that published them (a dataset's child, or the run for a batch). */
+  /** The run that published them and is to commit them (its workflow id; not a dataset's child's). */
   workflowId: string;
   runId: string;
   /** Relative to the output root. */
@@ -273,9 +273,10 @@ export interface Cleanup {
 
 /**
  * After a commit: the files that only older generations list, then those generations; the
- * pending records whose files are all current; and the pending records of this run (`own`: the
- * run's workflow id; its datasets' children are `<own>/<dataset>`) or of runs `closed` says are
- * over, with their uncommitted files. Other pending records are left: their run may still commit.
+ * pending records whose files are all current; and the pending records of this run (`own`: its
+ * workflow id; an earlier execution of the same id is over, as only one runs at a time) or of runs
+ * `closed` says are over, with their uncommitted files. Other pending records are left: their run
+ * may still commit them.
  */
 export async function cleanupWeek(
   outputRoot: string,
@@ -305,7 +306,7 @@ export async function cleanupWeek(
   const currentFiles = filesOf(current.manifest);
   for (const { file, record } of await pendingRecords(outputRoot, week)) {
     const uncommitted = record.files.filter((f) => !currentFiles.has(f));
-    const ours = own !== undefined && (record.workflowId === own || record.workflowId.startsWith(`${own}/`));
+    const ours = own !== undefined && record.workflowId === own;
     if (uncommitted.length > 0 && !ours && !(await options.closed?.(record.workflowId))) {
       done.kept.push({ record: file, workflowId: record.workflowId });
       continue;

@@ -63,10 +63,7 @@ export async function findUnchanged(k: OutputKey): Promise<Unchanged> {
   for (const { record } of published.sort((a, b) => (a.record.writtenAt < b.record.writtenAt ? 1 : -1))) {
     if (record.key !== key || !record.outputs || record.dataset !== k.dataset) continue;
     const outputs = await inPlace(k.outputRoot, record.outputs);
-    // The run's id: a dataset's own workflow is `<run>/<dataset>`.
-    const suffix = `/${k.dataset}`;
-    const run = record.workflowId.endsWith(suffix) ? record.workflowId.slice(0, -suffix.length) : record.workflowId;
-    if (outputs) return { unchanged: true, outputs, workflowId: run, key };
+    if (outputs) return { unchanged: true, outputs, workflowId: record.workflowId, key };
   }
   return { unchanged: false };
 }

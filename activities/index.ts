@@ -10,6 +10,7 @@ import type { AvailabilityRule, QualityRules } from '../pipeline/types';
 import { checkAvailability } from './availability';
 import { processBatch, type BatchInput } from './batch';
 import { findUnchanged, keyOf, type OutputKey } from './fingerprints';
+import { runOf } from '../common/journey';
 import type { StepHook } from './commit';
 import type { CommitMode } from '../common/manifest';
 import { computeMetrics, type ComputeInput, type StagedTable } from './compute';
@@ -74,7 +75,7 @@ export function createActivities(deps: ActivityDeps = {}) {
           outputRoot: input.key.outputRoot,
           week: input.key.week,
           dataset: input.dataset,
-          workflowId: execution?.workflowId ?? 'standalone',
+          workflowId: runOf(execution?.workflowId ?? 'standalone', input.dataset),
           runId: execution?.runId ?? 'standalone',
           key: keyOf(input.key),
         };

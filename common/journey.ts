@@ -79,6 +79,15 @@ export function executionStagingFolder(outputRoot: string, workflowId: string, r
   return `${outputRoot}/.staging/${executionStagingName(workflowId, runId)}`;
 }
 
+/**
+ * The workflow id of the run a dataset's workflow belongs to: a dataset's own workflow is
+ * `<run>/<dataset>` (workflows/weeklyLoad.ts), a batch runs in the run itself.
+ */
+export function runOf(workflowId: string, dataset: string): string {
+  const suffix = `/${dataset}`;
+  return workflowId.endsWith(suffix) ? workflowId.slice(0, -suffix.length) : workflowId;
+}
+
 /** A dataset's summary before anything has run. */
 export function newSummary(dataset: string): DatasetSummary {
   return { dataset, status: 'succeeded', outputs: [], stages: {} };

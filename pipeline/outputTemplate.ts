@@ -73,7 +73,7 @@ export function templateProblems(template: string): string[] {
   if (first !== undefined && first !== '..' && first.startsWith('.')) {
     problems.push(
       `${shown} starts in ${quoted(first)}: folders under output.root whose names start with "." are ` +
-        "Tributary's own (.staging, .runs, .fingerprints)",
+        "Tributary's own (.staging, .runs, .pending)",
     );
   }
   return problems;

@@ -76,7 +76,7 @@ describe('batching', () => {
     const batches = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'processBatch');
     expect(batches).toHaveLength(3); // 8 datasets, 3 per batch
     expect(events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toHaveLength(0);
-    expect((await filesUnder(out)).filter((f) => f.includes(corrupt) && !f.startsWith('.fingerprints'))).toEqual([]);
+    expect((await filesUnder(out)).filter((f) => f.includes(corrupt))).toEqual([]);
   });
 });
 

@@ -219,7 +219,7 @@ describe('tributary schedule', () => {
       const onDisk = JSON.parse(await readFile(path.join(out, weeks[i]!, '_report.json'), 'utf8')) as RunReport;
       expect(onDisk.workflowId).toBe(report.workflowId);
     }
-    // Dot-folders are bookkeeping (staging, fingerprints), not weekly outputs.
+    // Dot-folders are bookkeeping (staging, pending records), not weekly outputs.
     const folders = new Set(
       (await filesUnder(out)).map((f) => f.split(path.sep)[0]!).filter((f) => !f.startsWith('.')),
     );

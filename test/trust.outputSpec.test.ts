@@ -67,7 +67,7 @@ describe('output.path: every (week, dataset, table) writes a file of its own', (
     [
       '.staging/{week}/{dataset}/{table}.parquet',
       'output.path: ".staging/{week}/{dataset}/{table}.parquet" starts in ".staging": folders under output.root ' +
-        'whose names start with "." are Tributary\'s own (.staging, .runs, .fingerprints)',
+        'whose names start with "." are Tributary\'s own (.staging, .runs, .pending)',
     ],
   ])('refuses %j', (template, problem) => {
     expect(problemsOf(withPath(template))).toEqual([problem]);
