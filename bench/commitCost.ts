@@ -85,15 +85,8 @@ async function main() {
     for (const scenario of scenarios) {
       const size = SCENARIOS[scenario];
       const data = await mkdtemp(path.join(os.tmpdir(), `commit-cost-${scenario}-`));
-      await generateRetailWeek({
-        out: data,
-        ...size,
-        days: 7,
-        seed: 42,
-        week: WEEK,
-        substitutionShare: 0.6,
-        stockoutRate: 0.08,
-      });
+      const { regions, stores, products } = size;
+      await generateRetailWeek({ ...DATAGEN_DEFAULTS, out: data, regions, stores, products, week: WEEK });
       const rounds = Number(scenario === 'small10k' ? values['small10k-rounds'] : values.rounds);
       const runs: { after: Timed; before: Timed }[] = [];
       // One untimed run of each first: page cache, bundles, the server's first tasks.

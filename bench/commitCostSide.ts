@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import type * as WorkerModule from '../workers/worker';
 
 async function main() {
   const { values } = parseArgs({
@@ -23,7 +24,7 @@ async function main() {
   const repo = path.resolve(values.repo!);
   Runtime.install({ logger: new DefaultLogger('WARN') });
   // The checkout's own worker factory: its activities, its workflows (bundled before the clock).
-  const { createWorker } = (await import(path.join(repo, 'workers/worker.ts'))) as typeof import('../workers/worker');
+  const { createWorker } = (await import(path.join(repo, 'workers/worker.ts'))) as typeof WorkerModule;
   const taskQueue = `commit-cost-${process.pid}-${Date.now()}`;
   const parallelism = Number(values.parallelism);
   const connection = await NativeConnection.connect({ address: values.address! });
