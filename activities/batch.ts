@@ -22,7 +22,7 @@ import { computeBatch } from './batchCompute';
 import { computeMetrics, type StagedTable } from './compute';
 import { findUnchanged, keyOf } from './fingerprints';
 import type { StepHook } from './commit';
-import { isOutputUnwritable } from './outputFaults';
+import { isOutputUnwritable } from '../storage/faults';
 import { publishOutputs } from './publish';
 import { discardStaging } from './staging';
 import { type ReadFrames, readDatasetKeeping, readReferenceFiles } from './read';

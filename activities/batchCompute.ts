@@ -15,7 +15,7 @@ import { metricOf, OUTPUT_TABLES } from '../metrics';
 import { INPUT_SCHEMAS } from '../metrics/schemas';
 import { computeOrder, DATASET_INPUTS, type DatasetInput, isDerived, type TablePlan } from '../metrics/metric';
 import { metricInputs, renderOutputPath, type StagedTable } from './compute';
-import { makeOutputDir, writingOutput } from './outputFaults';
+import { makeOutputDir, writingOutput } from '../storage/faults';
 import { inWeek } from './parquet';
 import type { ReadFrames } from './read';
 import { readSmallFile } from './smallFile';

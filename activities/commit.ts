@@ -14,7 +14,6 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { link, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import {
@@ -29,8 +28,7 @@ import {
   type WeekManifest,
 } from '../common/manifest';
 import { inside, manifestDir, pendingDir } from '../common/paths';
-import { makeOutputDir, writingOutput } from './outputFaults';
-import { writeAtomically } from './storage';
+import { joinPath, storageFor, type ObjectInfo } from '../storage';
 
 /** Called at each step of publish and commit: tests kill the worker there (workers/testHooks.ts). */
 export type StepHook = (step: string) => void | Promise<void>;
@@ -46,8 +44,12 @@ export async function sha256Of(file: string): Promise<string> {
 /** A file's path relative to the output root, '/'-separated (the manifest's form, the same on object storage). */
 export function relativeToRoot(outputRoot: string, file: string): string {
   const where = inside(outputRoot, file, 'output root', { what: 'Output file', setting: 'the manifest' });
-  return path.relative(path.resolve(outputRoot), where).split(path.sep).join('/');
+  const base = inside(outputRoot, '.', 'output root', { what: 'Output root', setting: 'the manifest' });
+  return path.relative(base, where).split(path.sep).join('/');
 }
+
+/** The last part of a path or key. */
+const nameOf = (p: string) => p.slice(p.lastIndexOf('/') + 1);
 const absolute = (outputRoot: string, relative: string): string =>
   inside(outputRoot, relative, 'output root', { what: 'Manifest file', setting: 'the manifest' });
 
@@ -73,14 +75,12 @@ export interface PendingRecord {
 }
 
 const pendingFile = (outputRoot: string, week: string, dataset: string, runId: string) =>
-  path.join(pendingDir(outputRoot, week), `${encodeURIComponent(dataset)}@${runId}.json`);
+  joinPath(pendingDir(outputRoot, week), `${encodeURIComponent(dataset)}@${runId}.json`);
 
 /** Written before the first file is moved into place: whatever a crash leaves is named here. */
 export async function writePending(outputRoot: string, record: PendingRecord): Promise<void> {
-  await writeAtomically(
-    pendingFile(outputRoot, record.week, record.dataset, record.runId),
-    `${JSON.stringify(record, null, 2)}\n`,
-  );
+  const file = pendingFile(outputRoot, record.week, record.dataset, record.runId);
+  await storageFor(file).write(file, `${JSON.stringify(record, null, 2)}\n`);
 }
 
 /** The week's pending records (of one dataset, when given). */
@@ -90,12 +90,12 @@ export async function pendingRecords(
   dataset?: string,
 ): Promise<{ file: string; record: PendingRecord }[]> {
   const dir = pendingDir(outputRoot, week);
-  const names = await readdir(dir).catch(() => [] as string[]);
+  const storage = storageFor(dir);
   const records: { file: string; record: PendingRecord }[] = [];
   const prefix = dataset === undefined ? '' : `${encodeURIComponent(dataset)}@`;
-  for (const name of names.filter((n) => n.endsWith('.json') && n.startsWith(prefix))) {
-    const file = path.join(dir, name);
-    const text = await readFile(file, 'utf8').catch(() => undefined);
+  const listed = (await storage.list(dir)).map((o) => o.path);
+  for (const file of listed.filter((f) => nameOf(f).endsWith('.json') && nameOf(f).startsWith(prefix))) {
+    const text = (await storage.read(file).catch(() => undefined))?.toString('utf8');
     if (text === undefined) continue; // removed meanwhile
     try {
       records.push({ file, record: JSON.parse(text) as PendingRecord });
@@ -120,22 +120,21 @@ export interface CurrentManifest {
 /** The week's current snapshot: the highest generation in `<output root>/<week>/_manifests`. */
 export async function currentManifest(outputRoot: string, week: string): Promise<CurrentManifest> {
   const dir = manifestDir(outputRoot, week);
-  const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return [] as string[];
-    throw err;
-  });
+  const storage = storageFor(dir);
+  const names = (await storage.list(dir)).map((o) => nameOf(o.path));
   const generations = names
     .map(generationOf)
     .filter((g): g is number => g !== undefined)
     .sort((a, b) => a - b);
   const newest = generations.pop();
   if (newest === undefined) return { older: [] };
-  const file = path.join(dir, manifestName(newest));
+  const file = joinPath(dir, manifestName(newest));
+  const text = await storage.read(file);
+  if (text === undefined) return currentManifest(outputRoot, week); // cleaned up meanwhile
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(file, 'utf8'));
+    parsed = JSON.parse(text.toString('utf8'));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return currentManifest(outputRoot, week); // cleaned meanwhile
     throw ApplicationFailure.nonRetryable(
       `Manifest ${file} is not readable JSON (${(err as Error).message}): it is the week's current snapshot, so ` +
         'nothing is committed over it; restore it from a backup or remove it to fall back to the generation before',
@@ -163,10 +162,7 @@ async function checkFilesInPlace(outputRoot: string, manifest: WeekManifest): Pr
   for (const d of manifest.datasets) {
     for (const t of d.tables) {
       const file = absolute(outputRoot, t.path);
-      const size = await stat(file).then(
-        (s) => s.size,
-        () => -1,
-      );
+      const size = (await storageFor(file).stat(file))?.size ?? -1;
       if (size !== t.bytes) {
         const found = size < 0 ? 'is missing' : `has ${size} bytes, not ${t.bytes}`;
         throw ApplicationFailure.nonRetryable(
@@ -176,26 +172,6 @@ async function checkFilesInPlace(outputRoot: string, manifest: WeekManifest): Pr
         );
       }
     }
-  }
-}
-
-/**
- * Creates `file` with `text` only if it does not exist; false if it does. Readers never see half of
- * it. The temporary file is named for the committing run (`owner`): a retry of the same commit
- * writes over the one a killed attempt left, and removes it.
- */
-async function createExclusive(file: string, text: string, owner: string, step: StepHook): Promise<boolean> {
-  const tmp = `${file}.tmp-${owner}`;
-  try {
-    await writingOutput(file, () => writeFile(tmp, text));
-    await step('commit:manifest-written');
-    await writingOutput(file, () => link(tmp, file));
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  } finally {
-    await rm(tmp, { force: true }).catch(() => undefined);
   }
 }
 
@@ -227,10 +203,15 @@ export async function commitWeek(
     };
     const next = nextManifest(current.manifest, facts);
     await checkFilesInPlace(outputRoot, next);
-    await makeOutputDir(dir);
     await step('commit:before-manifest');
-    const file = path.join(dir, manifestName(next.generation));
-    if (await createExclusive(file, `${JSON.stringify(next, null, 2)}\n`, input.runId, step)) {
+    const file = joinPath(dir, manifestName(next.generation));
+    const written = () => step('commit:manifest-written');
+    if (
+      await storageFor(file).createExclusive(file, `${JSON.stringify(next, null, 2)}\n`, {
+        owner: input.runId,
+        written,
+      })
+    ) {
       await step('commit:manifest-committed');
       await cleanupWeek(outputRoot, input.week, input.workflowId, step);
       return { manifest: next, file };
@@ -241,21 +222,6 @@ export async function commitWeek(
         'CommitContended',
       );
     }
-  }
-}
-
-/** Removes a file and then its folders up to (not including) the output root, while they are empty. */
-async function removeWithEmptyFolders(outputRoot: string, file: string): Promise<void> {
-  await rm(file, { force: true });
-  const root = path.resolve(outputRoot);
-  for (let dir = path.dirname(file); dir.startsWith(root + path.sep); dir = path.dirname(dir)) {
-    if (
-      !(await rmdir(dir).then(
-        () => true,
-        () => false,
-      ))
-    )
-      return;
   }
 }
 
@@ -288,18 +254,20 @@ export async function cleanupWeek(
   const done: Cleanup = { files: [], manifests: [], pending: [], kept: [] };
   const current = await currentManifest(outputRoot, week);
   const dir = manifestDir(outputRoot, week);
+  const storage = storageFor(dir);
+  const root = inside(outputRoot, '.', 'output root', { what: 'Output root', setting: 'output.root' });
   const remove = async (file: string) => {
-    if (!options.dryRun) await removeWithEmptyFolders(outputRoot, file);
+    if (!options.dryRun) await storage.remove(file, root);
     done.files.push(file);
     await step('cleanup:file-removed');
   };
   for (const generation of current.manifest ? current.older : []) {
-    const file = path.join(dir, manifestName(generation));
-    const older = JSON.parse(await readFile(file, 'utf8').catch(() => 'null')) as WeekManifest | null;
+    const file = joinPath(dir, manifestName(generation));
+    const older = JSON.parse((await storage.read(file))?.toString('utf8') ?? 'null') as WeekManifest | null;
     if (older && manifestProblems(older).length === 0) {
       for (const f of supersededFiles(older, current.manifest!)) await remove(absolute(outputRoot, f));
     }
-    if (!options.dryRun) await rm(file, { force: true });
+    if (!options.dryRun) await storage.remove(file);
     done.manifests.push(file);
     await step('cleanup:manifest-removed');
   }
@@ -312,28 +280,19 @@ export async function cleanupWeek(
       continue;
     }
     for (const f of uncommitted) await remove(absolute(outputRoot, f));
-    if (!options.dryRun) await rm(file, { force: true });
+    if (!options.dryRun) await storage.remove(file, root);
     done.pending.push(file);
     await step('cleanup:pending-removed');
   }
   // Temporary files of writes a crash cut short (never read: only whole names count) and that no
   // retry has come back for in STALE_TMP_MS.
+  const stale = (o: ObjectInfo) =>
+    nameOf(o.path).includes('.tmp-') && Date.now() - (o.modifiedMs ?? Date.now()) > STALE_TMP_MS;
   for (const folder of [dir, pendingDir(outputRoot, week)]) {
-    for (const name of (await readdir(folder).catch(() => [] as string[])).filter((n) => n.includes('.tmp-'))) {
-      const file = path.join(folder, name);
-      const age = await stat(file).then(
-        (s) => Date.now() - s.mtimeMs,
-        () => 0,
-      );
-      if (age < STALE_TMP_MS) continue;
-      if (!options.dryRun) await rm(file, { force: true });
-      done.files.push(file);
+    for (const o of (await storage.list(folder)).filter(stale)) {
+      if (!options.dryRun) await storage.remove(o.path, root);
+      done.files.push(o.path);
     }
-  }
-  if (!options.dryRun) {
-    // Only when empty: another week's records may be there.
-    await rmdir(pendingDir(outputRoot, week)).catch(() => undefined);
-    await rmdir(path.dirname(pendingDir(outputRoot, week))).catch(() => undefined);
   }
   return done;
 }

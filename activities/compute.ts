@@ -21,7 +21,7 @@ import {
 } from '../metrics/metric';
 import { estimateFootprint, type MemoryAdmission } from './admission';
 import { changedInput, inputSnapshot } from './inputChange';
-import { makeOutputDir, outputUnwritable, writingOutput } from './outputFaults';
+import { makeOutputDir, outputUnwritable, writingOutput } from '../storage/faults';
 import { countRows, inWeek, unreadable } from './parquet';
 import { discardEarlierStaging } from './staging';
 import { shardedPlans, storeShardsFor } from './storeShards';

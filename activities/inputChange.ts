@@ -7,7 +7,7 @@
 import { stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
-import { isOutputUnwritable } from './outputFaults';
+import { isOutputUnwritable } from '../storage/faults';
 
 export const INPUT_CHANGED = 'InputChanged';
 

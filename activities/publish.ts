@@ -13,7 +13,7 @@ import { checkInsideDir, checkWorkDir } from '../common/paths';
 import type { OutputFile } from '../common/types';
 import { relativeToRoot, sha256Of, writePending, type StepHook } from './commit';
 import type { StagedTable } from './compute';
-import { makeOutputDir, writingOutput } from './outputFaults';
+import { makeOutputDir, writingOutput } from '../storage/faults';
 
 /** Who publishes, for the pending record: the dataset, its week, the workflow execution. */
 export interface Publisher {

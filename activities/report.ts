@@ -9,7 +9,7 @@ import { buildReport, renderMarkdown, type RunReport } from '../common/report';
 import type { DatasetSummary } from '../common/types';
 import type { CommitMode, WeekManifest } from '../common/manifest';
 import { commitWeek, type StepHook } from './commit';
-import { makeOutputDir } from './outputFaults';
+import { joinPath } from '../storage';
 import { writeAtomically } from './storage';
 import { compareWeeks, metricTotalsOf, previousTotals, previousWeek } from './weekOverWeek';
 
@@ -113,8 +113,7 @@ export async function writeReport(
   );
   const report: RunReport = { ...built, snapshot: snapshotOf(committed) };
   const dir = reportDir(outputRoot, run.week);
-  await makeOutputDir(dir);
-  const files = { json: path.join(dir, '_report.json'), markdown: path.join(dir, '_report.md') };
+  const files = { json: joinPath(dir, '_report.json'), markdown: joinPath(dir, '_report.md') };
   await writeAtomically(files.json, `${JSON.stringify({ ...report, files }, null, 2)}\n`);
   await writeAtomically(files.markdown, renderMarkdown(report));
   if (saved && saved.parts > 0) await rm(saved.runDir, { recursive: true, force: true });

@@ -4,10 +4,11 @@
  * `--verify` also reads every file back and checks its size and SHA-256. Reads files only: no
  * server needed. `tributary gc` (cli/gc.ts) finds the output root the same way.
  */
-import { stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { committedPath, currentManifest, sha256Of } from '../activities/commit';
+import { committedPath, currentManifest } from '../activities/commit';
+import { isObjectStorage, storageFor } from '../storage';
 import type { WeekManifest } from '../common/manifest';
 import { checkWeek, InvalidWeekError } from '../common/week';
 import type { Settings } from '../runtime/settings';
@@ -18,7 +19,7 @@ type Log = (line: string) => void;
 
 /** The output root: `--root`, else the spec's (`--spec`), else the demo's (`<home>/output`). */
 export async function outputRootOf(settings: Settings, values: { root?: string; spec?: string }): Promise<string> {
-  if (values.root !== undefined) return path.resolve(values.root);
+  if (values.root !== undefined) return isObjectStorage(values.root) ? values.root : path.resolve(values.root);
   if (values.spec !== undefined) return parseSpec(await loadSpecFile(values.spec)).output.root;
   return path.join(settings.home, 'output');
 }
@@ -41,13 +42,12 @@ async function verify(root: string, manifest: WeekManifest): Promise<string[]> {
   for (const d of manifest.datasets) {
     for (const t of d.tables) {
       const file = committedPath(root, t.path);
-      const size = await stat(file).then(
-        (s) => s.size,
-        () => -1,
-      );
-      if (size < 0) problems.push(`${d.dataset}/${t.table}: ${file} is missing`);
-      else if (size !== t.bytes) problems.push(`${d.dataset}/${t.table}: ${file} has ${size} bytes, not ${t.bytes}`);
-      else if ((await sha256Of(file)) !== t.sha256) problems.push(`${d.dataset}/${t.table}: ${file} has another hash`);
+      const body = await storageFor(file).read(file);
+      if (body === undefined) problems.push(`${d.dataset}/${t.table}: ${file} is missing`);
+      else if (body.length !== t.bytes)
+        problems.push(`${d.dataset}/${t.table}: ${file} has ${body.length} bytes, not ${t.bytes}`);
+      else if (createHash('sha256').update(body).digest('hex') !== t.sha256)
+        problems.push(`${d.dataset}/${t.table}: ${file} has another hash`);
     }
   }
   return problems;

@@ -21,18 +21,34 @@ export interface Origin {
   setting: string;
 }
 
-/** `relative` resolved under `root` (absolute values must already be inside it); throws when it lands outside. */
+/** An object-storage location split into `s3://bucket` and its key as an absolute '/'-path. */
+const OBJECT_URL = /^(s3:\/\/[^/]+)(\/.*)?$/;
+
+/**
+ * `relative` resolved under `root` (absolute values must already be inside it); throws when it lands
+ * outside. `root` may be an object-storage location (`s3://bucket/prefix`): keys are '/'-paths there.
+ */
 export function inside(root: string, relative: string, rootName: RootName, origin: Origin): string {
-  const base = path.resolve(root);
-  const resolved = path.resolve(base, relative);
-  const rel = path.relative(base, resolved);
-  if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
+  const object = OBJECT_URL.exec(root);
+  const paths = object ? path.posix : path;
+  let base: string;
+  let target = relative;
+  if (object) {
+    base = path.posix.resolve('/', object[2] ?? '/');
+    const other = OBJECT_URL.exec(relative);
+    // Another bucket is outside whatever the key says.
+    if (other) target = other[1] === object[1] ? path.posix.resolve('/', other[2] ?? '/') : '/..';
+  } else base = path.resolve(root);
+  const resolved = paths.resolve(base, target);
+  const rel = paths.relative(base, resolved);
+  if (rel === '..' || rel.startsWith(`..${paths.sep}`) || paths.isAbsolute(rel) || target === '/..') {
+    const shown = object ? `${object[1]}${base === '/' ? '' : base}` : base;
     throw ApplicationFailure.nonRetryable(
-      `${origin.what} ${quoted(relative)} is outside the ${rootName} ${base} (from ${origin.setting})`,
+      `${origin.what} ${quoted(relative)} is outside the ${rootName} ${shown} (from ${origin.setting})`,
       OUTSIDE[rootName],
     );
   }
-  return resolved;
+  return object ? `${object[1]}${resolved}` : resolved;
 }
 
 /** What keeps `name` from being one folder or file name, or undefined. */

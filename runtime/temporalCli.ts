@@ -5,12 +5,11 @@
  * then `go install` into that cache. Nothing is downloaded from outside the package registries:
  * @temporalio/testing's own download is never used.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { goAvailable, goCacheDir, goInstall, type GoProgram } from './goBinary';
 
 const run = promisify(execFile);
 
@@ -22,10 +21,18 @@ export class TemporalCliNotFound extends Error {
   override name = 'TemporalCliNotFound';
 }
 
+const CLI: GoProgram = {
+  cacheName: 'temporal-cli',
+  title: 'the Temporal CLI',
+  goPackage: GO_PACKAGE,
+  version: TEMPORAL_CLI_VERSION,
+  binary: 'temporal',
+  takes: 'a few minutes',
+};
+
 /** Where a built CLI is cached: outside the repo, so every clone on the machine reuses it. */
 export function cliCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const cacheRoot = env.XDG_CACHE_HOME || path.join(homedir(), '.cache');
-  return path.join(cacheRoot, 'tributary', 'temporal-cli', TEMPORAL_CLI_VERSION, 'bin');
+  return goCacheDir(CLI, env);
 }
 
 /** The absolute path of `temporal` on PATH, if any (callers such as @temporalio/testing need a path). */
@@ -74,42 +81,15 @@ export async function ensureTemporalCli(
   const found = await findTemporalCli(env);
   if (found) return found;
 
-  const goAvailable = await run('go', ['version'], { timeout: 20_000, env }).then(
-    () => true,
-    () => false,
-  );
-  if (!goAvailable) {
+  if (!(await goAvailable(env))) {
     throw new TemporalCliNotFound(
       'The Temporal CLI was not found and Go is not installed to build it.\n' +
         'Either install the CLI (https://docs.temporal.io/cli, or `brew install temporal`) and put it on PATH,\n' +
         'set TEMPORAL_CLI_PATH to its path, or install Go (https://go.dev/dl) and run this again.',
     );
   }
-
-  const gobin = cliCacheDir(env);
-  await mkdir(gobin, { recursive: true });
-  log(
-    `Building the Temporal CLI ${TEMPORAL_CLI_VERSION} with Go into ${gobin} ` +
-      '(first time only; this takes a few minutes)...',
-  );
-  const started = Date.now();
-  const ticker = setInterval(() => log(`  still building... ${Math.round((Date.now() - started) / 1000)}s`), 30_000);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn('go', ['install', `${GO_PACKAGE}@${TEMPORAL_CLI_VERSION}`], {
-        env: { ...env, GOBIN: gobin },
-        stdio: ['ignore', 'inherit', 'inherit'],
-      });
-      child.on('error', reject);
-      child.on('exit', (code) =>
-        code === 0 ? resolve() : reject(new TemporalCliNotFound(`\`go install ${GO_PACKAGE}\` exited with ${code}`)),
-      );
-    });
-  } finally {
-    clearInterval(ticker);
-  }
-  const built = path.join(gobin, 'temporal');
+  const { binary: built, seconds } = await goInstall(CLI, log, (m) => new TemporalCliNotFound(m), env);
   if (!(await runs(built))) throw new TemporalCliNotFound(`Built ${built}, but it does not run.`);
-  log(`Temporal CLI ready at ${built} (built in ${Math.round((Date.now() - started) / 1000)}s).`);
+  log(`Temporal CLI ready at ${built} (built in ${seconds}s).`);
   return built;
 }

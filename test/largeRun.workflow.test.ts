@@ -13,6 +13,7 @@ import { generateRetailWeek, regionName } from '../datagen';
 import { tempDir } from './helpers/parquet';
 import { testEnvironment } from './helpers/temporal';
 import { filesUnder, runWeekly, specFor } from './helpers/weekly';
+import { expectConsistentSnapshot } from './helpers/snapshot';
 
 const WEEK = '2026-11-16';
 const TINY = { stores: 2, products: 4, days: 7, seed: 4, week: WEEK, substitutionShare: 0.6, stockoutRate: 0.3 };
@@ -77,6 +78,11 @@ describe('batching', () => {
     expect(batches).toHaveLength(3); // 8 datasets, 3 per batch
     expect(events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toHaveLength(0);
     expect((await filesUnder(out)).filter((f) => f.includes(corrupt))).toEqual([]);
+    // One snapshot for the whole run, the parts' datasets included, committed once at its end.
+    const snapshot = await expectConsistentSnapshot(out, WEEK);
+    expect(snapshot.generation).toBe(1);
+    expect(snapshot.datasets.map((d) => d.dataset)).toEqual(manifest.regions.filter((r) => r !== corrupt).sort());
+    expect(snapshot.notCommitted.map((n) => n.dataset)).toEqual([corrupt]);
   });
 });
 

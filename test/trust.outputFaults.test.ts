@@ -8,7 +8,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { describe, expect, it } from 'vitest';
-import { outputFaultOf, outputUnwritable } from '../activities/outputFaults';
+import { outputFaultOf, outputUnwritable } from '../storage/faults';
 import { writeAtomically } from '../activities/storage';
 import { tempDir } from './helpers/parquet';
 

@@ -1,0 +1,96 @@
+/** Storage on the local file system (storage/index.ts): atomic writes by rename, exclusive ones by hard link. */
+import { link, readdir, readFile, rename, rm, rmdir, stat, writeFile, open } from 'node:fs/promises';
+import path from 'node:path';
+import type { ExclusiveOptions, ObjectInfo, Storage } from './index';
+import { makeOutputDir, writingOutput } from './faults';
+
+const missing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
+
+export class LocalStorage implements Storage {
+  readonly kind = 'local' as const;
+
+  async stat(file: string): Promise<ObjectInfo | undefined> {
+    try {
+      const s = await stat(file);
+      if (!s.isFile()) return undefined;
+      return { path: file, size: s.size, version: `${s.size}-${s.mtimeMs}-${s.ino}`, modifiedMs: s.mtimeMs };
+    } catch (err) {
+      if (missing(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async read(file: string): Promise<Buffer | undefined> {
+    return readFile(file).catch((err: unknown) => (missing(err) ? undefined : Promise.reject(err)));
+  }
+
+  async readRange(file: string, offset: number, length: number): Promise<Buffer> {
+    const handle = await open(file, 'r');
+    try {
+      const buffer = Buffer.alloc(length);
+      const { bytesRead } = await handle.read(buffer, 0, length, offset);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async write(file: string, body: string | Buffer): Promise<void> {
+    await makeOutputDir(path.dirname(file));
+    const tmp = `${file}.tmp-${process.pid}`;
+    try {
+      await writingOutput(file, async () => {
+        await writeFile(tmp, body);
+        await rename(tmp, file);
+      });
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => undefined); // a full disk leaves no half file behind
+      throw err;
+    }
+  }
+
+  async createExclusive(file: string, body: string | Buffer, options: ExclusiveOptions = {}): Promise<boolean> {
+    await makeOutputDir(path.dirname(file));
+    // Named for its owner (a run: its retry writes over what a killed attempt left, then removes it),
+    // else for the process and the moment. The hard link takes it whole, and only if there is none.
+    const tmp = `${file}.tmp-${options.owner ?? `${process.pid}-${Date.now()}`}`;
+    try {
+      await writingOutput(file, () => writeFile(tmp, body));
+      await options.written?.();
+      await writingOutput(file, () => link(tmp, file));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    } finally {
+      await rm(tmp, { force: true }).catch(() => undefined);
+    }
+  }
+
+  async list(dir: string): Promise<ObjectInfo[]> {
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch((err: unknown) =>
+      missing(err) ? [] : Promise.reject(err),
+    );
+    const found: ObjectInfo[] = [];
+    for (const e of entries.filter((x) => x.isFile())) {
+      const info = await this.stat(path.join(e.parentPath, e.name));
+      if (info) found.push(info);
+    }
+    return found.sort((a, b) => (a.path < b.path ? -1 : 1));
+  }
+
+  async remove(file: string, keepAbove?: string): Promise<void> {
+    await rm(file, { force: true });
+    if (keepAbove === undefined) return;
+    const root = path.resolve(keepAbove);
+    for (let dir = path.dirname(file); dir.startsWith(root + path.sep); dir = path.dirname(dir)) {
+      if (
+        !(await rmdir(dir).then(
+          () => true,
+          () => false,
+        ))
+      )
+        return;
+    }
+  }
+}
