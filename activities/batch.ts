@@ -20,7 +20,7 @@ import type { QualityRules } from '../pipeline/types';
 import type { MemoryAdmission } from './admission';
 import { computeBatch } from './batchCompute';
 import { computeMetrics, type StagedTable } from './compute';
-import { findUnchanged, keyOf } from './fingerprints';
+import { findUnchanged, keyOf, type ManifestCache } from './fingerprints';
 import type { StepHook } from './commit';
 import { isOutputUnwritable } from '../storage/faults';
 import { publishOutputs } from './publish';
@@ -79,6 +79,7 @@ export async function processBatch(
   const reference = readReferenceFiles(input.reference, load, input.quality);
   reference.catch(() => undefined); // observed below, per dataset
   const ready: Ready[] = [];
+  const manifests: ManifestCache = new Map();
   const todo = input.datasets.filter((d) => !done.some((s) => s.dataset === d.name));
   await mapBounded(todo, CHECK_CONCURRENCY, async (dataset) => {
     stopIfCancelled();
@@ -90,7 +91,7 @@ export async function processBatch(
       const warnings = [...ref.warnings, ...data.warnings];
       const summary = afterRead(newSummary(dataset.name), { rowsIn: data.rowsIn, warnings });
       const key = outputKey(input, dataset.name, { inputs: data.fingerprint, reference: ref.fingerprint });
-      const previous = input.force ? undefined : await findUnchanged(key);
+      const previous = input.force ? undefined : await findUnchanged(key, manifests);
       if (previous?.unchanged) done.push(skipped(summary, previous));
       else
         ready.push({

@@ -7,15 +7,14 @@
  * and table, with exactly the columns and types a dataset computed alone would have
  * (test/batch.activity.test.ts and test/registry.test.ts compare them).
  */
-import { rm } from 'node:fs/promises';
-import path from 'node:path';
 import pl from 'nodejs-polars';
 import type { DatasetRef, ReferenceRef } from '../common/types';
 import { metricOf, OUTPUT_TABLES } from '../metrics';
 import { INPUT_SCHEMAS } from '../metrics/schemas';
 import { computeOrder, DATASET_INPUTS, type DatasetInput, isDerived, type TablePlan } from '../metrics/metric';
 import { metricInputs, renderOutputPath, type StagedTable } from './compute';
-import { makeOutputDir, writingOutput } from '../storage/faults';
+import { joinPath, storageFor } from '../storage';
+import { writingOutput } from '../storage/faults';
 import { inWeek } from './parquet';
 import type { ReadFrames } from './read';
 import { readSmallFile } from './smallFile';
@@ -138,11 +137,12 @@ export async function computeBatch(
 ): Promise<StagedTable[][]> {
   const tables = await plans(input, load);
   const staged: StagedTable[][] = input.datasets.map(() => []);
-  const dirs = input.datasets.map((d) => path.join(d.stagingDir, `attempt-${input.attempt}`));
+  const dirs = input.datasets.map((d) => joinPath(d.stagingDir, `attempt-${input.attempt}`));
+  const storage = storageFor(input.output.root);
   await Promise.all(
     dirs.map(async (dir) => {
-      await writingOutput(dir, () => rm(dir, { recursive: true, force: true }));
-      await makeOutputDir(dir);
+      await writingOutput(dir, () => storage.removeTree(dir));
+      await storage.makeDir(dir);
     }),
   );
   for (const [table, all] of await collectTables(tables)) {
@@ -164,13 +164,16 @@ export async function computeBatch(
     }
     for (const [i, { dataset }] of input.datasets.entries()) {
       const part = parts.get(i) ?? empty;
-      const file = path.join(dirs[i]!, `${table}.parquet`);
+      const file = joinPath(dirs[i]!, `${table}.parquet`);
       // Proved inside the output root before anything is written.
       const final = renderOutputPath(input.output, { week: input.week, dataset: dataset.name, table }, input.runId);
       // A synchronous write, on purpose: batched datasets are small by definition (batching.maxBytes),
       // so each part takes about a millisecond, against ~10 ms of overhead for an async sink. Yield
       // between parts so heartbeats still flow.
-      await writingOutput(file, async () => part.writeParquet(file));
+      // On object storage, the bytes are put in one request.
+      await writingOutput(file, async () =>
+        storage.kind === 'local' ? part.writeParquet(file) : storage.write(file, part.writeParquet()),
+      );
       await new Promise((resolve) => setImmediate(resolve));
       staged[i]!.push({ table, staging: file, final, rows: part.height, ...(sums && { sums: sums(i) }) });
     }

@@ -28,15 +28,20 @@ import {
   type WeekManifest,
 } from '../common/manifest';
 import { inside, manifestDir, pendingDir } from '../common/paths';
-import { joinPath, storageFor, type ObjectInfo } from '../storage';
+import { isObjectStorage, joinPath, storageFor, type ObjectInfo } from '../storage';
 
 /** Called at each step of publish and commit: tests kill the worker there (workers/testHooks.ts). */
 export type StepHook = (step: string) => void | Promise<void>;
 const noStep: StepHook = () => undefined;
 
-/** SHA-256 of a file, streamed (outputs can be large; the event loop keeps turning). */
+/** SHA-256 of a file or object: a local file is streamed (outputs can be large; the event loop keeps turning). */
 export async function sha256Of(file: string): Promise<string> {
   const hash = createHash('sha256');
+  if (isObjectStorage(file)) {
+    const body = await storageFor(file).read(file);
+    if (!body) throw ApplicationFailure.retryable(`Published output ${file} is missing`, 'StagingMissing');
+    return hash.update(body).digest('hex');
+  }
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
@@ -74,8 +79,9 @@ export interface PendingRecord {
   outputs?: ManifestTable[];
 }
 
+/** `<output root>/.pending/<week>/<dataset>/<run id>.json`: a dataset's records in a folder of their own. */
 const pendingFile = (outputRoot: string, week: string, dataset: string, runId: string) =>
-  joinPath(pendingDir(outputRoot, week), `${encodeURIComponent(dataset)}@${runId}.json`);
+  joinPath(pendingDir(outputRoot, week), encodeURIComponent(dataset), `${runId}.json`);
 
 /** Written before the first file is moved into place: whatever a crash leaves is named here. */
 export async function writePending(outputRoot: string, record: PendingRecord): Promise<void> {
@@ -89,12 +95,13 @@ export async function pendingRecords(
   week: string,
   dataset?: string,
 ): Promise<{ file: string; record: PendingRecord }[]> {
-  const dir = pendingDir(outputRoot, week);
+  // One dataset's: its own folder only (a lookup per dataset must not list every dataset's).
+  const all = pendingDir(outputRoot, week);
+  const dir = dataset === undefined ? all : joinPath(all, encodeURIComponent(dataset));
   const storage = storageFor(dir);
   const records: { file: string; record: PendingRecord }[] = [];
-  const prefix = dataset === undefined ? '' : `${encodeURIComponent(dataset)}@`;
   const listed = (await storage.list(dir)).map((o) => o.path);
-  for (const file of listed.filter((f) => nameOf(f).endsWith('.json') && nameOf(f).startsWith(prefix))) {
+  for (const file of listed.filter((f) => nameOf(f).endsWith('.json'))) {
     const text = (await storage.read(file).catch(() => undefined))?.toString('utf8');
     if (text === undefined) continue; // removed meanwhile
     try {

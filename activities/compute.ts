@@ -3,8 +3,6 @@
  * (lazy scan, async sink) into the dataset's staging folder. Nothing is published here: the write
  * stage moves staged files into place, so a failed or retried compute never leaves a half output.
  */
-import { rename, rm, rmdir } from 'node:fs/promises';
-import path from 'node:path';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import pl from 'nodejs-polars';
 import { formatBytes } from '../common/bytes';
@@ -21,7 +19,8 @@ import {
 } from '../metrics/metric';
 import { estimateFootprint, type MemoryAdmission } from './admission';
 import { changedInput, inputSnapshot } from './inputChange';
-import { makeOutputDir, outputUnwritable, writingOutput } from '../storage/faults';
+import { joinPath, polarsOptions, storageFor } from '../storage';
+import { outputUnwritable, writingOutput } from '../storage/faults';
 import { countRows, inWeek, unreadable } from './parquet';
 import { discardEarlierStaging } from './staging';
 import { shardedPlans, storeShardsFor } from './storeShards';
@@ -76,6 +75,9 @@ export async function metricInputs(
   return Object.fromEntries(wanted.map((name, i) => [name, frames[i]])) as MetricInputs;
 }
 
+/** A staged table, scanned lazily from wherever it is stored. */
+const scanStaged = (file: string) => pl.scanParquet(file, polarsOptions(file));
+
 /** What a compute attempt has staged so far: sent with its heartbeats, read back by a retry. */
 export interface ComputeProgress {
   staged: StagedTable[];
@@ -93,9 +95,9 @@ async function resumeStaged(previous: unknown, attemptDir: string, inputs: strin
   const staged = progress?.inputs === undefined || progress.inputs === inputs ? (progress?.staged ?? []) : [];
   const resumed: StagedTable[] = [];
   for (const table of staged) {
-    const target = path.join(attemptDir, `${table.table}.parquet`);
+    const target = joinPath(attemptDir, `${table.table}.parquet`);
     try {
-      await rename(table.staging, target);
+      await storageFor(target).move(table.staging, target);
       resumed.push({ ...table, staging: target });
     } catch {
       // gone: compute it again
@@ -150,7 +152,8 @@ async function computeAdmitted(
   // The staging folder comes from the workflow: proved to be <output root>/.staging/<name> before
   // anything is removed in it.
   const stagingDir = checkWorkDir(input.stagingDir, '.staging', input.output.root);
-  const attemptDir = path.join(stagingDir, `attempt-${ctx.info.attempt}`);
+  const attemptDir = joinPath(stagingDir, `attempt-${ctx.info.attempt}`);
+  const storage = storageFor(attemptDir);
   const runId = ctx.info.workflowExecution?.runId ?? 'standalone';
   const stopIfCancelled = () => {
     if (ctx.cancellationSignal.aborted)
@@ -165,8 +168,8 @@ async function computeAdmitted(
   try {
     stopIfCancelled();
     await discardEarlierStaging(input.stagingDir);
-    await writingOutput(attemptDir, () => rm(attemptDir, { recursive: true, force: true }));
-    await makeOutputDir(attemptDir);
+    await writingOutput(attemptDir, () => storage.removeTree(attemptDir));
+    await storage.makeDir(attemptDir);
     tables.push(...(await resumeStaged(ctx.info.heartbeatDetails, attemptDir, before)));
     if (tables.length > 0) staged(); // a further retry resumes them too
     const shards = await storeShardsFor(dataset.files.stock);
@@ -179,13 +182,13 @@ async function computeAdmitted(
         // A roll-up reads its source's staged file (computed just before, or resumed): the source's
         // plan runs once.
         const frame = isDerived(plan)
-          ? plan.derive(pl.scanParquet(tables.find((t) => t.table === plan.from)!.staging))
+          ? plan.derive(scanStaged(tables.find((t) => t.table === plan.from)!.staging))
           : plan;
-        const staging = path.join(attemptDir, `${table}.parquet`);
+        const staging = joinPath(attemptDir, `${table}.parquet`);
         // Proved inside the output root before anything is written.
         const final = renderOutputPath(input.output, { week, dataset: dataset.name, table }, runId);
         try {
-          await frame.sinkParquet(staging).collect();
+          await frame.sinkParquet(staging, polarsOptions(staging)).collect();
         } catch (err) {
           // A full or read-only disk is the output's fault; a file replaced meanwhile is retried; only
           // what remains is an input polars cannot read.
@@ -196,7 +199,7 @@ async function computeAdmitted(
             unreadable(`${files.join(' / ')} (dataset ${dataset.name}, table ${table})`, err)
           );
         }
-        const rows = await countRows(pl.scanParquet(staging));
+        const rows = await countRows(scanStaged(staging));
         tables.push({ table, staging, final, rows });
         staged();
       }
@@ -206,8 +209,8 @@ async function computeAdmitted(
     const changed = await changedInput(`Dataset ${dataset.name}`, files, before);
     if (changed) throw changed;
   } catch (err) {
-    await rm(attemptDir, { recursive: true, force: true, maxRetries: 3 });
-    await rmdir(input.stagingDir).catch(() => undefined); // only if now empty
+    await storage.removeTree(attemptDir);
+    await storage.pruneEmpty(input.stagingDir, input.output.root).catch(() => undefined); // its folder, if now empty
     throw err;
   }
   // In the metrics' declaration order, whatever order they were computed (or resumed) in.

@@ -7,11 +7,11 @@
  * history on purpose: it must outlive runs.
  */
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import type { OutputKey } from '../common/journey';
 import type { OutputFile } from '../common/types';
 import { METRICS_VERSION } from '../metrics/version';
-import type { ManifestTable } from '../common/manifest';
+import type { ManifestTable, WeekManifest } from '../common/manifest';
+import { storageFor } from '../storage';
 import { committedPath, currentManifest, pendingRecords } from './commit';
 
 export type { OutputKey };
@@ -28,6 +28,12 @@ export function keyOf(k: OutputKey): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
+/**
+ * The week's manifest, read once for many lookups (a batch's datasets): read per dataset, a manifest
+ * of 10,000 datasets would be parsed 10,000 times.
+ */
+export type ManifestCache = Map<string, Promise<{ manifest?: WeekManifest }>>;
+
 export type Unchanged =
   { unchanged: false } | { unchanged: true; outputs: OutputFile[]; workflowId: string; key: string };
 
@@ -36,10 +42,12 @@ async function inPlace(outputRoot: string, tables: ManifestTable[]): Promise<Out
   const outputs: OutputFile[] = [];
   for (const t of tables) {
     const file = committedPath(outputRoot, t.path);
-    const size = await stat(file).then(
-      (s) => s.size,
-      () => -1,
-    );
+    const size =
+      (
+        await storageFor(file)
+          .stat(file)
+          .catch(() => undefined)
+      )?.size ?? -1;
     if (size !== t.bytes) return undefined;
     outputs.push({ table: t.table, path: file, rows: t.rows, bytes: t.bytes, sha256: t.sha256 });
   }
@@ -51,9 +59,12 @@ async function inPlace(outputRoot: string, tables: ManifestTable[]): Promise<Out
  * committed snapshot, else those a run published and recorded in full but never committed (its
  * report failed, it was terminated): that work is not done again.
  */
-export async function findUnchanged(k: OutputKey): Promise<Unchanged> {
+export async function findUnchanged(k: OutputKey, manifests?: ManifestCache): Promise<Unchanged> {
   const key = keyOf(k);
-  const { manifest } = await currentManifest(k.outputRoot, k.week).catch(() => ({ manifest: undefined }));
+  const read = () => currentManifest(k.outputRoot, k.week).catch(() => ({ manifest: undefined }));
+  const where = `${k.outputRoot}\n${k.week}`;
+  if (manifests && !manifests.has(where)) manifests.set(where, read());
+  const { manifest } = await (manifests?.get(where) ?? read());
   const entry = manifest?.datasets.find((d) => d.dataset === k.dataset);
   if (entry?.key === key) {
     const outputs = await inPlace(k.outputRoot, entry.tables);

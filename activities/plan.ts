@@ -2,6 +2,7 @@
  * The resolve stage: validate the spec (runs may be started by any client, so the worker checks
  * too), find the datasets under the data root, and return the run's plan: references only.
  */
+import { resolveLocation } from '../common/location';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
@@ -83,7 +84,7 @@ export async function prepareRun(
     datasets.map(async (d) => (await size(d.files.transactions)) + (await size(d.files.stock))),
   );
   return {
-    spec: { ...spec, dataRoot: root, output: { ...spec.output, root: path.resolve(spec.output.root) } },
+    spec: { ...spec, dataRoot: root, output: { ...spec.output, root: resolveLocation(spec.output.root) } },
     week,
     folders,
     bytes,

@@ -5,15 +5,12 @@
  * (activities/commit.ts), is what makes them current. A pending record written first names the
  * files, so a crash anywhere leaves nothing unaccounted for. Idempotent: a retry finishes the job.
  */
-import { existsSync } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
-import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { checkInsideDir, checkWorkDir } from '../common/paths';
 import type { OutputFile } from '../common/types';
 import { relativeToRoot, sha256Of, writePending, type StepHook } from './commit';
 import type { StagedTable } from './compute';
-import { makeOutputDir, writingOutput } from '../storage/faults';
+import { storageFor } from '../storage';
 
 /** Who publishes, for the pending record: the dataset, its week, the workflow execution. */
 export interface Publisher {
@@ -47,19 +44,18 @@ export async function publishOutputs(
     await writePending(publisher.outputRoot, pending);
     await step('publish:pending-written');
   }
+  const storage = storageFor(stagingDir);
   for (const t of tables) {
-    await makeOutputDir(path.dirname(t.final));
-    if (existsSync(t.staging)) await writingOutput(t.final, () => rename(t.staging, t.final));
-    else if (!existsSync(t.final)) {
+    if (await storage.stat(t.staging)) await storage.move(t.staging, t.final);
+    else if (!(await storage.stat(t.final))) {
       throw ApplicationFailure.nonRetryable(`Staged output ${t.staging} for ${t.final} is missing`, 'StagingMissing');
     }
     await step('publish:table-moved');
   }
-  // maxRetries: an attempt that timed out may still be removing its own folder in there.
-  await rm(stagingDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+  await storage.removeTree(stagingDir);
   const outputs: OutputFile[] = [];
   for (const t of tables) {
-    const [bytes, sha256] = await Promise.all([stat(t.final).then((s) => s.size), sha256Of(t.final)]);
+    const [bytes, sha256] = await Promise.all([storage.stat(t.final).then((s) => s?.size ?? 0), sha256Of(t.final)]);
     outputs.push({ table: t.table, path: t.final, rows: t.rows, ...(t.sums && { sums: t.sums }), bytes, sha256 });
   }
   if (publisher && pending) {

@@ -2,14 +2,12 @@
  * Builds the run report, the one place it is built, and writes it next to the outputs: JSON for
  * tools, Markdown for people; atomically.
  */
-import { readFile, rm } from 'node:fs/promises';
-import path from 'node:path';
 import { checkWorkDir, reportDir } from '../common/paths';
 import { buildReport, renderMarkdown, type RunReport } from '../common/report';
 import type { DatasetSummary } from '../common/types';
 import type { CommitMode, WeekManifest } from '../common/manifest';
 import { commitWeek, type StepHook } from './commit';
-import { joinPath } from '../storage';
+import { joinPath, storageFor } from '../storage';
 import { writeAtomically } from './storage';
 import { compareWeeks, metricTotalsOf, previousTotals, previousWeek } from './weekOverWeek';
 
@@ -44,7 +42,7 @@ export interface SavedParts {
   parts: number;
 }
 
-const partFile = (runDir: string, part: number) => path.join(runDir, `part-${String(part).padStart(5, '0')}.json`);
+const partFile = (runDir: string, part: number) => joinPath(runDir, `part-${String(part).padStart(5, '0')}.json`);
 
 export async function saveSummaries(runDir: string, part: number, summaries: DatasetSummary[]): Promise<void> {
   await writeAtomically(partFile(checkWorkDir(runDir, '.runs'), part), JSON.stringify(summaries));
@@ -54,7 +52,10 @@ export async function saveSummaries(runDir: string, part: number, summaries: Dat
 async function savedSummaries(saved: SavedParts): Promise<DatasetSummary[]> {
   const earlier: DatasetSummary[] = [];
   for (let part = 0; part < saved.parts; part++) {
-    earlier.push(...(JSON.parse(await readFile(partFile(saved.runDir, part), 'utf8')) as DatasetSummary[]));
+    const file = partFile(saved.runDir, part);
+    const text = (await storageFor(file).read(file))?.toString('utf8');
+    if (text === undefined) throw new Error(`The saved part ${file} of this run is missing`);
+    earlier.push(...(JSON.parse(text) as DatasetSummary[]));
   }
   return earlier;
 }
@@ -116,6 +117,6 @@ export async function writeReport(
   const files = { json: joinPath(dir, '_report.json'), markdown: joinPath(dir, '_report.md') };
   await writeAtomically(files.json, `${JSON.stringify({ ...report, files }, null, 2)}\n`);
   await writeAtomically(files.markdown, renderMarkdown(report));
-  if (saved && saved.parts > 0) await rm(saved.runDir, { recursive: true, force: true });
+  if (saved && saved.parts > 0) await storageFor(saved.runDir).removeTree(saved.runDir);
   return returnedReport({ ...report, files });
 }

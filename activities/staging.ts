@@ -3,15 +3,15 @@
  * executions of its workflow id left behind. Publishing (activities/publish.ts) removes the folder
  * it has emptied; compute clears the earlier executions' before it stages anything.
  */
-import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { checkWorkDir } from '../common/paths';
+import { joinPath, storageFor } from '../storage';
 import { earlierExecutions } from '../common/journey';
 
 /** Removes a dataset's staging folder after a failure or cancellation, so nothing partial remains. */
 export async function discardStaging(stagingDir: string): Promise<void> {
   checkWorkDir(stagingDir, '.staging');
-  await rm(stagingDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+  await storageFor(stagingDir).removeTree(stagingDir);
 }
 
 /**
@@ -22,8 +22,9 @@ export async function discardStaging(stagingDir: string): Promise<void> {
  */
 export async function discardEarlierStaging(stagingDir: string): Promise<void> {
   const parent = path.dirname(stagingDir);
-  const names = await readdir(parent).catch(() => [] as string[]);
+  const storage = storageFor(parent);
+  const names = await storage.children(parent).catch(() => [] as string[]);
   for (const name of earlierExecutions(path.basename(stagingDir), names)) {
-    await rm(path.join(parent, name), { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    await storage.removeTree(joinPath(parent, name));
   }
 }

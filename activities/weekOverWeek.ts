@@ -4,11 +4,10 @@
  * with the previous week's committed snapshot in the same output root. A change beyond CHANGE_FLAG is flagged:
  * a sudden jump is more often a data problem than a business one, and someone should look.
  */
-import { readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
 import pl from 'nodejs-polars';
 import { reportDir } from '../common/paths';
 import { currentManifest } from './commit';
+import { joinPath, polarsOptions, storageFor } from '../storage';
 import { previousWeekOf } from '../common/week';
 import type { MetricTotals, RunReport, WeekChange } from '../common/report';
 import type { OutputFile } from '../common/types';
@@ -37,7 +36,7 @@ const SMALL_OUTPUT_BYTES = 1 << 20;
 export async function queryTotals(output: OutputFile): Promise<MetricTotals> {
   const totals = totalsOf(output.table);
   if (!totals) return {};
-  const scan = pl.scanParquet(output.path);
+  const scan = pl.scanParquet(output.path, polarsOptions(output.path));
   const frame = await (totals.where ? scan.filter(pl.col(totals.where.column).eq(pl.lit(totals.where.equals))) : scan)
     .select(...Object.entries(totals.sums).map(([name, column]) => pl.col(column).cast(pl.Float64).sum().alias(name)))
     .collect();
@@ -51,12 +50,12 @@ export async function queryTotals(output: OutputFile): Promise<MetricTotals> {
  * are aggregates, a few hundred rows) and summed in JS. A lazy polars query costs several
  * milliseconds per file whatever its size, which at 10,000 datasets was minutes of the report.
  */
-function readTotals(output: OutputFile): MetricTotals {
+function readTotals(output: OutputFile, body: Buffer): MetricTotals {
   const totals = totalsOf(output.table);
   if (!totals) return {};
   const where = totals.where;
   const columns = [...new Set(Object.values(totals.sums))];
-  const frame = pl.readParquet(output.path, { columns: where ? [where.column, ...columns] : columns });
+  const frame = pl.readParquet(body, { columns: where ? [where.column, ...columns] : columns });
   const keep = where
     ? frame
         .getColumn(where.column)
@@ -81,8 +80,11 @@ export async function metricTotals(outputs: OutputFile[]): Promise<MetricTotals>
     if (!declared) continue;
     // Summed as it was written (a batch): nothing to read back.
     if (output.sums) Object.assign(totals, withRatios(output.sums, declared));
-    else if ((await stat(output.path)).size <= SMALL_OUTPUT_BYTES) Object.assign(totals, readTotals(output));
-    else Object.assign(totals, await queryTotals(output));
+    else if ((output.bytes ?? (await storageFor(output.path).stat(output.path))?.size ?? 0) <= SMALL_OUTPUT_BYTES) {
+      const body = await storageFor(output.path).read(output.path);
+      if (!body) throw new Error(`${output.path} is missing`);
+      Object.assign(totals, readTotals(output, body));
+    } else Object.assign(totals, await queryTotals(output));
   }
   return totals;
 }
@@ -137,9 +139,10 @@ export async function previousTotals(
   const week = previousWeek(report.week);
   const { manifest } = await currentManifest(outputRoot, week).catch(() => ({ manifest: undefined }));
   if (manifest) return Object.fromEntries(manifest.datasets.map((d) => [d.dataset, d.metricTotals ?? {}]));
-  const file = path.join(reportDir(outputRoot, week), '_report.json');
+  const file = joinPath(reportDir(outputRoot, week), '_report.json');
   try {
-    return (JSON.parse(await readFile(file, 'utf8')) as RunReport).metricTotals;
+    return (JSON.parse((await storageFor(file).read(file))?.toString('utf8') ?? 'null') as RunReport | null)
+      ?.metricTotals;
   } catch {
     return undefined;
   }

@@ -2,6 +2,7 @@
  * `tributary run <spec>`: validates the spec before anything starts, starts a `weeklyLoad` run,
  * shows its progress from the `progress` query, and prints the report and the Web UI link.
  */
+import { isObjectUrl } from '../common/location';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,9 +32,11 @@ export async function loadSpecFile(file: string): Promise<Record<string, unknown
     throw new InvalidSpecError([`not readable as JSON: ${(err as Error).message}`]);
   }
   const base = path.dirname(path.resolve(file));
-  if (typeof spec.dataRoot === 'string') spec.dataRoot = path.resolve(base, spec.dataRoot);
+  // An object-storage location (s3://bucket/prefix) is taken as it is.
+  const from = (p: string) => (isObjectUrl(p) ? p : path.resolve(base, p));
+  if (typeof spec.dataRoot === 'string') spec.dataRoot = from(spec.dataRoot);
   const output = spec.output as { root?: unknown } | undefined;
-  if (output && typeof output.root === 'string') spec.output = { ...output, root: path.resolve(base, output.root) };
+  if (output && typeof output.root === 'string') spec.output = { ...output, root: from(output.root) };
   return spec;
 }
 

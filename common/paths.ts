@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { stagingName } from './journey';
+import { namesBelow, resolveLocation } from './location';
 import { quoted, weekProblem } from './week';
 
 export type RootName = 'data root' | 'output root';
@@ -106,7 +107,8 @@ export function versionedOutputFile(output: { root: string; path: string }, vars
   const file = outputFile(output, vars);
   const origin = { what: 'Run folder', setting: `run id ${quoted(runId)}` };
   const version = checkName(`run-${runId}`, origin, 'this is a bug');
-  return path.join(path.dirname(file), version, path.basename(file));
+  // Joined as text: the file may be an object-storage location (s3://…), which path.join would mangle.
+  return `${path.dirname(file)}/${version}/${path.basename(file)}`;
 }
 
 /** `<output root>/<week>/_manifests`: the week's committed snapshots, one file per generation. */
@@ -161,15 +163,14 @@ export function checkWorkDir(dir: string, area: '.staging' | '.runs', outputRoot
   if (parts[parts.length - 2] !== area || dotted || nameProblem(name)) throw outside();
   if (outputRoot !== undefined) {
     const resolved = inside(outputRoot, dir, 'output root', { what: 'Work folder', setting: area });
-    if (path.dirname(resolved) !== path.join(path.resolve(outputRoot), area)) throw outside();
+    if (path.dirname(resolved) !== `${resolveLocation(outputRoot)}/${area}`) throw outside();
   }
   return dir;
 }
 
 /** `file` if it lies inside folder `dir` (a staged table inside its staging folder); else PathOutsideOutputRoot. */
 export function checkInsideDir(dir: string, file: string, what: string): string {
-  const rel = path.relative(path.resolve(dir), path.resolve(file));
-  if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) {
+  if (!namesBelow(resolveLocation(dir), resolveLocation(file))) {
     const message = `${what} ${quoted(file)} is outside its folder ${dir}`;
     throw ApplicationFailure.nonRetryable(message, OUTSIDE['output root']);
   }

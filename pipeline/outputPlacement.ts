@@ -12,6 +12,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { globCanReach } from '../common/globPattern';
+import { isObjectUrl, namesBelow, resolveLocation } from '../common/location';
 import { quoted } from '../common/week';
 
 /** The fields the check needs; when one is malformed the spec's own problems say so, and this says nothing. */
@@ -21,20 +22,13 @@ const placed = z.object({
   output: z.object({ root: z.string().min(1) }),
 });
 
-/** The names from `parent` down to `child` when `child` lies strictly inside `parent`. */
-function namesBelow(parent: string, child: string): string[] | undefined {
-  const rel = path.relative(parent, child);
-  if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return undefined;
-  return rel.split(path.sep);
-}
-
 /** Problems with where output.root lies against dataRoot and the datasets, each with its path. */
 export function placementProblems(input: unknown): string[] {
   const parsed = placed.safeParse(input);
   if (!parsed.success) return [];
   const { datasets } = parsed.data;
-  const data = path.resolve(parsed.data.dataRoot);
-  const out = path.resolve(parsed.data.output.root);
+  const data = resolveLocation(parsed.data.dataRoot);
+  const out = resolveLocation(parsed.data.output.root);
   if (data === out) {
     return [
       `output.root: ${quoted(out)} is dataRoot itself: outputs and reports would be written among the datasets; ` +
@@ -58,7 +52,7 @@ export function placementProblems(input: unknown): string[] {
     ];
   }
   return datasets.list.flatMap((entry, i) => {
-    const folder = path.resolve(data, entry);
+    const folder = resolveLocation(isObjectUrl(data) ? `${data}/${entry}` : path.resolve(data, entry));
     if (folder !== out && !namesBelow(out, folder)) return [];
     return [
       `datasets.list.${i}: ${quoted(entry)} (${folder}) is inside output.root ${quoted(out)}: a run would read ` +

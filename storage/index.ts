@@ -37,11 +37,25 @@ export interface Storage {
   createExclusive(path: string, body: string | Buffer, options?: ExclusiveOptions): Promise<boolean>;
   /** Every object under the folder or prefix `dir`, at any depth. */
   list(dir: string): Promise<ObjectInfo[]>;
+  /** The names directly under `dir`: its files and folders (objects and common prefixes). */
+  children(dir: string): Promise<string[]>;
   /** Removes the object (and, locally, its folders up to `keepAbove` while they are empty); none is fine. */
   remove(path: string, keepAbove?: string): Promise<void>;
+  /** Removes everything under the folder or prefix `dir`; none is fine. */
+  removeTree(dir: string): Promise<void>;
+  /**
+   * Moves one object (a staged output to its run's folder): a rename locally, a server-side copy then
+   * a delete on object storage (never a folder rename, which object storage does not have).
+   */
+  move(from: string, to: string): Promise<void>;
+  /** Prepares a folder to write into (locally: creates it; object storage has none). */
+  makeDir(dir: string): Promise<void>;
+  /** Removes the folder `dir` and its parents up to (not including) `keepAbove` while they are empty (locally). */
+  pruneEmpty(dir: string, keepAbove: string): Promise<void>;
 }
 
-export const isObjectStorage = (p: string): boolean => p.startsWith('s3://');
+export { isObjectUrl as isObjectStorage } from '../common/location';
+import { isObjectUrl as isObjectStorage } from '../common/location';
 
 const local = new LocalStorage();
 let s3: Storage | undefined;

@@ -79,11 +79,32 @@ export class LocalStorage implements Storage {
     return found.sort((a, b) => (a.path < b.path ? -1 : 1));
   }
 
+  async children(dir: string): Promise<string[]> {
+    return readdir(dir).catch((err: unknown) => (missing(err) ? [] : Promise.reject(err)));
+  }
+
+  async removeTree(dir: string): Promise<void> {
+    // maxRetries: an attempt that timed out may still be removing its own files in there.
+    await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+  }
+
+  async move(from: string, to: string): Promise<void> {
+    await makeOutputDir(path.dirname(to));
+    await writingOutput(to, () => rename(from, to));
+  }
+
+  async makeDir(dir: string): Promise<void> {
+    await makeOutputDir(dir);
+  }
+
   async remove(file: string, keepAbove?: string): Promise<void> {
     await rm(file, { force: true });
-    if (keepAbove === undefined) return;
+    if (keepAbove !== undefined) await this.pruneEmpty(path.dirname(file), keepAbove);
+  }
+
+  async pruneEmpty(folder: string, keepAbove: string): Promise<void> {
     const root = path.resolve(keepAbove);
-    for (let dir = path.dirname(file); dir.startsWith(root + path.sep); dir = path.dirname(dir)) {
+    for (let dir = path.resolve(folder); dir.startsWith(root + path.sep); dir = path.dirname(dir)) {
       if (
         !(await rmdir(dir).then(
           () => true,

@@ -193,6 +193,48 @@ export class S3Storage implements Storage {
     return found;
   }
 
+  async children(dir: string): Promise<string[]> {
+    const { bucket, key } = parseS3(dir);
+    const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
+    const { client, sdk: s } = await this.s3();
+    const names = new Set<string>();
+    let token: string | undefined;
+    do {
+      const page = await this.call('LIST', dir, () =>
+        client.send(
+          new s.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }),
+        ),
+      );
+      for (const p of page.CommonPrefixes ?? []) names.add(p.Prefix!.slice(prefix.length).replace(/\/$/, ''));
+      for (const o of page.Contents ?? []) names.add(o.Key!.slice(prefix.length));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return [...names].filter((n) => n !== '').sort();
+  }
+
+  async removeTree(dir: string): Promise<void> {
+    for (const o of await this.list(dir)) await this.remove(o.path);
+  }
+
+  async move(from: string, to: string): Promise<void> {
+    const source = parseS3(from);
+    const target = parseS3(to);
+    const { client, sdk: s } = await this.s3();
+    const copySource = `${source.bucket}/${source.key.split('/').map(encodeURIComponent).join('/')}`;
+    await this.call('COPY', to, () =>
+      client.send(new s.CopyObjectCommand({ Bucket: target.bucket, Key: target.key, CopySource: copySource })),
+    );
+    await this.remove(from);
+  }
+
+  async makeDir(): Promise<void> {
+    // Object storage has no folders: nothing to prepare.
+  }
+
+  async pruneEmpty(): Promise<void> {
+    // No folders to prune.
+  }
+
   async remove(url: string): Promise<void> {
     const { bucket, key } = parseS3(url);
     const { client, sdk: s } = await this.s3();
