@@ -85,7 +85,7 @@ describe('outputs on S3 (MinIO)', () => {
   it('a weekly load commits its snapshot to s3://, equal cell for cell to a local run’s, with no secret in its history', async () => {
     const root = s3.root('weekly');
     const local = await tempDir('tributary-s3out-local-');
-    const [onS3, onDisk] = await Promise.all([
+    const [onS3] = await Promise.all([
       runWeekly(env, 's3 outputs', { spec: specFor(data, root), week: WEEK }),
       runWeekly(env, 's3 outputs local twin', { spec: specFor(data, local), week: WEEK }),
     ]);
