@@ -5,31 +5,29 @@
  * by pending records (published, never committed) whose run Temporal says is over. A record of a
  * run still going, or of a run the server cannot tell about, is kept and listed.
  */
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { cleanupWeek, type Cleanup } from '../activities/commit';
 import { checkWeek, InvalidWeekError, weekProblem } from '../common/week';
 import { connectionProblem } from '../runtime/connection';
+import { joinPath, storageFor } from '../storage';
 import type { Settings } from '../runtime/settings';
 import { InvalidSpecError } from '../pipeline/schema';
 import { connectClient } from './client';
-import { outputRootOf } from './outputs';
+import { outputRootOf, ROOT_FLAGS } from './outputs';
 
 type Log = (line: string) => void;
 
-/** The weeks under `root` with a manifest folder or pending records. */
+/** The weeks under `root` (a folder or an s3:// prefix) with a manifest folder or pending records. */
 async function weeksUnder(root: string): Promise<string[]> {
-  const names = async (dir: string) =>
-    (await readdir(dir, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => e.name);
+  const storage = storageFor(root);
+  const isWeek = (name: string) => weekProblem(name) === undefined;
   const withManifests: string[] = [];
-  for (const name of await names(root)) {
-    if (weekProblem(name) === undefined && (await names(path.join(root, name))).includes('_manifests'))
-      withManifests.push(name);
+  for (const name of (await storage.children(root)).filter(isWeek)) {
+    if ((await storage.children(joinPath(root, name))).includes('_manifests')) withManifests.push(name);
   }
-  const pending = (await names(path.join(root, '.pending'))).filter((n) => weekProblem(n) === undefined);
+  const pending = (await storage.children(joinPath(root, '.pending'))).filter(isWeek);
   return [...new Set([...withManifests, ...pending])].sort();
 }
 
@@ -52,8 +50,7 @@ export async function gc(settings: Settings, argv: string[], log: Log): Promise<
     args: argv,
     allowPositionals: true,
     options: {
-      spec: { type: 'string' },
-      root: { type: 'string' },
+      ...ROOT_FLAGS,
       week: { type: 'string' },
       'dry-run': { type: 'boolean' },
     },

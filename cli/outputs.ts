@@ -17,6 +17,9 @@ import { loadSpecFile } from './run';
 
 type Log = (line: string) => void;
 
+/** The flags that name the output root, shared by `outputs` and `gc`. */
+export const ROOT_FLAGS = { spec: { type: 'string' }, root: { type: 'string' } } as const;
+
 /** The output root: `--root`, else the spec's (`--spec`), else the demo's (`<home>/output`). */
 export async function outputRootOf(settings: Settings, values: { root?: string; spec?: string }): Promise<string> {
   if (values.root !== undefined) return isObjectStorage(values.root) ? values.root : path.resolve(values.root);
@@ -59,8 +62,7 @@ export async function outputs(settings: Settings, argv: string[], log: Log): Pro
     args: argv,
     allowPositionals: true,
     options: {
-      spec: { type: 'string' },
-      root: { type: 'string' },
+      ...ROOT_FLAGS,
       json: { type: 'boolean' },
       verify: { type: 'boolean' },
     },

@@ -4,23 +4,17 @@
  * rebuilds on the winner's snapshot); a retried commit of the same run commits once; a manifest that
  * is not one is refused rather than guessed at.
  */
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import pl from 'nodejs-polars';
 import { describe, expect, it } from 'vitest';
-import { commitWeek, currentManifest, sha256Of } from '../activities/commit';
+import { commitWeek, currentManifest } from '../activities/commit';
 import type { DatasetSummary } from '../common/types';
 import { tempDir } from './helpers/parquet';
+import { publishedTable } from './helpers/snapshot';
 
 const WEEK = '2026-11-16';
 
-async function published(out: string, dataset: string, run: string): Promise<DatasetSummary> {
-  const file = path.join(out, WEEK, dataset, `run-${run}`, 't.parquet');
-  await mkdir(path.dirname(file), { recursive: true });
-  pl.DataFrame({ x: [1, 2, 3] }).writeParquet(file);
-  const output = { table: 't', path: file, rows: 3, bytes: (await stat(file)).size, sha256: await sha256Of(file) };
-  return { dataset, status: 'succeeded', outputs: [output], stages: {} };
-}
+const published = (out: string, dataset: string, run: string) => publishedTable(out, { week: WEEK, dataset, run });
 
 const input = (workflowId: string, datasets: DatasetSummary[], mode: 'replace' | 'merge') => ({
   pipeline: 'p',

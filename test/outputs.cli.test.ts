@@ -4,17 +4,18 @@
  * only an older generation lists, and files of a pending record whose run the server says is over;
  * the record of a run still going is kept. Real files, real parquet, the shared dev server.
  */
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import pl from 'nodejs-polars';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commitWeek, sha256Of, writePending } from '../activities/commit';
+import { commitWeek, writePending } from '../activities/commit';
 import type { DatasetSummary } from '../common/types';
 import { tributary } from './helpers/cli';
 import { tempDir } from './helpers/parquet';
 import { sharedServerAddress, taskQueueFor } from './helpers/temporal';
 import { filesUnder } from './helpers/weekly';
+import { publishedTable } from './helpers/snapshot';
 
 const WEEK = '2026-11-16';
 let address: string;
@@ -30,23 +31,8 @@ afterAll(async () => {
   await connection?.close();
 });
 
-/** Writes one dataset's table into a run's folder, as publish does, and returns its summary. */
-async function published(out: string, dataset: string, run: string, rows: number): Promise<DatasetSummary> {
-  const file = path.join(out, WEEK, dataset, `run-${run}`, 'lost_sales_by_category.parquet');
-  await mkdir(path.dirname(file), { recursive: true });
-  pl.DataFrame({
-    category: Array.from({ length: rows }, (_, i) => `c${i}`),
-    lost_units: Array(rows).fill(1.5),
-  }).writeParquet(file);
-  const bytes = (await stat(file)).size;
-  return {
-    dataset,
-    status: 'succeeded',
-    outputs: [{ table: 'lost_sales_by_category', path: file, rows, bytes, sha256: await sha256Of(file) }],
-    stages: {},
-    outputKey: `k-${dataset}`,
-  };
-}
+const published = (out: string, dataset: string, run: string, rows: number) =>
+  publishedTable(out, { week: WEEK, dataset, run, rows, table: 'lost_sales_by_category' });
 
 const commit = (out: string, workflowId: string, datasets: DatasetSummary[]) =>
   commitWeek(out, {

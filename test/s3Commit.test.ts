@@ -14,6 +14,7 @@ import { storageFor } from '../storage';
 import { S3Storage } from '../storage/s3';
 import { tributary } from './helpers/cli';
 import { suiteObjectStorage } from './helpers/objectStorage';
+import { publishedTable } from './helpers/snapshot';
 
 const WEEK = '2026-11-16';
 let s3: ReturnType<typeof suiteObjectStorage>;
@@ -22,20 +23,8 @@ beforeAll(() => {
   s3 = suiteObjectStorage();
 });
 
-/** One table of a dataset, put where a run publishes it, with its size and hash. */
-async function published(root: string, dataset: string, run: string, rows = 3): Promise<DatasetSummary> {
-  const file = `${root}/${WEEK}/${dataset}/run-${run}/t.parquet`;
-  const body = pl.DataFrame({ x: Array.from({ length: rows }, (_, i) => i) }).writeParquet();
-  await storageFor(file).write(file, body);
-  const output = {
-    table: 't',
-    path: file,
-    rows,
-    bytes: body.length,
-    sha256: createHash('sha256').update(body).digest('hex'),
-  };
-  return { dataset, status: 'succeeded', outputs: [output], stages: {} };
-}
+const published = (root: string, dataset: string, run: string, rows = 3) =>
+  publishedTable(root, { week: WEEK, dataset, run, rows });
 
 const input = (workflowId: string, datasets: DatasetSummary[], mode: 'replace' | 'merge' = 'replace') => ({
   pipeline: 'p',

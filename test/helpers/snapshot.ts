@@ -6,8 +6,11 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'vitest';
+import pl from 'nodejs-polars';
 import { currentManifest } from '../../activities/commit';
 import type { WeekManifest } from '../../common/manifest';
+import type { DatasetSummary } from '../../common/types';
+import { storageFor } from '../../storage';
 
 /** The week's current manifest; fails the test when there is none. */
 export async function readSnapshot(outputRoot: string, week: string): Promise<WeekManifest> {
@@ -58,3 +61,28 @@ export const snapshotContent = (m: WeekManifest): Record<string, Record<string, 
   Object.fromEntries(
     m.datasets.map((d) => [d.dataset, Object.fromEntries(d.tables.map((t) => [t.table, [t.rows, t.sha256]]))]),
   );
+
+/**
+ * A dataset as a run publishes it, without running one: one table of `rows` rows put in the run's
+ * folder (`<root>/<week>/<dataset>/run-<run>/<table>.parquet`, local or s3://), and the succeeded
+ * summary that names it with its size and hash, as commitWeek takes it.
+ */
+export async function publishedTable(
+  root: string,
+  at: { week: string; dataset: string; run: string; table?: string; rows?: number },
+): Promise<DatasetSummary> {
+  const { week, dataset, run, table = 't', rows = 3 } = at;
+  const file = `${root}/${week}/${dataset}/run-${run}/${table}.parquet`;
+  const body = pl
+    .DataFrame({ category: Array.from({ length: rows }, (_, i) => `c${i}`), lost_units: Array(rows).fill(1.5) })
+    .writeParquet();
+  await storageFor(file).write(file, body);
+  const sha256 = createHash('sha256').update(body).digest('hex');
+  return {
+    dataset,
+    status: 'succeeded',
+    outputs: [{ table, path: file, rows, bytes: body.length, sha256 }],
+    stages: {},
+    outputKey: `k-${dataset}`,
+  };
+}
