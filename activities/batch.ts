@@ -21,7 +21,7 @@ import type { MemoryAdmission } from './admission';
 import { computeBatch } from './batchCompute';
 import { computeMetrics, type StagedTable } from './compute';
 import { findUnchanged, keyOf, type ManifestCache } from './fingerprints';
-import type { StepHook } from './commit';
+import { relativeToRoot, writeBatchPending, type StepHook } from './commit';
 import { isOutputUnwritable } from '../storage/faults';
 import { publishOutputs } from './publish';
 import { discardStaging } from './staging';
@@ -148,8 +148,17 @@ export async function processBatch(
     }
   }
 
-  // 3. Publish each dataset.
+  // 3. Publish each dataset, after one pending record names every file this attempt moves.
   const attempts = { attempts: ctx.info.attempt, durationMs: Date.now() - started };
+  const moving = ready.flatMap((r, i) => {
+    const tables = staged[i]!;
+    return tables instanceof ApplicationFailure ? [] : tables.map((t) => relativeToRoot(input.output.root, t.final));
+  });
+  if (moving.length > 0) {
+    const record = { week: input.week, workflowId, runId, files: moving, writtenAt: new Date().toISOString() };
+    await writeBatchPending(input.output.root, record, { first: ready[0]!.dataset.name, attempt: ctx.info.attempt });
+    await step?.('publish:pending-written');
+  }
   for (const [i, r] of ready.entries()) {
     const tables = staged[i]!;
     if (tables instanceof ApplicationFailure) {
@@ -158,15 +167,8 @@ export async function processBatch(
       continue;
     }
     const key = keyOf(r.key);
-    const publisher = {
-      outputRoot: input.output.root,
-      week: input.week,
-      dataset: r.dataset.name,
-      workflowId,
-      runId,
-      key,
-    };
-    const published = await publishOutputs(tables, r.stagingDir, publisher, step);
+    // Named by the batch's record: no record per dataset.
+    const published = await publishOutputs(tables, r.stagingDir, undefined, step);
     done.push({ ...r.summary, outputs: published.outputs, stages: { compute: attempts }, outputKey: key });
   }
   report();

@@ -28,6 +28,7 @@ import {
   type WeekManifest,
 } from '../common/manifest';
 import { inside, manifestDir, pendingDir } from '../common/paths';
+import { mapBounded } from '../common/window';
 import { isObjectStorage, joinPath, storageFor, type ObjectInfo } from '../storage';
 
 /** Called at each step of publish and commit: tests kill the worker there (workers/testHooks.ts). */
@@ -87,6 +88,21 @@ const pendingFile = (outputRoot: string, week: string, dataset: string, runId: s
 export async function writePending(outputRoot: string, record: PendingRecord): Promise<void> {
   const file = pendingFile(outputRoot, record.week, record.dataset, record.runId);
   await storageFor(file).write(file, `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/**
+ * One record for all the datasets one attempt of a batch publishes, in `.pending/<week>/@batches/`
+ * ("@" is never in an encoded dataset name): a batch of 250 small datasets writes one record, not
+ * 250. `attempt` keeps a retry from writing over the record of the files an earlier attempt moved.
+ */
+export async function writeBatchPending(
+  outputRoot: string,
+  record: Omit<PendingRecord, 'dataset'>,
+  batch: { first: string; attempt: number },
+): Promise<void> {
+  const name = `${record.runId}-${encodeURIComponent(batch.first)}-a${batch.attempt}.json`;
+  const file = joinPath(pendingDir(outputRoot, record.week), '@batches', name);
+  await storageFor(file).write(file, `${JSON.stringify({ ...record, dataset: '@batch' }, null, 2)}\n`);
 }
 
 /** The week's pending records (of one dataset, when given). */
@@ -166,8 +182,10 @@ export const committedPath = absolute;
 
 /** Every file the snapshot is about to list must be there, whole: a commit never points at a missing file. */
 async function checkFilesInPlace(outputRoot: string, manifest: WeekManifest): Promise<void> {
-  for (const d of manifest.datasets) {
-    for (const t of d.tables) {
+  const tables = manifest.datasets.flatMap((d) => d.tables.map((t) => ({ d, t })));
+  // Many at once: 10,000 datasets are 30,000 files, and each check is a round trip on object storage.
+  await mapBounded(tables, CHECKS_AT_ONCE, async ({ d, t }) => {
+    {
       const file = absolute(outputRoot, t.path);
       const size = (await storageFor(file).stat(file))?.size ?? -1;
       if (size !== t.bytes) {
@@ -179,8 +197,11 @@ async function checkFilesInPlace(outputRoot: string, manifest: WeekManifest): Pr
         );
       }
     }
-  }
+  });
 }
+
+/** Files checked, or removed, at once. */
+const CHECKS_AT_ONCE = 16;
 
 export type CommitInput = Omit<CommitFacts, 'relative' | 'committedAt'>;
 
@@ -272,25 +293,27 @@ export async function cleanupWeek(
     const file = joinPath(dir, manifestName(generation));
     const older = JSON.parse((await storage.read(file))?.toString('utf8') ?? 'null') as WeekManifest | null;
     if (older && manifestProblems(older).length === 0) {
-      for (const f of supersededFiles(older, current.manifest!)) await remove(absolute(outputRoot, f));
+      await mapBounded(supersededFiles(older, current.manifest!), CHECKS_AT_ONCE, (f) =>
+        remove(absolute(outputRoot, f)),
+      );
     }
     if (!options.dryRun) await storage.remove(file);
     done.manifests.push(file);
     await step('cleanup:manifest-removed');
   }
   const currentFiles = filesOf(current.manifest);
-  for (const { file, record } of await pendingRecords(outputRoot, week)) {
+  await mapBounded(await pendingRecords(outputRoot, week), CHECKS_AT_ONCE, async ({ file, record }) => {
     const uncommitted = record.files.filter((f) => !currentFiles.has(f));
     const ours = own !== undefined && record.workflowId === own;
     if (uncommitted.length > 0 && !ours && !(await options.closed?.(record.workflowId))) {
       done.kept.push({ record: file, workflowId: record.workflowId });
-      continue;
+      return;
     }
     for (const f of uncommitted) await remove(absolute(outputRoot, f));
     if (!options.dryRun) await storage.remove(file, root);
     done.pending.push(file);
     await step('cleanup:pending-removed');
-  }
+  });
   // Temporary files of writes a crash cut short (never read: only whole names count) and that no
   // retry has come back for in STALE_TMP_MS.
   const stale = (o: ObjectInfo) =>

@@ -83,6 +83,8 @@ describe('batching', () => {
     expect(snapshot.generation).toBe(1);
     expect(snapshot.datasets.map((d) => d.dataset)).toEqual(manifest.regions.filter((r) => r !== corrupt).sort());
     expect(snapshot.notCommitted.map((n) => n.dataset)).toEqual([corrupt]);
+    // The batches' pending records went with the commit.
+    expect(await filesUnder(path.join(out, '.pending'))).toEqual([]);
   });
 });
 

@@ -127,6 +127,7 @@ describe('outputs on S3 (MinIO)', () => {
     for (const d of batched.report.datasets) expect(Object.keys(d.stages), d.dataset).toEqual(['compute']); // a batch's
     const first = (await currentManifest(root, WEEK)).manifest!;
     expect(first.datasets.map((d) => d.dataset)).toEqual([...manifest.regions].sort());
+    expect(await storageFor(root).list(`${root}/.pending`), 'the batch record went with the commit').toEqual([]);
     const again = await runWeekly(env, 's3 unchanged', { spec, week: WEEK });
     expect(again.report.datasets.map((d) => d.status)).toEqual(manifest.regions.map(() => 'skipped'));
     const second = (await currentManifest(root, WEEK)).manifest!;
