@@ -29,7 +29,7 @@ import {
 } from '../common/manifest';
 import { inside, manifestDir, pendingDir } from '../common/paths';
 import { mapBounded } from '../common/window';
-import { isObjectStorage, joinPath, storageFor, type ObjectInfo } from '../storage';
+import { deadWriter, isObjectStorage, joinPath, storageFor, type ObjectInfo } from '../storage';
 
 /** Called at each step of publish and commit: tests kill the worker there (workers/testHooks.ts). */
 export type StepHook = (step: string) => void | Promise<void>;
@@ -314,10 +314,11 @@ export async function cleanupWeek(
     done.pending.push(file);
     await step('cleanup:pending-removed');
   });
-  // Temporary files of writes a crash cut short (never read: only whole names count) and that no
-  // retry has come back for in STALE_TMP_MS.
+  // Temporary files of writes a crash cut short (never read: only whole names count): their writer
+  // on this host is dead, or no retry has come back for them in STALE_TMP_MS.
   const stale = (o: ObjectInfo) =>
-    nameOf(o.path).includes('.tmp-') && Date.now() - (o.modifiedMs ?? Date.now()) > STALE_TMP_MS;
+    nameOf(o.path).includes('.tmp-') &&
+    (deadWriter(nameOf(o.path)) || Date.now() - (o.modifiedMs ?? Date.now()) > STALE_TMP_MS);
   for (const folder of [dir, pendingDir(outputRoot, week)]) {
     for (const o of (await storage.list(folder)).filter(stale)) {
       if (!options.dryRun) await storage.remove(o.path, root);

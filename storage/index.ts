@@ -4,6 +4,7 @@
  * Callers never branch on the kind: they ask `storageFor(path)`. The operations are those an object
  * store has: no rename, no directories; `createExclusive` (a conditional put) is what commits.
  */
+import { hostname } from 'node:os';
 import { LocalStorage } from './local';
 import { polarsCloudOptions, S3Storage } from './s3';
 
@@ -76,4 +77,19 @@ export function joinPath(base: string, ...parts: string[]): string {
 /** Options polars' scanParquet / sinkParquet need for `path`: cloud options on object storage, none locally. */
 export function polarsOptions(p: string): { cloudOptions?: Record<string, string> } {
   return isObjectStorage(p) ? { cloudOptions: polarsCloudOptions() } : {};
+}
+
+/**
+ * Whether the temporary file `name` (`….tmp-<host>-<pid>`, storage/local.ts) was left by a process of
+ * this host that is no longer running: its write died, no retry will finish it.
+ */
+export function deadWriter(name: string, host: string = hostname()): boolean {
+  const m = /\.tmp-(.+)-(\d+)$/.exec(name);
+  if (!m || m[1] !== host) return false;
+  try {
+    process.kill(Number(m[2]), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }

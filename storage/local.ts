@@ -1,5 +1,6 @@
 /** Storage on the local file system (storage/index.ts): atomic writes by rename, exclusive ones by hard link. */
 import { link, readdir, readFile, rename, rm, rmdir, stat, writeFile, open } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import type { ExclusiveOptions, ObjectInfo, Storage } from './index';
 import { makeOutputDir, writingOutput } from './faults';
@@ -37,7 +38,8 @@ export class LocalStorage implements Storage {
 
   async write(file: string, body: string | Buffer): Promise<void> {
     await makeOutputDir(path.dirname(file));
-    const tmp = `${file}.tmp-${process.pid}`;
+    // Named for its writer, host and process: a cleanup can tell a dead writer's (storage/index.ts deadWriter).
+    const tmp = `${file}.tmp-${hostname()}-${process.pid}`;
     try {
       await writingOutput(file, async () => {
         await writeFile(tmp, body);
