@@ -185,17 +185,15 @@ async function checkFilesInPlace(outputRoot: string, manifest: WeekManifest): Pr
   const tables = manifest.datasets.flatMap((d) => d.tables.map((t) => ({ d, t })));
   // Many at once: 10,000 datasets are 30,000 files, and each check is a round trip on object storage.
   await mapBounded(tables, CHECKS_AT_ONCE, async ({ d, t }) => {
-    {
-      const file = absolute(outputRoot, t.path);
-      const size = (await storageFor(file).stat(file))?.size ?? -1;
-      if (size !== t.bytes) {
-        const found = size < 0 ? 'is missing' : `has ${size} bytes, not ${t.bytes}`;
-        throw ApplicationFailure.nonRetryable(
-          `Cannot commit week ${manifest.week}: dataset ${d.dataset}, table ${t.table}: ${file} ${found}. ` +
-            'The previous snapshot stays current; run the week again.',
-          'CommitFileMissing',
-        );
-      }
+    const file = absolute(outputRoot, t.path);
+    const size = (await storageFor(file).stat(file))?.size ?? -1;
+    if (size !== t.bytes) {
+      const found = size < 0 ? 'is missing' : `has ${size} bytes, not ${t.bytes}`;
+      throw ApplicationFailure.nonRetryable(
+        `Cannot commit week ${manifest.week}: dataset ${d.dataset}, table ${t.table}: ${file} ${found}. ` +
+          'The previous snapshot stays current; run the week again.',
+        'CommitFileMissing',
+      );
     }
   });
 }
@@ -219,8 +217,9 @@ export async function commitWeek(
   const dir = manifestDir(outputRoot, input.week);
   for (let tries = 0; ; tries++) {
     const current = await currentManifest(outputRoot, input.week);
-    const own = current.manifest?.run;
-    if (own && own.workflowId === input.workflowId && own.runId === input.runId) {
+    // Committed already (this is a retry), even if another run has committed on top since.
+    const commits = current.manifest ? [current.manifest.run, ...(current.manifest.earlier ?? [])] : [];
+    if (commits.some((c) => c.workflowId === input.workflowId && c.runId === input.runId)) {
       await cleanupWeek(outputRoot, input.week, input.workflowId, step);
       return { manifest: current.manifest!, file: current.file! };
     }

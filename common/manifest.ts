@@ -13,6 +13,9 @@ import type { DatasetSummary, OutputFile } from './types';
 
 export const MANIFEST_FORMAT = 1;
 
+/** Commits a manifest remembers (WeekManifest.earlier). */
+export const EARLIER_COMMITS = 100;
+
 /** One table of a committed dataset: its file relative to the output root ('/'-separated), rows, bytes, hash. */
 export interface ManifestTable {
   table: string;
@@ -52,6 +55,11 @@ export interface WeekManifest {
   committedAt: string;
   /** The run that committed this snapshot. */
   run: { workflowId: string; runId: string; mode: CommitMode };
+  /**
+   * The runs that committed the generations before, newest first (at most EARLIER_COMMITS): a retried
+   * commit finds its own there and does not commit again over a newer one.
+   */
+  earlier?: { workflowId: string; runId: string; generation: number }[];
   datasets: ManifestDataset[];
   notCommitted: NotCommitted[];
 }
@@ -149,6 +157,12 @@ export function nextManifest(previous: WeekManifest | undefined, facts: CommitFa
     generation: (previous?.generation ?? 0) + 1,
     committedAt: facts.committedAt,
     run: { workflowId: facts.workflowId, runId: facts.runId, mode: facts.mode },
+    earlier: previous
+      ? [
+          { workflowId: previous.run.workflowId, runId: previous.run.runId, generation: previous.generation },
+          ...(previous.earlier ?? []),
+        ].slice(0, EARLIER_COMMITS)
+      : [],
     datasets: byName(datasets.values()),
     notCommitted: byName(notCommitted.values()),
   };

@@ -62,6 +62,18 @@ describe('commitWeek', () => {
     expect(await readdir(path.join(out, WEEK, '_manifests'))).toEqual(['0000000001.json']);
   });
 
+  it('a retried commit finds its own even under a newer one, and does not commit over it', async () => {
+    const out = await tempDir('tributary-commit-retry-under-');
+    const run = input('w1', [await published(out, 'a', 'w1'), await published(out, 'b', 'w1')], 'replace');
+    await commitWeek(out, run);
+    const rerun = await commitWeek(out, input('w1-rerun-1', [await published(out, 'b', 'r')], 'merge'));
+    // The first run's worker died before its commit was recorded: the retry comes after the rerun's.
+    await commitWeek(out, run);
+    const { manifest } = await currentManifest(out, WEEK);
+    expect(manifest).toEqual(rerun.manifest);
+    expect(manifest?.earlier).toEqual([{ workflowId: 'w1', runId: 'w1-run', generation: 1 }]);
+  });
+
   it('refuses to commit over a current manifest that is not one, and names the file', async () => {
     const out = await tempDir('tributary-commit-bad-');
     await mkdir(path.join(out, WEEK, '_manifests'), { recursive: true });
