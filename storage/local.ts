@@ -2,7 +2,7 @@
 import { link, readdir, readFile, rename, rm, rmdir, stat, writeFile, open } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import type { ExclusiveOptions, ObjectInfo, Storage } from './index';
+import type { ExclusiveOptions, ObjectInfo, Storage } from './types';
 import { makeOutputDir, writingOutput } from './faults';
 
 const missing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';

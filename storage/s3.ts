@@ -10,7 +10,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type * as AwsS3 from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { ExclusiveOptions, ObjectInfo, Storage } from './index';
+import type { ExclusiveOptions, ObjectInfo, Storage } from './types';
 
 /** The SDK, loaded on first use: local runs never load it (about 100 ms). */
 type Sdk = typeof AwsS3;
