@@ -4,6 +4,7 @@
  * Callers never branch on the kind: they ask `storageFor(path)`. The operations are those an object
  * store has: no rename, no directories; `createExclusive` (a conditional put) is what commits.
  */
+import path from 'node:path';
 import { LocalStorage } from './local';
 import { polarsCloudOptions, S3Storage } from './s3';
 
@@ -52,6 +53,23 @@ export function storageFor(p: string): Storage {
   // Made on first use, from the environment then (it loads the AWS SDK only when it is called).
   s3 ??= new S3Storage();
   return s3;
+}
+
+/**
+ * Makes `storage` the one `s3://` paths live on in this process (undefined: the default, from the
+ * environment, again). For tests that count or fail what reaches object storage, and for callers
+ * with a client of their own.
+ */
+export function useObjectStorage(storage: Storage | undefined): void {
+  s3 = storage;
+}
+
+/** A root as runs use it: a local folder made absolute, an `s3://bucket/prefix` without its trailing '/'. */
+export function resolveRoot(p: string): string {
+  const object = /^(s3:\/\/[^/]+)(.*)$/.exec(p);
+  if (!object) return path.resolve(p);
+  const key = path.posix.resolve('/', object[2] || '/');
+  return key === '/' ? object[1]! : `${object[1]!}${key}`;
 }
 
 /** `base` and '/'-separated `parts` joined: the same for local paths and object keys. */
