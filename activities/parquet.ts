@@ -2,21 +2,27 @@
  * Reading parquet: the footer where it answers (row counts, schemas), nodejs-polars for the rest
  * (lazy scans, async collects), errors that name the file.
  */
-import { stat } from 'node:fs/promises';
 import { ApplicationFailure } from '@temporalio/activity';
 import pl from 'nodejs-polars';
-import { footerSummary, localFooter } from './parquetFooter';
+import { polarsOptions, storageFor } from '../storage';
+import { footerSummary, storedFooter } from './parquetFooter';
 import { dtypeName } from './parquetTypes';
 
-/** Fails without retry when the file is missing: retrying cannot create it. */
+/** Fails without retry when the file is missing: retrying cannot create it. Storage faults keep their own type. */
 export async function assertReadable(file: string, what = 'Input file'): Promise<void> {
+  let found: boolean;
   try {
-    const info = await stat(file);
-    if (!info.isFile()) throw ApplicationFailure.nonRetryable(`${what} ${file} is not a file`, 'FileNotFound');
+    found = (await storageFor(file).stat(file)) !== undefined;
   } catch (err) {
-    if (err instanceof ApplicationFailure) throw err;
-    throw ApplicationFailure.nonRetryable(`${what} ${file} does not exist or cannot be read`, 'FileNotFound');
+    if (err instanceof ApplicationFailure) throw err; // object storage: names the bucket and the fix
+    found = false;
   }
+  if (!found) throw ApplicationFailure.nonRetryable(`${what} ${file} does not exist or cannot be read`, 'FileNotFound');
+}
+
+/** A lazy scan of a stored parquet file, local or `s3://` (with the worker's cloud options, never logged). */
+export function scanStored(file: string): pl.LazyDataFrame {
+  return pl.scanParquet(file, polarsOptions(file));
 }
 
 /**
@@ -30,7 +36,7 @@ export function unreadable(file: string, err: unknown): ApplicationFailure {
 
 /** Row count and schema from the file's footer, when it tells both exactly as polars would. */
 async function fromFooter(file: string): Promise<{ rows: number; schema: Record<string, string> } | undefined> {
-  const meta = await localFooter(file);
+  const meta = await storedFooter(file);
   return meta && footerSummary(meta);
 }
 
@@ -43,7 +49,7 @@ export async function scanSummary(file: string): Promise<{ rows: number; schema:
   const known = await fromFooter(file);
   if (known) return known;
   try {
-    const lf = pl.scanParquet(file);
+    const lf = scanStored(file);
     const [counted, empty] = await Promise.all([lf.select(pl.len().alias('rows')).collect(), lf.head(0).collect()]);
     return { rows: Number(counted.getColumn('rows').get(0)), schema: schemaOf(empty) };
   } catch (err) {
@@ -65,7 +71,7 @@ export async function fileSchema(file: string): Promise<Record<string, string>> 
   const known = await fromFooter(file);
   if (known) return known.schema;
   try {
-    return schemaOf(await pl.scanParquet(file).head(0).collect());
+    return schemaOf(await scanStored(file).head(0).collect());
   } catch (err) {
     throw unreadable(file, err);
   }

@@ -3,8 +3,8 @@
  * schemas and null rules, and count the week's rows. Problems are non-retryable and name dataset,
  * file and column.
  */
-import { stat } from 'node:fs/promises';
 import type pl from 'nodejs-polars';
+import { storageFor } from '../storage';
 import type { DatasetRef, DatasetWarning, ReferenceRef } from '../common/types';
 import { INPUT_SCHEMAS, type InputName, keyOf, nonNullableColumns } from '../metrics/schemas';
 import type { QualityRules } from '../pipeline/types';
@@ -28,12 +28,16 @@ export async function checkSchema(file: string, input: InputName, where: string)
   await openInput(file, input, where, 'scan');
 }
 
-/** Size and modification time of each file: what changes when an input changes. */
+/**
+ * Size and version of each file: what changes when an input changes (locally size, modification
+ * time and inode; on object storage the ETag or version id). Throws when a file is missing.
+ */
 export async function fingerprint(files: string[]): Promise<string> {
   const parts = await Promise.all(
     files.map(async (f) => {
-      const { size, mtimeMs } = await stat(f);
-      return `${f}:${size}:${mtimeMs}`;
+      const info = await storageFor(f).stat(f);
+      if (!info) throw new Error(`${f} does not exist`);
+      return `${f}:${info.size}:${info.version}`;
     }),
   );
   return parts.join('|');
@@ -87,7 +91,7 @@ type ReferenceRows = { products: number; substitutes: number };
 type ReferenceCheck = { rows: ReferenceRows; fingerprint: string; warnings: DatasetWarning[] };
 
 /**
- * Reference files already checked by this worker, by fingerprint (path, size, mtime) and the
+ * Reference files already checked by this worker, by fingerprint (path, size, version) and the
  * rules that apply to them, so the datasets of a run sharing them check them once; a changed file
  * has a new fingerprint and is checked again. Concurrent callers share one check; a failed check
  * is not kept.
