@@ -14,6 +14,7 @@ import { checkWeek, InvalidWeekError, lastWeek, quoted } from '../common/week';
 import { ensureServer } from '../runtime/connection';
 import { workflowUrl, type Settings } from '../runtime/settings';
 import { InvalidSpecError, parseSpec } from '../pipeline/schema';
+import { isObjectStorage } from '../storage';
 import type { weeklyLoad } from '../workflows';
 import { isCancelledRun } from './cancel';
 import { connectClient, hostWorker, withWorker } from './client';
@@ -31,7 +32,9 @@ export async function loadSpecFile(file: string): Promise<Record<string, unknown
     throw new InvalidSpecError([`not readable as JSON: ${(err as Error).message}`]);
   }
   const base = path.dirname(path.resolve(file));
-  if (typeof spec.dataRoot === 'string') spec.dataRoot = path.resolve(base, spec.dataRoot);
+  // An object-storage root (`s3://bucket/prefix`) is taken as it is.
+  if (typeof spec.dataRoot === 'string' && !isObjectStorage(spec.dataRoot))
+    spec.dataRoot = path.resolve(base, spec.dataRoot);
   const output = spec.output as { root?: unknown } | undefined;
   if (output && typeof output.root === 'string') spec.output = { ...output, root: path.resolve(base, output.root) };
   return spec;
