@@ -75,12 +75,25 @@ export async function changedInput(
   });
 }
 
-/** Runs a read of `files`; fails with InputChanged if they changed meanwhile, whether the read failed or not. */
-export async function readingUnchanged<T>(where: string, files: string[], read: () => Promise<T>): Promise<T> {
+/** `path:size:version` of each file, '|'-joined: the fingerprint of inputs the read stage reports. */
+export function fingerprintOf(files: { file: string; size?: number; version?: string }[]): string {
+  return files.map((s) => `${s.file}:${s.size}:${s.version}`).join('|');
+}
+
+/**
+ * Runs a read of `files`; fails with InputChanged if they changed meanwhile, whether the read failed
+ * or not. The read is given the files' fingerprint as it found them (and, when it succeeds, as they
+ * still are): no second look at storage (a HEAD per file on object storage) to take one.
+ */
+export async function readingUnchanged<T>(
+  where: string,
+  files: string[],
+  read: (fingerprint: string) => Promise<T>,
+): Promise<T> {
   const before = await inputSnapshot(files);
   let result: T;
   try {
-    result = await read();
+    result = await read(fingerprintOf(JSON.parse(before) as FileState[]));
   } catch (err) {
     throw (await changedInput(where, files, before, err)) ?? err;
   }

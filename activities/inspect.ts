@@ -75,8 +75,8 @@ export async function openInput(
   where: string,
   reading: Reading = 'auto',
 ): Promise<OpenedInput> {
-  await assertReadable(file, `${where}, ${input} file`);
-  const frame = reading === 'scan' ? undefined : await readSmallFile(file, reading === 'memory');
+  const { size } = await assertReadable(file, `${where}, ${input} file`);
+  const frame = reading === 'scan' ? undefined : await readSmallFile(file, reading === 'memory', size);
   const failed = (err: unknown) => Promise.reject(inDataset(where, err));
   const schema = frame ? schemaOf(frame) : await fileSchema(file).catch(failed);
   const problems = schemaProblems(schema, INPUT_SCHEMAS[input]);

@@ -4,20 +4,20 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import pl from 'nodejs-polars';
-import { polarsOptions, storageFor } from '../storage';
+import { type ObjectInfo, polarsOptions, storageFor } from '../storage';
 import { footerSummary, storedFooter } from './parquetFooter';
 import { dtypeName } from './parquetTypes';
 
-/** Fails without retry when the file is missing: retrying cannot create it. Storage faults keep their own type. */
-export async function assertReadable(file: string, what = 'Input file'): Promise<void> {
-  let found: boolean;
+/** The file's size and version; fails without retry when it is missing: retrying cannot create it. Storage faults keep their own type. */
+export async function assertReadable(file: string, what = 'Input file'): Promise<ObjectInfo> {
+  let found: ObjectInfo | undefined;
   try {
-    found = (await storageFor(file).stat(file)) !== undefined;
+    found = await storageFor(file).stat(file);
   } catch (err) {
     if (err instanceof ApplicationFailure) throw err; // object storage: names the bucket and the fix
-    found = false;
   }
   if (!found) throw ApplicationFailure.nonRetryable(`${what} ${file} does not exist or cannot be read`, 'FileNotFound');
+  return found;
 }
 
 /** A lazy scan of a stored parquet file, local or `s3://` (with the worker's cloud options, never logged). */

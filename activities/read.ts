@@ -8,7 +8,7 @@ import { storageFor } from '../storage';
 import type { DatasetRef, DatasetWarning, ReferenceRef } from '../common/types';
 import { INPUT_SCHEMAS, type InputName, keyOf, nonNullableColumns } from '../metrics/schemas';
 import type { QualityRules } from '../pipeline/types';
-import { readingUnchanged } from './inputChange';
+import { fingerprintOf, readingUnchanged } from './inputChange';
 import { checkNulls, inspectInput, openInput } from './inspect';
 import { broken, duplicateKeysMessage, findDuplicates, keyBounds, rulesOf } from './quality';
 
@@ -37,10 +37,10 @@ export async function fingerprint(files: string[]): Promise<string> {
     files.map(async (f) => {
       const info = await storageFor(f).stat(f);
       if (!info) throw new Error(`${f} does not exist`);
-      return `${f}:${info.size}:${info.version}`;
+      return { file: f, size: info.size, version: info.version };
     }),
   );
-  return parts.join('|');
+  return fingerprintOf(parts);
 }
 
 /** The read stage of one dataset; a file replaced meanwhile is InputChanged (retried), not blamed as unreadable. */
@@ -58,14 +58,14 @@ export type ReadFrames = Partial<Record<'transactions' | 'stock', pl.DataFrame>>
  */
 export async function readDatasetKeeping(dataset: DatasetRef, week: string, quality?: Partial<QualityRules>) {
   const files = [dataset.files.transactions, dataset.files.stock];
-  return readingUnchanged(`Dataset ${dataset.name}`, files, () => checkDataset(dataset, week, quality));
+  return readingUnchanged(`Dataset ${dataset.name}`, files, (found) => checkDataset(dataset, week, found, quality));
 }
 
 /**
- * Checks a dataset's files and counts the week's rows. `quality`: the spec's rules (absent in runs
- * started before it had them: the defaults). Warnings come in file order, transactions first.
+ * Checks a dataset's files and counts the week's rows. `fingerprint`: the files' as the read found
+ * them. `quality`: the spec's rules (absent in runs started before it had them: the defaults). Warnings come in file order, transactions first.
  */
-async function checkDataset(dataset: DatasetRef, week: string, quality?: Partial<QualityRules>) {
+async function checkDataset(dataset: DatasetRef, week: string, fingerprint: string, quality?: Partial<QualityRules>) {
   const where = `Dataset ${dataset.name}`;
   const rules = rulesOf(quality);
   const { transactions, stock } = dataset.files;
@@ -76,7 +76,7 @@ async function checkDataset(dataset: DatasetRef, week: string, quality?: Partial
     if (frame && (input === 'transactions' || input === 'stock')) frames[input] = frame;
   return {
     rowsIn: { transactions: tx?.weekRows ?? 0, stock: st?.weekRows ?? 0 },
-    fingerprint: await fingerprint([transactions, stock]),
+    fingerprint,
     warnings: [...(tx?.warnings ?? []), ...(st?.warnings ?? [])],
     frames,
   };

@@ -22,15 +22,15 @@ export const SMALL_FILE_BYTES = 1024 ** 2;
 export const SMALL_FILE_ROWS = 2_000;
 
 /**
- * The whole of `file` when it is small (or whatever its size when `anySize`), else undefined; also
+ * The whole of `file` when it is small (or whatever its size when `anySize`), else undefined
+ * (`size`: its size when the caller has just looked, to spare a second look at storage); also
  * undefined when polars cannot read it, so that the scan, which the caller falls back to, reports
  * what is wrong with it in the usual words.
  */
-export async function readSmallFile(file: string, anySize = false): Promise<pl.DataFrame | undefined> {
+export async function readSmallFile(file: string, anySize = false, size?: number): Promise<pl.DataFrame | undefined> {
   try {
     const storage = storageFor(file);
-    const info = await storage.stat(file);
-    if (!info || (!anySize && info.size > SMALL_FILE_BYTES)) return undefined;
+    if (!anySize && (size ?? (await storage.stat(file))?.size ?? Infinity) > SMALL_FILE_BYTES) return undefined;
     // One GET on object storage: the file is checked (and, in a batch, computed) from these bytes.
     const bytes = await storage.read(file);
     if (!bytes) return undefined;

@@ -227,6 +227,19 @@ describe('footer checks on S3', () => {
   });
 });
 
+describe('requests of the read stage on S3', () => {
+  it('a small dataset: each file read whole once, and looked at three times (before, to open, after)', async () => {
+    const { storage, calls } = countingStorage(new S3Storage());
+    useObjectStorage(storage);
+    const north = remoteSets[2]!;
+    const read = await readDataset(north, WEEK, QUALITY);
+    expect(read.rowsIn.stock).toBeGreaterThan(0);
+    expect(calls.read.sort()).toEqual([north.files.stock, north.files.transactions]);
+    expect(calls.ranges).toEqual([]);
+    expect(calls.stat).toBe(6);
+  });
+});
+
 describe('availability and reference data on S3', () => {
   it('waits for a missing input or marker object, and is ready once they are there', async () => {
     const root = s3.root('arrival');
