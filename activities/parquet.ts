@@ -5,6 +5,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import pl from 'nodejs-polars';
 import { type ObjectInfo, polarsOptions, storageFor } from '../storage';
+import { polarsStorageFailure } from '../storage/s3';
 import { footerSummary, storedFooter } from './parquetFooter';
 import { dtypeName } from './parquetTypes';
 
@@ -27,11 +28,15 @@ export function scanStored(file: string): pl.LazyDataFrame {
 
 /**
  * Wraps a polars read error: a file polars cannot parse will not parse on retry either,
- * so it is non-retryable, and the message says which file.
+ * so it is non-retryable, and the message says which file. Object storage failing polars on the
+ * way (a reset, a 5xx) is no fault of the file: retryable, ObjectStorageUnavailable.
  */
 export function unreadable(file: string, err: unknown): ApplicationFailure {
   const reason = err instanceof Error ? err.message : String(err);
-  return ApplicationFailure.nonRetryable(`Cannot read parquet file ${file}: ${reason}`, 'UnreadableParquet');
+  return (
+    polarsStorageFailure(file, err) ??
+    ApplicationFailure.nonRetryable(`Cannot read parquet file ${file}: ${reason}`, 'UnreadableParquet')
+  );
 }
 
 /** Row count and schema from the file's footer, when it tells both exactly as polars would. */

@@ -73,6 +73,21 @@ export function s3Failure(err: unknown, operation: string, url: string): Error {
   return ApplicationFailure.retryable(`${message}; retried per the stage's retry policy`, 'ObjectStorageUnavailable');
 }
 
+/**
+ * A failure polars met reaching object storage itself (scanParquet, sinkParquet: "object-store
+ * error: …", after its own retries): a connection, throttling or server fault, not the file's
+ * content, so the stage's retry policy tries again. Undefined for any other error.
+ */
+export function polarsStorageFailure(what: string, err: unknown): ApplicationFailure | undefined {
+  const message = err instanceof Error ? err.message : String(err);
+  if (!/object-store error/i.test(message)) return undefined;
+  const retried = "retried per the stage's retry policy";
+  return ApplicationFailure.retryable(
+    `Object storage failed while polars read ${what}: ${message}; ${retried}`,
+    'ObjectStorageUnavailable',
+  );
+}
+
 const isMissing = (err: unknown) => {
   const name = (err as { name?: string }).name;
   return name === 'NoSuchKey' || name === 'NotFound';

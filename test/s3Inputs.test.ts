@@ -320,6 +320,23 @@ describe('object-storage faults on the input side', () => {
     });
   });
 
+  it('object storage failing polars mid-scan is retryable, not blamed on the file', async () => {
+    // The storage interface reaches MinIO; polars, given the process's settings, finds nothing listening.
+    useObjectStorage(new S3Storage({ ...process.env }));
+    const endpoint = process.env.AWS_ENDPOINT_URL;
+    process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:1';
+    try {
+      const opened = await openInput(big.remote, 'transactions', 'Dataset big', 'scan');
+      await expect(inspectInput(opened, 'Dataset big', WEEK, rulesOf(QUALITY))).rejects.toMatchObject({
+        type: 'ObjectStorageUnavailable',
+        nonRetryable: false,
+        message: expect.stringContaining(`Object storage failed while polars read ${big.remote}: object-store error`),
+      });
+    } finally {
+      process.env.AWS_ENDPOINT_URL = endpoint;
+    }
+  });
+
   it('a wrong key or secret fails the read at once, naming the bucket and the variable to fix', async () => {
     const bucket = remote.split('/')[2]!;
     useObjectStorage(new S3Storage({ ...process.env, AWS_SECRET_ACCESS_KEY: 'not-the-secret' }));
