@@ -1,14 +1,13 @@
 /**
- * Has a dataset's data arrived? A cheap check (file stats, at most one row count) that never
+ * Has a dataset's data arrived? A cheap check (file stats or HEADs, at most one row count) that never
  * throws for "not yet": it says what is still missing, so the workflow can wait on a durable timer
  * without holding a worker slot, and report exactly what never came.
  */
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
-import pl from 'nodejs-polars';
+import { ApplicationFailure } from '@temporalio/activity';
 import type { DatasetRef } from '../common/types';
 import type { AvailabilityRule } from '../pipeline/types';
-import { countRows, inWeek } from './parquet';
+import { joinPath, storageFor } from '../storage';
+import { countRows, inWeek, scanStored } from './parquet';
 
 export interface Availability {
   ready: boolean;
@@ -16,11 +15,17 @@ export interface Availability {
   missing?: string;
 }
 
+/**
+ * Whether the file (or object) is there. Object storage refusing to say (credentials, a missing
+ * bucket) is not "not yet": its failure, naming the bucket and the fix, is thrown.
+ */
 async function isFile(file: string): Promise<boolean> {
-  return stat(file).then(
-    (s) => s.isFile(),
-    () => false,
-  );
+  try {
+    return (await storageFor(file).stat(file)) !== undefined;
+  } catch (err) {
+    if (err instanceof ApplicationFailure) throw err;
+    return false; // a local path that cannot be a file (a file on the way, no permission): not arrived
+  }
 }
 
 export async function checkAvailability(
@@ -32,12 +37,12 @@ export async function checkAvailability(
     if (!(await isFile(file))) return { ready: false, missing: `input file ${file}` };
   }
   if (rule.marker) {
-    const marker = path.join(dataset.dir, rule.marker);
+    const marker = joinPath(dataset.dir, rule.marker);
     if (!(await isFile(marker))) return { ready: false, missing: `marker file ${marker}` };
   }
   if (rule.minRows !== undefined) {
     // A file still being written may not parse yet: that is "not arrived", not an error.
-    const rows = await countRows(pl.scanParquet(dataset.files.transactions).filter(inWeek(week))).catch(() => -1);
+    const rows = await countRows(scanStored(dataset.files.transactions).filter(inWeek(week))).catch(() => -1);
     if (rows < rule.minRows) {
       return {
         ready: false,

@@ -1,29 +1,29 @@
 /**
- * Ranged reads of one stored object: all a parquet footer read needs from storage. A local file is
- * read through an fs handle; an object store answers the same two questions (size, bytes in a range)
- * with a HEAD and a ranged GET, so the footer code does not change when inputs move there.
+ * Ranged reads of one stored object: all a parquet footer read needs from storage. The object's
+ * size comes from `stat` (a HEAD on object storage) and each slice from `readRange` (a ranged GET),
+ * through the storage interface, so the footer code is the same for a local file and an `s3://`
+ * object, and never downloads a whole object to read its end.
  */
-import { open } from 'node:fs/promises';
 import type { AsyncBuffer } from 'hyparquet';
+import { storageFor } from '../storage';
 
 /** hyparquet's AsyncBuffer: the object's size, and the bytes of [start, end) on demand. */
 export type ByteSource = AsyncBuffer;
 
-/** Lends a local file as a ByteSource for the time of `use`, then closes it. */
-export async function withLocalFile<T>(file: string, use: (source: ByteSource) => Promise<T>): Promise<T> {
-  const handle = await open(file, 'r');
-  try {
-    const { size } = await handle.stat();
-    return await use({
-      byteLength: size,
-      async slice(start: number, end = size) {
-        const bytes = new Uint8Array(Math.max(0, Math.min(end, size) - start));
-        const { bytesRead } = await handle.read(bytes, 0, bytes.length, start);
-        if (bytesRead < bytes.length) throw new Error(`${file} ended at byte ${start + bytesRead}, expected ${end}`);
-        return bytes.buffer;
-      },
-    });
-  } finally {
-    await handle.close();
-  }
+/** Lends a stored file (local or `s3://`) as a ByteSource for the time of `use`; throws when it is missing. */
+export async function withStoredFile<T>(file: string, use: (source: ByteSource) => Promise<T>): Promise<T> {
+  const storage = storageFor(file);
+  const info = await storage.stat(file);
+  if (!info) throw new Error(`${file} does not exist`);
+  const size = info.size;
+  return use({
+    byteLength: size,
+    async slice(start: number, end = size) {
+      const length = Math.max(0, Math.min(end, size) - start);
+      const bytes = await storage.readRange(file, start, length);
+      if (bytes.length < length) throw new Error(`${file} ended at byte ${start + bytes.length}, expected ${end}`);
+      // A copy of exactly these bytes: a Buffer may be a view into a larger pooled ArrayBuffer.
+      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+    },
+  });
 }

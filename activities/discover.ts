@@ -1,12 +1,15 @@
 /**
  * Which datasets a spec names: the one discovery the run's plan, `tributary doctor` and
  * `tributary rerun` share, so they never disagree on what a run computes and what it refuses.
+ * A data root on object storage (`s3://bucket/prefix`) is discovered from a listing of its keys:
+ * there are no links there to follow or refuse.
  */
 import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { RefusedFolder } from '../common/types';
 import type { PipelineSpec } from '../pipeline/types';
-import { globFolders, type GlobResult } from './glob';
+import { isObjectStorage, resolveRoot } from '../storage';
+import { globFolders, globObjects, type GlobResult } from './glob';
 import { resolveLink } from './links';
 
 export type Discovery = GlobResult;
@@ -17,6 +20,7 @@ export type Discovery = GlobResult;
  * or an availability rule waits for it.
  */
 export async function discoverDatasets(dataRoot: string, datasets: PipelineSpec['datasets']): Promise<Discovery> {
+  if (isObjectStorage(dataRoot)) return discoverObjects(resolveRoot(dataRoot), datasets);
   const root = path.resolve(dataRoot);
   const realRoot = await realpath(root).catch(() => root);
   if ('glob' in datasets) {
@@ -48,4 +52,18 @@ async function listedFolder(root: string, realRoot: string, folder: string): Pro
   const parent = await realpath(path.dirname(abs)).catch(() => realRoot);
   const outcome = await resolveLink(root, realRoot, folder, [parent]);
   return typeof outcome === 'object' && 'refused' in outcome ? outcome : 'keep';
+}
+
+/** Discovery under an object-storage root: the glob over its keys' folders, or the list as given. */
+async function discoverObjects(root: string, datasets: PipelineSpec['datasets']): Promise<Discovery> {
+  if ('glob' in datasets) return globObjects(root, datasets.glob);
+  const result: Discovery = { folders: [], refused: [] };
+  for (const entry of datasets.list) {
+    const folder = path.posix.normalize(entry).replace(/\/+$/, '');
+    if (folder === '..' || folder.startsWith('../') || path.posix.isAbsolute(folder)) {
+      const message = `Dataset "${entry}" is outside the data root ${root}`;
+      result.refused.push({ dataset: path.posix.basename(entry), folder: entry, type: 'PathOutsideDataRoot', message });
+    } else result.folders.push(folder);
+  }
+  return result;
 }

@@ -4,7 +4,6 @@
  * the stage modules beside this file.
  */
 import { Context } from '@temporalio/activity';
-import pl from 'nodejs-polars';
 import type { DatasetRef, DatasetSummary, ReferenceRef } from '../common/types';
 import type { AvailabilityRule, QualityRules } from '../pipeline/types';
 import { checkAvailability } from './availability';
@@ -14,7 +13,7 @@ import { runOf } from '../common/journey';
 import type { StepHook } from './commit';
 import type { CommitMode } from '../common/manifest';
 import { computeMetrics, type ComputeInput, type StagedTable } from './compute';
-import { unreadable } from './parquet';
+import { scanStored, unreadable } from './parquet';
 import { prepareRun } from './plan';
 import { publishOutputs } from './publish';
 import { readDataset, readReferenceFiles } from './read';
@@ -45,8 +44,7 @@ export function createActivities(deps: ActivityDeps = {}) {
   const hooks = { faults: deps.faults, ledger: deps.ledgerFile ? new Ledger(deps.ledgerFile) : undefined };
   const loadReference = (file: string) =>
     cache.get(file, (f) =>
-      pl
-        .scanParquet(f)
+      scanStored(f)
         .collect()
         .catch((err: unknown) => Promise.reject(unreadable(f, err))),
     );

@@ -1,12 +1,13 @@
 /**
  * Inputs replaced while they are read. A producer that rewrites a file in place (a copy over it)
  * makes a read fail as if the file were corrupt, or succeed on a mix of two versions. Each read
- * notes the files' size, modification time and inode before and after; a difference is a
- * retryable `InputChanged`, and the retry reads the file as it is by then.
+ * notes the files' size and version (locally modification time and inode, on object storage the
+ * ETag) before and after; a difference is a retryable `InputChanged`, and the retry reads the file
+ * as it is by then.
  */
-import { stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/activity';
+import { storageFor } from '../storage';
 import { isOutputUnwritable } from '../storage/faults';
 
 export const INPUT_CHANGED = 'InputChanged';
@@ -20,23 +21,27 @@ export const SETTLE_MS = 250;
 interface FileState {
   file: string;
   size?: number;
-  mtimeMs?: number;
-  ino?: number;
+  version?: string;
+  modifiedMs?: number;
 }
 
 /** What changes when any of `files` changes (a missing file included), as a comparable string. */
 export async function inputSnapshot(files: string[]): Promise<string> {
   const states = await Promise.all(
     files.map(async (file): Promise<FileState> => {
-      const s = await stat(file).catch(() => undefined);
-      return s ? { file, size: s.size, mtimeMs: s.mtimeMs, ino: s.ino } : { file };
+      const s = await storageFor(file)
+        .stat(file)
+        .catch(() => undefined);
+      return s ? { file, size: s.size, version: s.version, modifiedMs: s.modifiedMs } : { file };
     }),
   );
   return JSON.stringify(states);
 }
 
-const describe = (s: FileState | undefined) =>
-  s?.size === undefined ? 'missing' : `${s.size} bytes, modified ${new Date(s.mtimeMs ?? 0).toISOString()}`;
+const describe = (s: FileState | undefined) => {
+  if (s?.size === undefined) return 'missing';
+  return `${s.size} bytes, ${s.modifiedMs === undefined ? `version ${s.version}` : `modified ${new Date(s.modifiedMs).toISOString()}`}`;
+};
 
 /**
  * InputChanged if any of `files` differs from `before`, else undefined. Given the error a read
@@ -70,12 +75,25 @@ export async function changedInput(
   });
 }
 
-/** Runs a read of `files`; fails with InputChanged if they changed meanwhile, whether the read failed or not. */
-export async function readingUnchanged<T>(where: string, files: string[], read: () => Promise<T>): Promise<T> {
+/** `path:size:version` of each file, '|'-joined: the fingerprint of inputs the read stage reports. */
+export function fingerprintOf(files: { file: string; size?: number; version?: string }[]): string {
+  return files.map((s) => `${s.file}:${s.size}:${s.version}`).join('|');
+}
+
+/**
+ * Runs a read of `files`; fails with InputChanged if they changed meanwhile, whether the read failed
+ * or not. The read is given the files' fingerprint as it found them (and, when it succeeds, as they
+ * still are): no second look at storage (a HEAD per file on object storage) to take one.
+ */
+export async function readingUnchanged<T>(
+  where: string,
+  files: string[],
+  read: (fingerprint: string) => Promise<T>,
+): Promise<T> {
   const before = await inputSnapshot(files);
   let result: T;
   try {
-    result = await read();
+    result = await read(fingerprintOf(JSON.parse(before) as FileState[]));
   } catch (err) {
     throw (await changedInput(where, files, before, err)) ?? err;
   }

@@ -21,7 +21,7 @@ import {
 } from '../metrics/schemas';
 import type { QualityRules } from '../pipeline/types';
 import { builtOnce } from './builtOnce';
-import { assertReadable, fileSchema, inWeek, schemaOf, unreadable } from './parquet';
+import { assertReadable, fileSchema, inWeek, scanStored, schemaOf, unreadable } from './parquet';
 import { footerNullCounts } from './parquetFooter';
 import {
   broken,
@@ -75,8 +75,8 @@ export async function openInput(
   where: string,
   reading: Reading = 'auto',
 ): Promise<OpenedInput> {
-  await assertReadable(file, `${where}, ${input} file`);
-  const frame = reading === 'scan' ? undefined : await readSmallFile(file, reading === 'memory');
+  const { size } = await assertReadable(file, `${where}, ${input} file`);
+  const frame = reading === 'scan' ? undefined : await readSmallFile(file, reading === 'memory', size);
   const failed = (err: unknown) => Promise.reject(inDataset(where, err));
   const schema = frame ? schemaOf(frame) : await fileSchema(file).catch(failed);
   const problems = schemaProblems(schema, INPUT_SCHEMAS[input]);
@@ -142,7 +142,7 @@ async function scanMeasures(
   for (const c of columns) if (known.has(c)) nulls[c] = known.get(c)!;
   const nullsOf = columns.filter((c) => !known.has(c));
   const expressions = scanExpressions(week, key, positive, nullsOf);
-  const lf = () => pl.scanParquet(file);
+  const lf = () => scanStored(file);
   const failedRead = (err: unknown) => Promise.reject(inDataset(where, unreadable(file, err)));
   let row: Record<string, unknown>;
   try {

@@ -2,35 +2,46 @@
  * Reading parquet: the footer where it answers (row counts, schemas), nodejs-polars for the rest
  * (lazy scans, async collects), errors that name the file.
  */
-import { stat } from 'node:fs/promises';
 import { ApplicationFailure } from '@temporalio/activity';
 import pl from 'nodejs-polars';
-import { footerSummary, localFooter } from './parquetFooter';
+import { type ObjectInfo, polarsOptions, storageFor } from '../storage';
+import { polarsStorageFailure } from '../storage/s3';
+import { footerSummary, storedFooter } from './parquetFooter';
 import { dtypeName } from './parquetTypes';
 
-/** Fails without retry when the file is missing: retrying cannot create it. */
-export async function assertReadable(file: string, what = 'Input file'): Promise<void> {
+/** The file's size and version; fails without retry when it is missing: retrying cannot create it. Storage faults keep their own type. */
+export async function assertReadable(file: string, what = 'Input file'): Promise<ObjectInfo> {
+  let found: ObjectInfo | undefined;
   try {
-    const info = await stat(file);
-    if (!info.isFile()) throw ApplicationFailure.nonRetryable(`${what} ${file} is not a file`, 'FileNotFound');
+    found = await storageFor(file).stat(file);
   } catch (err) {
-    if (err instanceof ApplicationFailure) throw err;
-    throw ApplicationFailure.nonRetryable(`${what} ${file} does not exist or cannot be read`, 'FileNotFound');
+    if (err instanceof ApplicationFailure) throw err; // object storage: names the bucket and the fix
   }
+  if (!found) throw ApplicationFailure.nonRetryable(`${what} ${file} does not exist or cannot be read`, 'FileNotFound');
+  return found;
+}
+
+/** A lazy scan of a stored parquet file, local or `s3://` (with the worker's cloud options, never logged). */
+export function scanStored(file: string): pl.LazyDataFrame {
+  return pl.scanParquet(file, polarsOptions(file));
 }
 
 /**
  * Wraps a polars read error: a file polars cannot parse will not parse on retry either,
- * so it is non-retryable, and the message says which file.
+ * so it is non-retryable, and the message says which file. Object storage failing polars on the
+ * way (a reset, a 5xx) is no fault of the file: retryable, ObjectStorageUnavailable.
  */
 export function unreadable(file: string, err: unknown): ApplicationFailure {
   const reason = err instanceof Error ? err.message : String(err);
-  return ApplicationFailure.nonRetryable(`Cannot read parquet file ${file}: ${reason}`, 'UnreadableParquet');
+  return (
+    polarsStorageFailure(file, err) ??
+    ApplicationFailure.nonRetryable(`Cannot read parquet file ${file}: ${reason}`, 'UnreadableParquet')
+  );
 }
 
 /** Row count and schema from the file's footer, when it tells both exactly as polars would. */
 async function fromFooter(file: string): Promise<{ rows: number; schema: Record<string, string> } | undefined> {
-  const meta = await localFooter(file);
+  const meta = await storedFooter(file);
   return meta && footerSummary(meta);
 }
 
@@ -43,7 +54,7 @@ export async function scanSummary(file: string): Promise<{ rows: number; schema:
   const known = await fromFooter(file);
   if (known) return known;
   try {
-    const lf = pl.scanParquet(file);
+    const lf = scanStored(file);
     const [counted, empty] = await Promise.all([lf.select(pl.len().alias('rows')).collect(), lf.head(0).collect()]);
     return { rows: Number(counted.getColumn('rows').get(0)), schema: schemaOf(empty) };
   } catch (err) {
@@ -65,7 +76,7 @@ export async function fileSchema(file: string): Promise<Record<string, string>> 
   const known = await fromFooter(file);
   if (known) return known.schema;
   try {
-    return schemaOf(await pl.scanParquet(file).head(0).collect());
+    return schemaOf(await scanStored(file).head(0).collect());
   } catch (err) {
     throw unreadable(file, err);
   }

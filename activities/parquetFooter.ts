@@ -3,12 +3,12 @@
  * and the null counts of the column-chunk statistics writers put there (polars, Spark and pyarrow
  * do by default). A footer costs one small ranged read at the end of the file, where asking polars
  * means planning a scan, and counting nulls with it reads every value. hyparquet decodes the
- * footer; the bytes come from a ByteSource, so the same code serves a local file now and an
- * object store's ranged GET later. A footer that cannot be read gives no answer here: the caller
- * asks polars, which then says what is wrong with the file.
+ * footer; the bytes come from a ByteSource, so the same code serves a local file and an object
+ * store's ranged GET. A footer that cannot be read gives no answer here: the caller asks polars,
+ * which then says what is wrong with the file.
  */
 import { type FileMetaData, parquetMetadataAsync } from 'hyparquet';
-import { type ByteSource, withLocalFile } from './byteSource';
+import { type ByteSource, withStoredFile } from './byteSource';
 import { footerSchema } from './parquetTypes';
 
 /**
@@ -22,9 +22,9 @@ export async function readFooter(source: ByteSource): Promise<FileMetaData> {
   return parquetMetadataAsync(source, { initialFetchSize: FOOTER_FIRST_READ, geoparquet: false });
 }
 
-/** The footer of a local file, or undefined when it is missing or cannot be decoded. */
-export async function localFooter(file: string): Promise<FileMetaData | undefined> {
-  return withLocalFile(file, readFooter).catch(() => undefined);
+/** The footer of a stored file (local or `s3://`), or undefined when it is missing or cannot be decoded. */
+export async function storedFooter(file: string): Promise<FileMetaData | undefined> {
+  return withStoredFile(file, readFooter).catch(() => undefined);
 }
 
 /** Row count and polars schema, when the footer tells both (see footerSchema). */
@@ -59,10 +59,10 @@ export function nullCountsOf(meta: FileMetaData): Map<string, number> | undefine
 }
 
 /**
- * Null counts of a local file's footer (see nullCountsOf); undefined when the footer cannot be
+ * Null counts of a stored file's footer (see nullCountsOf); undefined when the footer cannot be
  * read, and the caller then counts with polars.
  */
 export async function footerNullCounts(file: string): Promise<Map<string, number> | undefined> {
-  const meta = await localFooter(file);
+  const meta = await storedFooter(file);
   return meta && nullCountsOf(meta);
 }

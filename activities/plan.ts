@@ -2,14 +2,13 @@
  * The resolve stage: validate the spec (runs may be started by any client, so the worker checks
  * too), find the datasets under the data root, and return the run's plan: references only.
  */
-import { resolveLocation } from '../common/location';
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { checkName, checkRunId, checkWeekInput, inside } from '../common/paths';
 import { quoted } from '../common/week';
 import { InvalidSpecError, parseSpec } from '../pipeline/schema';
 import type { PipelineSpec, RunPlan } from '../pipeline/types';
+import { resolveRoot, storageFor } from '../storage';
 import { discoverDatasets } from './discover';
 
 /** Resolves `relative` under the data root, refusing anything that lands outside it (common/paths.ts). */
@@ -37,12 +36,14 @@ export async function prepareRun(
     throw err;
   }
   const week = input.week ?? spec.week ?? input.defaultWeek;
-  const root = path.resolve(spec.dataRoot);
+  // A local folder or an object-storage prefix (`s3://bucket/prefix`): paths below are built the same way.
+  const root = resolveRoot(spec.dataRoot);
   // Listed entries are checked against the root first: one outside it is a mistake in the spec.
-  const listed =
-    'list' in spec.datasets
-      ? { list: spec.datasets.list.map((d) => path.relative(root, insideRoot(root, d, 'Dataset', 'datasets.list'))) }
-      : spec.datasets;
+  const below = (d: string) => {
+    const full = insideRoot(root, d, 'Dataset', 'datasets.list');
+    return full === root ? '' : full.slice(root.replace(/\/$/, '').length + 1);
+  };
+  const listed = 'list' in spec.datasets ? { list: spec.datasets.list.map(below) } : spec.datasets;
   const { folders, refused } = await discoverDatasets(root, listed);
   if (folders.length === 0 && refused.length === 0) {
     const how = 'glob' in spec.datasets ? `glob "${spec.datasets.glob}"` : 'list';
@@ -75,16 +76,17 @@ export async function prepareRun(
     products: insideRoot(root, spec.reference.products, 'Reference dataset', 'reference.products'),
     substitutes: insideRoot(root, spec.reference.substitutes, 'Reference dataset', 'reference.substitutes'),
   };
-  const size = (file: string) =>
-    stat(file).then(
-      (s) => s.size,
-      () => 0,
-    );
+  const size = async (file: string) =>
+    (
+      await storageFor(file)
+        .stat(file)
+        .catch(() => undefined)
+    )?.size ?? 0;
   const bytes = await Promise.all(
     datasets.map(async (d) => (await size(d.files.transactions)) + (await size(d.files.stock))),
   );
   return {
-    spec: { ...spec, dataRoot: root, output: { ...spec.output, root: resolveLocation(spec.output.root) } },
+    spec: { ...spec, dataRoot: root, output: { ...spec.output, root: resolveRoot(spec.output.root) } },
     week,
     folders,
     bytes,

@@ -3,12 +3,12 @@
  * schemas and null rules, and count the week's rows. Problems are non-retryable and name dataset,
  * file and column.
  */
-import { stat } from 'node:fs/promises';
 import type pl from 'nodejs-polars';
+import { storageFor } from '../storage';
 import type { DatasetRef, DatasetWarning, ReferenceRef } from '../common/types';
 import { INPUT_SCHEMAS, type InputName, keyOf, nonNullableColumns } from '../metrics/schemas';
 import type { QualityRules } from '../pipeline/types';
-import { readingUnchanged } from './inputChange';
+import { fingerprintOf, readingUnchanged } from './inputChange';
 import { checkNulls, inspectInput, openInput } from './inspect';
 import { broken, duplicateKeysMessage, findDuplicates, keyBounds, rulesOf } from './quality';
 
@@ -28,15 +28,19 @@ export async function checkSchema(file: string, input: InputName, where: string)
   await openInput(file, input, where, 'scan');
 }
 
-/** Size and modification time of each file: what changes when an input changes. */
+/**
+ * Size and version of each file: what changes when an input changes (locally size, modification
+ * time and inode; on object storage the ETag or version id). Throws when a file is missing.
+ */
 export async function fingerprint(files: string[]): Promise<string> {
   const parts = await Promise.all(
     files.map(async (f) => {
-      const { size, mtimeMs } = await stat(f);
-      return `${f}:${size}:${mtimeMs}`;
+      const info = await storageFor(f).stat(f);
+      if (!info) throw new Error(`${f} does not exist`);
+      return { file: f, size: info.size, version: info.version };
     }),
   );
-  return parts.join('|');
+  return fingerprintOf(parts);
 }
 
 /** The read stage of one dataset; a file replaced meanwhile is InputChanged (retried), not blamed as unreadable. */
@@ -54,14 +58,14 @@ export type ReadFrames = Partial<Record<'transactions' | 'stock', pl.DataFrame>>
  */
 export async function readDatasetKeeping(dataset: DatasetRef, week: string, quality?: Partial<QualityRules>) {
   const files = [dataset.files.transactions, dataset.files.stock];
-  return readingUnchanged(`Dataset ${dataset.name}`, files, () => checkDataset(dataset, week, quality));
+  return readingUnchanged(`Dataset ${dataset.name}`, files, (found) => checkDataset(dataset, week, found, quality));
 }
 
 /**
- * Checks a dataset's files and counts the week's rows. `quality`: the spec's rules (absent in runs
- * started before it had them: the defaults). Warnings come in file order, transactions first.
+ * Checks a dataset's files and counts the week's rows. `fingerprint`: the files' as the read found
+ * them. `quality`: the spec's rules (absent in runs started before it had them: the defaults). Warnings come in file order, transactions first.
  */
-async function checkDataset(dataset: DatasetRef, week: string, quality?: Partial<QualityRules>) {
+async function checkDataset(dataset: DatasetRef, week: string, fingerprint: string, quality?: Partial<QualityRules>) {
   const where = `Dataset ${dataset.name}`;
   const rules = rulesOf(quality);
   const { transactions, stock } = dataset.files;
@@ -72,7 +76,7 @@ async function checkDataset(dataset: DatasetRef, week: string, quality?: Partial
     if (frame && (input === 'transactions' || input === 'stock')) frames[input] = frame;
   return {
     rowsIn: { transactions: tx?.weekRows ?? 0, stock: st?.weekRows ?? 0 },
-    fingerprint: await fingerprint([transactions, stock]),
+    fingerprint,
     warnings: [...(tx?.warnings ?? []), ...(st?.warnings ?? [])],
     frames,
   };
@@ -87,7 +91,7 @@ type ReferenceRows = { products: number; substitutes: number };
 type ReferenceCheck = { rows: ReferenceRows; fingerprint: string; warnings: DatasetWarning[] };
 
 /**
- * Reference files already checked by this worker, by fingerprint (path, size, mtime) and the
+ * Reference files already checked by this worker, by fingerprint (path, size, version) and the
  * rules that apply to them, so the datasets of a run sharing them check them once; a changed file
  * has a new fingerprint and is checked again. Concurrent callers share one check; a failed check
  * is not kept.

@@ -1,7 +1,8 @@
 /**
  * Reference data read once per worker and shared by the activities running on it.
  * - Single-flight: concurrent requests for the same file wait for one load.
- * - Keyed by path, size and mtime: a changed file is read again, and its old version dropped.
+ * - Keyed by path, size and version (locally mtime and inode, on object storage the ETag): a changed
+ *   file is read again, and its old version dropped.
  * - A failed load is not cached: the next request tries again.
  * - Bounded in bytes (polars' estimate of each frame's buffers), least recently used evicted first.
  *   A load still in flight is never evicted (its waiters would miss it and a second load would
@@ -9,9 +10,10 @@
  *   the memory is freed once the last holder is done. A frame bigger than the whole budget is handed
  *   to its waiters but not kept.
  */
-import { stat } from 'node:fs/promises';
+import { ApplicationFailure } from '@temporalio/activity';
 import type pl from 'nodejs-polars';
 import { MiB } from '../common/bytes';
+import { storageFor } from '../storage';
 
 export const DEFAULT_REFERENCE_CACHE_BYTES = 512 * MiB;
 
@@ -54,8 +56,9 @@ export class ReferenceCache {
   }
 
   async get(file: string, load: (file: string) => Promise<pl.DataFrame>): Promise<pl.DataFrame> {
-    const info = await stat(file);
-    const key = `${file}:${info.size}:${info.mtimeMs}`;
+    const info = await storageFor(file).stat(file);
+    if (!info) throw ApplicationFailure.nonRetryable(`Reference file ${file} does not exist`, 'FileNotFound');
+    const key = `${file}:${info.size}:${info.version}`;
     // From here to the end nothing awaits: the lookup and the insert are one step for the event
     // loop, so of N concurrent callers exactly one starts the load.
     const found = this.entries.get(key);

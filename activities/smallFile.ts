@@ -6,8 +6,8 @@
  * measured here is exactly what the polars scan in inspect.ts measures (test/trust.readCost.test.ts
  * compares them on the same files).
  */
-import { readFile, stat } from 'node:fs/promises';
 import pl from 'nodejs-polars';
+import { storageFor } from '../storage';
 import { INPUT_SCHEMAS, type InputName, nonNullableColumns } from '../metrics/schemas';
 import { type Duplicates, firstDayOf, isoDay, type Measures, type Negatives } from './quality';
 
@@ -22,14 +22,18 @@ export const SMALL_FILE_BYTES = 1024 ** 2;
 export const SMALL_FILE_ROWS = 2_000;
 
 /**
- * The whole of `file` when it is small (or whatever its size when `anySize`), else undefined; also
+ * The whole of `file` when it is small (or whatever its size when `anySize`), else undefined
+ * (`size`: its size when the caller has just looked, to spare a second look at storage); also
  * undefined when polars cannot read it, so that the scan, which the caller falls back to, reports
  * what is wrong with it in the usual words.
  */
-export async function readSmallFile(file: string, anySize = false): Promise<pl.DataFrame | undefined> {
+export async function readSmallFile(file: string, anySize = false, size?: number): Promise<pl.DataFrame | undefined> {
   try {
-    if (!anySize && (await stat(file)).size > SMALL_FILE_BYTES) return undefined;
-    const bytes = await readFile(file);
+    const storage = storageFor(file);
+    if (!anySize && (size ?? (await storage.stat(file))?.size ?? Infinity) > SMALL_FILE_BYTES) return undefined;
+    // One GET on object storage: the file is checked (and, in a batch, computed) from these bytes.
+    const bytes = await storage.read(file);
+    if (!bytes) return undefined;
     // Synchronous on purpose: decoding a file this small takes well under a millisecond, less
     // than the round trip of an async read. At most one row too many is read to tell a big file.
     const frame = pl.readParquet(bytes, anySize ? {} : { nRows: SMALL_FILE_ROWS + 1 });

@@ -10,7 +10,7 @@
 import pl from 'nodejs-polars';
 import type { Metric, MetricInputs } from '../metrics';
 import { DATASET_INPUTS, isDerived, type MetricInput, type TablePlan } from '../metrics/metric';
-import { localFooter } from './parquetFooter';
+import { storedFooter } from './parquetFooter';
 
 /** Stock rows per shard: about a default sample region, where polars' cost is in line with DuckDB's. */
 export const ROWS_PER_SHARD = 1_500_000;
@@ -23,7 +23,7 @@ export function shardsForRows(rows: number): number {
 
 /** How many store shards a dataset's compute takes, from its stock file's footer (1 when it cannot tell). */
 export async function storeShardsFor(stockFile: string): Promise<number> {
-  const meta = await localFooter(stockFile);
+  const meta = await storedFooter(stockFile);
   return shardsForRows(meta ? Number(meta.num_rows) : 0);
 }
 

@@ -22,6 +22,7 @@ import { checkWeek, InvalidWeekError, lastWeek, SCHEDULED_START } from '../commo
 import { ensureServer } from '../runtime/connection';
 import { workflowUrl, type Settings } from '../runtime/settings';
 import { InvalidSpecError, parseSpec } from '../pipeline/schema';
+import { resolveRoot } from '../storage';
 import type { WeeklyLoadInput } from '../workflows/weeklyLoad';
 import { connectClient } from './client';
 import { InvalidFlagError, runSpec } from './run';
@@ -204,7 +205,7 @@ async function datasetFolders(
   datasets: { glob: string } | { list: string[] },
   names: string[],
 ): Promise<string[]> {
-  const root = path.resolve(dataRoot);
+  const root = resolveRoot(dataRoot);
   const found = await discoverDatasets(root, datasets);
   const all = [...found.folders, ...found.refused.map((r) => r.folder)];
   const folders = all.filter((f) => names.includes(path.basename(f)));

@@ -20,13 +20,8 @@ export function segmentRegex(segment: string): RegExp {
 /** Folders the walk never enters: their names start with "." (`.staging`, a hidden output root, …). */
 export const isHidden = (name: string): boolean => name.startsWith('.');
 
-/**
- * Whether `pattern` can match the folder at `folder` (its names from the glob's root down) or a
- * folder under it, whatever those hold. Follows the walk: a `**` takes zero or more names, and a
- * hidden name on the way stops it.
- */
-export function globCanReach(pattern: string, folder: readonly string[]): boolean {
-  const glob = globSegments(pattern);
+/** Positions in the glob a walk can be at after `folder`'s names; empty once it cannot go on. */
+function positionsAfter(glob: readonly string[], folder: readonly string[]): Set<number> {
   /** Positions in the glob after `**`s that take no name. */
   const skipStars = (at: Set<number>) => {
     for (const p of at) if (glob[p] === '**') at.add(p + 1);
@@ -34,7 +29,7 @@ export function globCanReach(pattern: string, folder: readonly string[]): boolea
   };
   let at = skipStars(new Set([0]));
   for (const name of folder) {
-    if (isHidden(name)) return false;
+    if (isHidden(name)) return new Set();
     const next = new Set<number>();
     for (const p of at) {
       const head = glob[p];
@@ -43,5 +38,28 @@ export function globCanReach(pattern: string, folder: readonly string[]): boolea
     }
     at = skipStars(next);
   }
-  return at.size > 0;
+  return at;
+}
+
+/**
+ * Whether `pattern` can match the folder at `folder` (its names from the glob's root down) or a
+ * folder under it, whatever those hold. Follows the walk: a `**` takes zero or more names, and a
+ * hidden name on the way stops it.
+ */
+export function globCanReach(pattern: string, folder: readonly string[]): boolean {
+  return positionsAfter(globSegments(pattern), folder).size > 0;
+}
+
+/** Whether `pattern` matches the folder at `folder` itself, as the folder walk would (never the root). */
+export function globMatches(pattern: string, folder: readonly string[]): boolean {
+  const glob = globSegments(pattern);
+  return folder.length > 0 && positionsAfter(glob, folder).has(glob.length);
+}
+
+/** The glob's leading names without wildcards: the only folder its matches can lie under. */
+export function globLiteralPrefix(pattern: string): string[] {
+  const glob = globSegments(pattern);
+  const wild = glob.findIndex((s) => /[*?]/.test(s));
+  // The last name stays out even when literal: the prefix is a folder to look in, not the match.
+  return glob.slice(0, wild === -1 ? Math.max(0, glob.length - 1) : wild);
 }

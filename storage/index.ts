@@ -12,6 +12,7 @@ export type { ExclusiveOptions, ObjectInfo, Storage } from './types';
 import type { Storage } from './types';
 
 export { isObjectUrl as isObjectStorage } from '../common/location';
+import { resolveLocation } from '../common/location';
 import { isObjectUrl as isObjectStorage } from '../common/location';
 
 const local = new LocalStorage();
@@ -24,6 +25,18 @@ export function storageFor(p: string): Storage {
   s3 ??= new S3Storage();
   return s3;
 }
+
+/**
+ * Makes `storage` the one `s3://` paths live on in this process (undefined: the default, from the
+ * environment, again). For tests that count or fail what reaches object storage, and for callers
+ * with a client of their own.
+ */
+export function useObjectStorage(storage: Storage | undefined): void {
+  s3 = storage;
+}
+
+/** A root in one canonical form (common/location.ts): an absolute path, or s3://bucket/key without a trailing "/". */
+export const resolveRoot = resolveLocation;
 
 /** `base` and '/'-separated `parts` joined: the same for local paths and object keys. */
 export function joinPath(base: string, ...parts: string[]): string {

@@ -73,6 +73,21 @@ export function s3Failure(err: unknown, operation: string, url: string): Error {
   return ApplicationFailure.retryable(`${message}; retried per the stage's retry policy`, 'ObjectStorageUnavailable');
 }
 
+/**
+ * A failure polars met reaching object storage itself (scanParquet, sinkParquet: "object-store
+ * error: …", after its own retries): a connection, throttling or server fault, not the file's
+ * content, so the stage's retry policy tries again. Undefined for any other error.
+ */
+export function polarsStorageFailure(what: string, err: unknown): ApplicationFailure | undefined {
+  const message = err instanceof Error ? err.message : String(err);
+  if (!/object-store error/i.test(message)) return undefined;
+  const retried = "retried per the stage's retry policy";
+  return ApplicationFailure.retryable(
+    `Object storage failed while polars read ${what}: ${message}; ${retried}`,
+    'ObjectStorageUnavailable',
+  );
+}
+
 const isMissing = (err: unknown) => {
   const name = (err as { name?: string }).name;
   return name === 'NoSuchKey' || name === 'NotFound';
@@ -121,11 +136,39 @@ export class S3Storage implements Storage {
     const { client, sdk: s } = await this.s3();
     try {
       const head = await client.send(new s.HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return { path: url, size: head.ContentLength ?? 0, version: head.VersionId ?? head.ETag ?? '' };
+      const version = head.VersionId ?? head.ETag ?? '';
+      const modified = head.LastModified && { modifiedMs: head.LastModified.getTime() };
+      return { path: url, size: head.ContentLength ?? 0, version, ...modified };
     } catch (err) {
-      if (isMissing(err)) return undefined;
-      throw s3Failure(err, 'HEAD', url);
+      if (isMissing(err)) return this.missing(url);
+      throw s3Failure(statusOf(err) === 403 ? await this.whyRefused(url, err) : err, 'HEAD', url);
     }
+  }
+
+  /** Undefined for a missing key; a missing bucket, which a HEAD answers the same way (404, no body), fails naming it. */
+  private async missing(url: string): Promise<undefined> {
+    const { client, sdk: s } = await this.s3();
+    const bucket = parseS3(url).bucket;
+    const refused = await client.send(new s.HeadBucketCommand({ Bucket: bucket })).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    if (refused === undefined) return undefined;
+    const noBucket = { name: 'NoSuchBucket', message: 'The bucket does not exist', $metadata: { httpStatusCode: 404 } };
+    throw s3Failure(statusOf(refused) === 404 ? noBucket : refused, 'HEAD', url);
+  }
+
+  /**
+   * Why a HEAD was refused (403 with no body: a wrong key, a wrong secret and no permission look
+   * alike): a one-key listing of the same place answers with the reason. The HEAD's error if it does not.
+   */
+  private async whyRefused(url: string, refused: unknown): Promise<unknown> {
+    const { bucket, key } = parseS3(url);
+    const { client, sdk: s } = await this.s3();
+    return client.send(new s.ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 })).then(
+      () => refused,
+      (err: unknown) => (statusOf(err) === 403 ? err : refused),
+    );
   }
 
   async read(url: string): Promise<Buffer | undefined> {

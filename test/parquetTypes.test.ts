@@ -10,7 +10,7 @@ import pl from 'nodejs-polars';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ByteSource } from '../activities/byteSource';
 import { fileSchema, scanSummary } from '../activities/parquet';
-import { footerSummary, localFooter, nullCountsOf, readFooter } from '../activities/parquetFooter';
+import { footerSummary, storedFooter, nullCountsOf, readFooter } from '../activities/parquetFooter';
 import { dtypeName } from '../activities/parquetTypes';
 import { DATAGEN_DEFAULTS, generateRetailWeek } from '../datagen';
 import { tempDir } from './helpers/parquet';
@@ -94,7 +94,7 @@ describe('schema from the footer', () => {
       for (const writer of WRITERS) {
         const file = await writeCase(name, column, writer);
         const polars = await polarsSummary(file);
-        const meta = await localFooter(file);
+        const meta = await storedFooter(file);
         expect(meta, writer).toBeDefined();
         const fromFooter = footerSummary(meta!);
         if (fromFooter) expect(fromFooter, `${name} written by ${writer}`).toEqual(polars);
@@ -113,12 +113,12 @@ describe('schema from the footer', () => {
     const manifest = await generateRetailWeek({ ...DATAGEN_DEFAULTS, regions: 1, stores: 6, products: 40, out });
     const sales = manifest.files.sales[manifest.regions[0]!]!;
     for (const file of [sales.transactions, sales.stock, manifest.files.substitutes]) {
-      const meta = await localFooter(path.join(out, file));
+      const meta = await storedFooter(path.join(out, file));
       expect(footerSummary(meta!), file).toEqual(await polarsSummary(path.join(out, file)));
     }
     // Product names are strings under polars' Arrow schema (they could be Categorical): polars answers.
     const products = path.join(out, manifest.files.products);
-    expect(footerSummary((await localFooter(products))!)).toBeUndefined();
+    expect(footerSummary((await storedFooter(products))!)).toBeUndefined();
     expect(await scanSummary(products)).toEqual(await polarsSummary(products));
   });
 });
@@ -155,7 +155,7 @@ describe('footer reads', () => {
     const ids = Array.from({ length: 100_000 }, (_, i) => i);
     const frame = pl.DataFrame({ id: pl.Series('id', ids, pl.Int32), v: ids.map((i) => i * 0.5) });
     await frame.lazy().sinkParquet(file, { statistics: true, rowGroupSize: 100 }).collect();
-    const meta = await localFooter(file);
+    const meta = await storedFooter(file);
     expect(meta!.metadata_length).toBeGreaterThan(64 * 1024);
     expect(footerSummary(meta!)).toEqual(await polarsSummary(file));
     expect(meta!.row_groups.length).toBe(1_000);
@@ -163,7 +163,7 @@ describe('footer reads', () => {
 
   it('gives no footer for a missing file, and scanSummary then fails as polars does', async () => {
     const missing = path.join(dir, 'missing.parquet');
-    expect(await localFooter(missing)).toBeUndefined();
+    expect(await storedFooter(missing)).toBeUndefined();
     await expect(scanSummary(missing)).rejects.toMatchObject({ type: 'FileNotFound' });
     const text = path.join(dir, 'text.parquet');
     await writeFile(text, 'date,store_id\n2026-11-16,1\n');
