@@ -13,7 +13,7 @@ import { metricOf, OUTPUT_TABLES } from '../metrics';
 import { INPUT_SCHEMAS } from '../metrics/schemas';
 import { computeOrder, DATASET_INPUTS, type DatasetInput, isDerived, type TablePlan } from '../metrics/metric';
 import { metricInputs, renderOutputPath, type StagedTable } from './compute';
-import { joinPath, storageFor } from '../storage';
+import { joinPath, polarsOptions, storageFor } from '../storage';
 import { writingOutput } from '../storage/faults';
 import { inWeek } from './parquet';
 import type { ReadFrames } from './read';
@@ -60,7 +60,7 @@ async function tagged(
     } else
       scans.push(
         pl
-          .scanParquet(dataset.files[input])
+          .scanParquet(dataset.files[input], polarsOptions(dataset.files[input]))
           .select(...columns)
           .withColumns(pl.lit(i).cast(pl.Int64).alias(INDEX)),
       );

@@ -4,7 +4,7 @@
  * stage moves staged files into place, so a failed or retried compute never leaves a half output.
  */
 import { CancelledFailure, Context } from '@temporalio/activity';
-import pl from 'nodejs-polars';
+import type pl from 'nodejs-polars';
 import { formatBytes } from '../common/bytes';
 import { checkWorkDir, versionedOutputFile } from '../common/paths';
 import type { DatasetRef, ReferenceRef } from '../common/types';
@@ -21,7 +21,7 @@ import { estimateFootprint, type MemoryAdmission } from './admission';
 import { changedInput, inputSnapshot } from './inputChange';
 import { joinPath, polarsOptions, storageFor } from '../storage';
 import { outputUnwritable, writingOutput } from '../storage/faults';
-import { countRows, inWeek, unreadable } from './parquet';
+import { countRows, inWeek, scanStored, unreadable } from './parquet';
 import { discardEarlierStaging } from './staging';
 import { shardedPlans, storeShardsFor } from './storeShards';
 
@@ -76,7 +76,7 @@ export async function metricInputs(
 }
 
 /** A staged table, scanned lazily from wherever it is stored. */
-const scanStaged = (file: string) => pl.scanParquet(file, polarsOptions(file));
+const scanStaged = scanStored;
 
 /** What a compute attempt has staged so far: sent with its heartbeats, read back by a retry. */
 export interface ComputeProgress {
@@ -143,7 +143,7 @@ async function computeAdmitted(
 ) {
   const { dataset, week } = input;
   const metrics = input.metrics.map(metricOf);
-  const scan = (name: DatasetInput) => pl.scanParquet(dataset.files[name]).filter(inWeek(week));
+  const scan = (name: DatasetInput) => scanStored(dataset.files[name]).filter(inWeek(week));
   const inputs = await metricInputs(metrics, scan, input.reference, reference);
   // Each attempt stages into its own folder: an attempt that timed out but still runs (a zombie)
   // can never overwrite the files of the attempt that publishes. An attempt that fails, is

@@ -137,12 +137,20 @@ export function nextManifest(previous: WeekManifest | undefined, facts: CommitFa
   }
   for (const d of facts.datasets) {
     const entry = entryOf(d, facts);
+    const kept = before.get(d.dataset);
+    // Unchanged (skipped) with the very files committed before: the entry as it was, totals included.
+    const same = (a: ManifestDataset, b: ManifestDataset) =>
+      JSON.stringify(a.tables.map((t) => t.path)) === JSON.stringify(b.tables.map((t) => t.path));
+    if (entry && d.status === 'skipped' && kept && same(entry, kept)) {
+      datasets.set(d.dataset, kept);
+      notCommitted.delete(d.dataset);
+      continue;
+    }
     if (entry) {
       datasets.set(d.dataset, entry);
       notCommitted.delete(d.dataset);
       continue;
     }
-    const kept = before.get(d.dataset);
     if (kept) datasets.set(d.dataset, kept);
     else datasets.delete(d.dataset);
     const keeping = kept ? `; its outputs of ${kept.workflowId} are kept` : '';

@@ -6,7 +6,7 @@
  * storage interface around the real S3 storage), and a missing bucket or a wrong key must fail at
  * once, naming the bucket.
  */
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pl from 'nodejs-polars';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -22,9 +22,9 @@ import { ReferenceCache } from '../activities/referenceCache';
 import { SMALL_FILE_BYTES } from '../activities/smallFile';
 import type { DatasetRef, ReferenceRef } from '../common/types';
 import { datasetRefs, generateRetailWeek, TINY_DATASETS } from '../datagen';
-import { joinPath, storageFor, type Storage, useObjectStorage } from '../storage';
+import { storageFor, type Storage, useObjectStorage } from '../storage';
 import { S3Storage } from '../storage/s3';
-import { suiteObjectStorage } from './helpers/objectStorage';
+import { suiteObjectStorage, uploadTree as upload } from './helpers/objectStorage';
 import { tempDir } from './helpers/parquet';
 import { specFor } from './helpers/weekly';
 
@@ -39,20 +39,6 @@ let localSets: DatasetRef[];
 let remoteSets: DatasetRef[];
 /** The big region's transactions: more than SMALL_FILE_BYTES, so polars scans it (from S3 too). */
 let big: { local: string; remote: string };
-
-/** Every file under `dir`, relative to it, '/'-separated. */
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
-}
-
-/** Uploads a local folder's files under an `s3://` root, byte for byte. */
-async function upload(dir: string, root: string): Promise<void> {
-  const files = await filesUnder(dir);
-  await Promise.all(
-    files.map(async (f) => storageFor(root).write(joinPath(root, f), await readFile(path.join(dir, f)))),
-  );
-}
 
 /** The same DatasetRef on the other copy. */
 const onS3 = (d: DatasetRef): DatasetRef => ({

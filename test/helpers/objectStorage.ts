@@ -3,9 +3,13 @@
  * any S3, through the AWS variables of the environment; each test works under a prefix of its own.
  */
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
 import type { MinioServer } from '../../runtime/minio';
+import { joinPath, storageFor } from '../../storage';
+import { filesUnder } from './weekly';
 
 /** The AWS variables that point the S3 storage at a MinIO. */
 export const awsEnvFor = (s3: { endpoint: string; accessKey: string; secretKey: string }) => ({
@@ -32,4 +36,12 @@ export function suiteObjectStorage(): { root: (name: string) => string; env: Rec
   const env = awsEnvFor(s3);
   Object.assign(process.env, env);
   return { root: (name) => `s3://${s3.bucket}/${name}-${randomUUID().slice(0, 8)}`, env };
+}
+
+/** Puts every file under the local folder `dir` at the same relative key under `root` (s3://…). */
+export async function uploadTree(dir: string, root: string): Promise<void> {
+  const files = await filesUnder(dir);
+  await Promise.all(
+    files.map(async (f) => storageFor(root).write(joinPath(root, f), await readFile(path.join(dir, f)))),
+  );
 }
