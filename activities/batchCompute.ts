@@ -7,6 +7,8 @@
  * and table, with exactly the columns and types a dataset computed alone would have
  * (test/batch.activity.test.ts and test/registry.test.ts compare them).
  */
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import pl from 'nodejs-polars';
 import type { DatasetRef, ReferenceRef } from '../common/types';
 import { metricOf, OUTPUT_TABLES } from '../metrics';
@@ -170,12 +172,15 @@ export async function computeBatch(
       // A synchronous write, on purpose: batched datasets are small by definition (batching.maxBytes),
       // so each part takes about a millisecond, against ~10 ms of overhead for an async sink. Yield
       // between parts so heartbeats still flow.
-      // On object storage, the bytes are put in one request.
+      // The bytes are in hand: hashed here, so publishing need not read the file back (on object
+      // storage they are put in one request).
+      const body = part.writeParquet();
       await writingOutput(file, async () =>
-        storage.kind === 'local' ? part.writeParquet(file) : storage.write(file, part.writeParquet()),
+        storage.kind === 'local' ? writeFileSync(file, body) : storage.write(file, body),
       );
       await new Promise((resolve) => setImmediate(resolve));
-      staged[i]!.push({ table, staging: file, final, rows: part.height, ...(sums && { sums: sums(i) }) });
+      const hashed = { bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') };
+      staged[i]!.push({ table, staging: file, final, rows: part.height, ...(sums && { sums: sums(i) }), ...hashed });
     }
   }
   return staged;

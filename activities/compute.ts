@@ -41,6 +41,9 @@ export interface StagedTable {
   rows: number;
   /** Its report sums, when known as it was written (OutputFile.sums). */
   sums?: Record<string, number>;
+  /** Its size and SHA-256 when known as it was written (a batch has the bytes in hand). */
+  bytes?: number;
+  sha256?: string;
 }
 
 /**

@@ -55,7 +55,11 @@ export async function publishOutputs(
   await storage.removeTree(stagingDir);
   const outputs: OutputFile[] = [];
   for (const t of tables) {
-    const [bytes, sha256] = await Promise.all([storage.stat(t.final).then((s) => s?.size ?? 0), sha256Of(t.final)]);
+    // Hashed as it was written when it was (a batch); else read back once.
+    const [bytes, sha256] =
+      t.bytes !== undefined && t.sha256 !== undefined
+        ? [t.bytes, t.sha256]
+        : await Promise.all([storage.stat(t.final).then((s) => s?.size ?? 0), sha256Of(t.final)]);
     outputs.push({ table: t.table, path: t.final, rows: t.rows, ...(t.sums && { sums: t.sums }), bytes, sha256 });
   }
   if (publisher && pending) {

@@ -5,7 +5,7 @@
  * a drift of the machine's speed falls on both. Each run is a fresh process (bench/commitCostSide.ts)
  * writing into a fresh output folder. Writes bench/results/commit-cost.md.
  *
- * Usage: npx tsx bench/commitCost.ts --before DIR [--only default,small10k] [--rounds 5] [--small10k-rounds 3]
+ * Usage: npx tsx bench/commitCost.ts --before DIR [--only default,small10k (or small1k)] [--rounds 5] [--small10k-rounds 3]
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -20,6 +20,7 @@ import { ensureTemporalCli } from '../runtime/temporalCli';
 const WEEK = '2026-11-16';
 const SCENARIOS = {
   default: { regions: 12, stores: 150, products: 1500, batch: undefined },
+  small1k: { regions: 1_000, stores: 5, products: 60, batch: 250 },
   small10k: { regions: 10_000, stores: 5, products: 60, batch: 250 },
 } as const;
 type Scenario = keyof typeof SCENARIOS;
