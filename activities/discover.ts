@@ -4,11 +4,12 @@
  * A data root on object storage (`s3://bucket/prefix`) is discovered from a listing of its keys:
  * there are no links there to follow or refuse.
  */
+import { resolveLocation } from '../common/location';
 import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { RefusedFolder } from '../common/types';
 import type { PipelineSpec } from '../pipeline/types';
-import { isObjectStorage, resolveRoot } from '../storage';
+import { isObjectStorage } from '../storage';
 import { globFolders, globObjects, type GlobResult } from './glob';
 import { resolveLink } from './links';
 
@@ -20,7 +21,7 @@ export type Discovery = GlobResult;
  * or an availability rule waits for it.
  */
 export async function discoverDatasets(dataRoot: string, datasets: PipelineSpec['datasets']): Promise<Discovery> {
-  if (isObjectStorage(dataRoot)) return discoverObjects(resolveRoot(dataRoot), datasets);
+  if (isObjectStorage(dataRoot)) return discoverObjects(resolveLocation(dataRoot), datasets);
   const root = path.resolve(dataRoot);
   const realRoot = await realpath(root).catch(() => root);
   if ('glob' in datasets) {

@@ -2,13 +2,14 @@
  * The resolve stage: validate the spec (runs may be started by any client, so the worker checks
  * too), find the datasets under the data root, and return the run's plan: references only.
  */
+import { resolveLocation } from '../common/location';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { checkName, checkRunId, checkWeekInput, inside } from '../common/paths';
 import { quoted } from '../common/week';
 import { InvalidSpecError, parseSpec } from '../pipeline/schema';
 import type { PipelineSpec, RunPlan } from '../pipeline/types';
-import { resolveRoot, storageFor } from '../storage';
+import { storageFor } from '../storage';
 import { discoverDatasets } from './discover';
 
 /** Resolves `relative` under the data root, refusing anything that lands outside it (common/paths.ts). */
@@ -37,7 +38,7 @@ export async function prepareRun(
   }
   const week = input.week ?? spec.week ?? input.defaultWeek;
   // A local folder or an object-storage prefix (`s3://bucket/prefix`): paths below are built the same way.
-  const root = resolveRoot(spec.dataRoot);
+  const root = resolveLocation(spec.dataRoot);
   // Listed entries are checked against the root first: one outside it is a mistake in the spec.
   const below = (d: string) => {
     const full = insideRoot(root, d, 'Dataset', 'datasets.list');
@@ -86,7 +87,7 @@ export async function prepareRun(
     datasets.map(async (d) => (await size(d.files.transactions)) + (await size(d.files.stock))),
   );
   return {
-    spec: { ...spec, dataRoot: root, output: { ...spec.output, root: resolveRoot(spec.output.root) } },
+    spec: { ...spec, dataRoot: root, output: { ...spec.output, root: resolveLocation(spec.output.root) } },
     week,
     folders,
     bytes,

@@ -3,6 +3,7 @@
  * failed or were late, with the spec and week that run had (read back from Temporal, so it works
  * for scheduled runs and runs started by any client). The new run is followed like `tributary run`.
  */
+import { resolveLocation } from '../common/location';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decodePayloads } from './htmlReport/decode';
@@ -22,7 +23,6 @@ import { checkWeek, InvalidWeekError, lastWeek, SCHEDULED_START } from '../commo
 import { ensureServer } from '../runtime/connection';
 import { workflowUrl, type Settings } from '../runtime/settings';
 import { InvalidSpecError, parseSpec } from '../pipeline/schema';
-import { resolveRoot } from '../storage';
 import type { WeeklyLoadInput } from '../workflows/weeklyLoad';
 import { connectClient } from './client';
 import { InvalidFlagError, runSpec } from './run';
@@ -205,7 +205,7 @@ async function datasetFolders(
   datasets: { glob: string } | { list: string[] },
   names: string[],
 ): Promise<string[]> {
-  const root = resolveRoot(dataRoot);
+  const root = resolveLocation(dataRoot);
   const found = await discoverDatasets(root, datasets);
   const all = [...found.folders, ...found.refused.map((r) => r.folder)];
   const folders = all.filter((f) => names.includes(path.basename(f)));

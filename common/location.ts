@@ -5,7 +5,8 @@
  */
 import path from 'node:path';
 
-const OBJECT_URL = /^(s3:\/\/[^/]+)(\/.*)?$/;
+/** An object-storage location: `s3://bucket` and its key as an absolute '/'-path (or none). */
+export const OBJECT_URL = /^(s3:\/\/[^/]+)(\/.*)?$/;
 
 export const isObjectUrl = (p: string): boolean => p.startsWith('s3://');
 

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { stagingName } from './journey';
-import { namesBelow, resolveLocation } from './location';
+import { namesBelow, OBJECT_URL, resolveLocation } from './location';
 import { quoted, weekProblem } from './week';
 
 export type RootName = 'data root' | 'output root';
@@ -21,9 +21,6 @@ export interface Origin {
   what: string;
   setting: string;
 }
-
-/** An object-storage location split into `s3://bucket` and its key as an absolute '/'-path. */
-const OBJECT_URL = /^(s3:\/\/[^/]+)(\/.*)?$/;
 
 /**
  * `relative` resolved under `root` (absolute values must already be inside it); throws when it lands

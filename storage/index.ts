@@ -12,7 +12,6 @@ export type { ExclusiveOptions, ObjectInfo, Storage } from './types';
 import type { Storage } from './types';
 
 export { isObjectUrl as isObjectStorage } from '../common/location';
-import { resolveLocation } from '../common/location';
 import { isObjectUrl as isObjectStorage } from '../common/location';
 
 const local = new LocalStorage();
@@ -34,9 +33,6 @@ export function storageFor(p: string): Storage {
 export function useObjectStorage(storage: Storage | undefined): void {
   s3 = storage;
 }
-
-/** A root in one canonical form (common/location.ts): an absolute path, or s3://bucket/key without a trailing "/". */
-export const resolveRoot = resolveLocation;
 
 /** `base` and '/'-separated `parts` joined: the same for local paths and object keys. */
 export function joinPath(base: string, ...parts: string[]): string {
