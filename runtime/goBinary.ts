@@ -31,6 +31,16 @@ export function goCacheDir(program: GoProgram, env: NodeJS.ProcessEnv = process.
   return path.join(cacheRoot, 'tributary', program.cacheName, program.version, 'bin');
 }
 
+/** Whether `binary --version` runs and says `says` (e.g. /temporal version/i): the binary works. */
+export async function answersVersion(binary: string, says: RegExp): Promise<boolean> {
+  try {
+    const { stdout } = await run(binary, ['--version'], { timeout: 20_000 });
+    return says.test(stdout);
+  } catch {
+    return false;
+  }
+}
+
 export async function goAvailable(env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
   return run('go', ['version'], { timeout: 20_000, env }).then(
     () => true,

@@ -4,15 +4,12 @@
  * 4.5 min of CPU on 2 cores, a 150 MB binary), then started on a free port with a folder of its own
  * and stopped with its process.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { goAvailable, goCacheDir, goInstall, type GoProgram } from './goBinary';
-
-const run = promisify(execFile);
+import { answersVersion, goAvailable, goCacheDir, goInstall, type GoProgram } from './goBinary';
 
 /** The MinIO commit we build (no releases are tagged as Go module versions; this pseudo-version is one). */
 export const MINIO_VERSION = 'v0.0.0-20260212201848-7aac2a2c5b7c';
@@ -29,14 +26,7 @@ export class MinioNotFound extends Error {
   override name = 'MinioNotFound';
 }
 
-async function runs(binary: string): Promise<boolean> {
-  try {
-    const { stdout } = await run(binary, ['--version'], { timeout: 20_000 });
-    return /minio version/i.test(stdout);
-  } catch {
-    return false;
-  }
-}
+const runs = (binary: string) => answersVersion(binary, /minio version/i);
 
 /** A working MinIO binary, built with `go install` the first time; progress goes to `log`. */
 export async function ensureMinio(

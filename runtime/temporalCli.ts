@@ -5,13 +5,9 @@
  * then `go install` into that cache. Nothing is downloaded from outside the package registries:
  * @temporalio/testing's own download is never used.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { goAvailable, goCacheDir, goInstall, type GoProgram } from './goBinary';
-
-const run = promisify(execFile);
+import { answersVersion, goAvailable, goCacheDir, goInstall, type GoProgram } from './goBinary';
 
 /** The CLI version we build: later versions carry a `replace` in go.mod and cannot be go-installed. */
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
@@ -44,14 +40,7 @@ function whichTemporal(env: NodeJS.ProcessEnv): string | undefined {
   return undefined;
 }
 
-async function runs(binary: string): Promise<boolean> {
-  try {
-    const { stdout } = await run(binary, ['--version'], { timeout: 20_000 });
-    return /temporal version/i.test(stdout);
-  } catch {
-    return false;
-  }
-}
+const runs = (binary: string) => answersVersion(binary, /temporal version/i);
 
 /** Returns the path of a working Temporal CLI, or undefined if none is installed yet. */
 export async function findTemporalCli(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
