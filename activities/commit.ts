@@ -180,15 +180,21 @@ export const committedPath = absolute;
 // ---------------------------------------------------------------------------------------------
 // Commit.
 
+/** What is wrong with `file` against the size a manifest gives it ("is missing", "has N bytes, not M"), or undefined. */
+export async function notInPlace(file: string, bytes: number): Promise<string | undefined> {
+  const size = (await storageFor(file).stat(file))?.size;
+  if (size === undefined) return 'is missing';
+  return size === bytes ? undefined : `has ${size} bytes, not ${bytes}`;
+}
+
 /** Every file the snapshot is about to list must be there, whole: a commit never points at a missing file. */
 async function checkFilesInPlace(outputRoot: string, manifest: WeekManifest): Promise<void> {
   const tables = manifest.datasets.flatMap((d) => d.tables.map((t) => ({ d, t })));
   // Many at once: 10,000 datasets are 30,000 files, and each check is a round trip on object storage.
   await mapBounded(tables, CHECKS_AT_ONCE, async ({ d, t }) => {
     const file = absolute(outputRoot, t.path);
-    const size = (await storageFor(file).stat(file))?.size ?? -1;
-    if (size !== t.bytes) {
-      const found = size < 0 ? 'is missing' : `has ${size} bytes, not ${t.bytes}`;
+    const found = await notInPlace(file, t.bytes);
+    if (found) {
       throw ApplicationFailure.nonRetryable(
         `Cannot commit week ${manifest.week}: dataset ${d.dataset}, table ${t.table}: ${file} ${found}. ` +
           'The previous snapshot stays current; run the week again.',

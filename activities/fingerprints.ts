@@ -11,8 +11,7 @@ import type { OutputKey } from '../common/journey';
 import type { OutputFile } from '../common/types';
 import { METRICS_VERSION } from '../metrics/version';
 import type { ManifestTable, WeekManifest } from '../common/manifest';
-import { storageFor } from '../storage';
-import { committedPath, currentManifest, pendingRecords } from './commit';
+import { committedPath, currentManifest, notInPlace, pendingRecords } from './commit';
 
 export type { OutputKey };
 
@@ -42,13 +41,8 @@ async function inPlace(outputRoot: string, tables: ManifestTable[]): Promise<Out
   const outputs: OutputFile[] = [];
   for (const t of tables) {
     const file = committedPath(outputRoot, t.path);
-    const size =
-      (
-        await storageFor(file)
-          .stat(file)
-          .catch(() => undefined)
-      )?.size ?? -1;
-    if (size !== t.bytes) return undefined;
+    // A file that cannot be looked at is as good as gone: the dataset is computed again.
+    if (await notInPlace(file, t.bytes).catch(() => 'unreadable')) return undefined;
     outputs.push({ table: t.table, path: file, rows: t.rows, bytes: t.bytes, sha256: t.sha256 });
   }
   return outputs;
