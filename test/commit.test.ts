@@ -10,21 +10,14 @@ import { describe, expect, it } from 'vitest';
 import { commitWeek, currentManifest } from '../activities/commit';
 import type { DatasetSummary } from '../common/types';
 import { tempDir } from './helpers/parquet';
-import { publishedTable } from './helpers/snapshot';
+import { commitInput, publishedTable } from './helpers/snapshot';
 
 const WEEK = '2026-11-16';
 
 const published = (out: string, dataset: string, run: string) => publishedTable(out, { week: WEEK, dataset, run });
 
-const input = (workflowId: string, datasets: DatasetSummary[], mode: 'replace' | 'merge') => ({
-  pipeline: 'p',
-  week: WEEK,
-  workflowId,
-  runId: `${workflowId}-run`,
-  mode,
-  datasets,
-  metricTotals: {},
-});
+const input = (workflowId: string, datasets: DatasetSummary[], mode?: 'replace' | 'merge') =>
+  commitInput(WEEK, workflowId, datasets, mode);
 
 describe('commitWeek', () => {
   it('two reruns of one week committing at once both land: neither overwrites the other', async () => {

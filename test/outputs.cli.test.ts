@@ -15,7 +15,7 @@ import { tributary } from './helpers/cli';
 import { tempDir } from './helpers/parquet';
 import { sharedServerAddress, taskQueueFor } from './helpers/temporal';
 import { filesUnder } from './helpers/weekly';
-import { publishedTable } from './helpers/snapshot';
+import { commitInput, publishedTable } from './helpers/snapshot';
 
 const WEEK = '2026-11-16';
 let address: string;
@@ -35,15 +35,7 @@ const published = (out: string, dataset: string, run: string, rows: number) =>
   publishedTable(out, { week: WEEK, dataset, run, rows, table: 'lost_sales_by_category' });
 
 const commit = (out: string, workflowId: string, datasets: DatasetSummary[]) =>
-  commitWeek(out, {
-    pipeline: 'p',
-    week: WEEK,
-    workflowId,
-    runId: `${workflowId}-r`,
-    mode: 'replace',
-    datasets,
-    metricTotals: {},
-  });
+  commitWeek(out, commitInput(WEEK, workflowId, datasets));
 
 describe('tributary outputs', () => {
   it('prints the committed snapshot as text and as JSON, and --verify reads every file back', async () => {

@@ -14,7 +14,7 @@ import { storageFor } from '../storage';
 import { S3Storage } from '../storage/s3';
 import { tributary } from './helpers/cli';
 import { suiteObjectStorage } from './helpers/objectStorage';
-import { publishedTable } from './helpers/snapshot';
+import { commitInput, publishedTable } from './helpers/snapshot';
 
 const WEEK = '2026-11-16';
 let s3: ReturnType<typeof suiteObjectStorage>;
@@ -26,15 +26,8 @@ beforeAll(() => {
 const published = (root: string, dataset: string, run: string, rows = 3) =>
   publishedTable(root, { week: WEEK, dataset, run, rows });
 
-const input = (workflowId: string, datasets: DatasetSummary[], mode: 'replace' | 'merge' = 'replace') => ({
-  pipeline: 'p',
-  week: WEEK,
-  workflowId,
-  runId: `${workflowId}-run`,
-  mode,
-  datasets,
-  metricTotals: {},
-});
+const input = (workflowId: string, datasets: DatasetSummary[], mode?: 'replace' | 'merge') =>
+  commitInput(WEEK, workflowId, datasets, mode);
 
 describe('the commit protocol on S3 (MinIO)', () => {
   it('commits generations by conditional put, removes superseded objects, and reads back through the manifest', async () => {

@@ -86,3 +86,11 @@ export async function publishedTable(
     outputKey: `k-${dataset}`,
   };
 }
+
+/** What commitWeek takes from a run of `week` by `workflowId` (its run id `<workflowId>-run`). */
+export const commitInput = (
+  week: string,
+  workflowId: string,
+  datasets: DatasetSummary[],
+  mode: 'replace' | 'merge' = 'replace',
+) => ({ pipeline: 'p', week, workflowId, runId: `${workflowId}-run`, mode, datasets, metricTotals: {} });
